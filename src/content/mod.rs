@@ -1,0 +1,581 @@
+//! Post files: frontmatter plus a Markdown body, parsed into a [`Post`].
+//!
+//! Parsing goes split → deserialize → check, as zola does: syntax errors and
+//! unknown keys come from the first two steps, field problems from the last,
+//! each located at the line of the key in the file.
+
+pub mod frontmatter;
+pub mod time;
+
+use crate::config::{Config, VISIBILITIES};
+use crate::diag::{Diagnostic, Pos, suggest};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use frontmatter::Format;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Post files larger than this are refused before they are read.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Keys a post's frontmatter may hold.
+pub const KEYS: &[&str] = &[
+    "id",
+    "title",
+    "at",
+    "to",
+    "status",
+    "queue",
+    "position",
+    "media",
+    "variants",
+    "thread",
+    "lang",
+    "cw",
+    "visibility",
+    "reply_to",
+];
+
+/// Whether a post may be published.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Never published.
+    Draft,
+    #[default]
+    Ready,
+}
+
+/// How the body is cut into thread parts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreadMode {
+    /// One post.
+    #[default]
+    Off,
+    /// Parts at lines holding only `---`.
+    On,
+    /// Parts at `---`, and parts too long for a platform split and numbered.
+    Auto,
+}
+
+/// An image or video attached to a post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MediaRef {
+    /// The path as written in the frontmatter.
+    pub path: String,
+    pub alt: Option<String>,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+/// Text that replaces the body for one account or platform.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Variant {
+    /// An account name or a platform name.
+    pub key: String,
+    pub text: String,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+/// The scheduled time of a post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct At {
+    pub instant: DateTime<Utc>,
+    /// The text as written.
+    pub written: String,
+}
+
+/// A parsed post file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Post {
+    pub path: PathBuf,
+    pub id: String,
+    /// True when the file has no `id` and the file name stands in for it.
+    pub id_from_file_name: bool,
+    pub title: Option<String>,
+    pub at: Option<At>,
+    pub to: Vec<String>,
+    pub status: Status,
+    pub queue: Option<String>,
+    pub position: Option<i64>,
+    pub media: Vec<MediaRef>,
+    pub variants: Vec<Variant>,
+    pub thread: ThreadMode,
+    pub lang: Vec<String>,
+    pub cw: Option<String>,
+    pub visibility: Option<String>,
+    pub reply_to: Option<String>,
+    pub body: String,
+    /// File position of the first body byte.
+    #[serde(skip)]
+    pub body_pos: Pos,
+    /// Where each top-level key is written.
+    #[serde(skip)]
+    pub key_pos: BTreeMap<String, Pos>,
+}
+
+impl Post {
+    /// The position of a frontmatter key, or the top of the file.
+    pub fn pos_of(&self, key: &str) -> Pos {
+        self.key_pos.get(key).copied().unwrap_or(Pos::line(1))
+    }
+}
+
+/// A scalar written as a string, number, bool or (TOML) datetime, kept as text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            // TOML datetimes arrive as a one-entry map holding their text.
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
+                let mut out = None;
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    if k.contains("datetime") {
+                        out = Some(v);
+                    }
+                }
+                out.map(Text).ok_or_else(|| de::Error::custom("expected a string, found a table"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One value or a list of values; a single string may also be comma-separated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct List(Vec<String>);
+
+impl<'de> Deserialize<'de> for List {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(Text),
+            Many(Vec<Text>),
+        }
+        let split = |s: String| -> Vec<String> {
+            s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+        };
+        match Raw::deserialize(d).map_err(|_| de::Error::custom("expected a name or a list of names"))? {
+            Raw::One(t) => Ok(List(split(t.0))),
+            Raw::Many(v) => Ok(List(v.into_iter().flat_map(|t| split(t.0)).collect())),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMedia {
+    path: Text,
+    #[serde(default)]
+    alt: Option<Text>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+struct RawThread(ThreadMode);
+
+impl<'de> Deserialize<'de> for RawThread {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let t = Text::deserialize(d)?;
+        match t.0.to_ascii_lowercase().as_str() {
+            "false" | "no" | "off" => Ok(RawThread(ThreadMode::Off)),
+            "true" | "yes" | "on" => Ok(RawThread(ThreadMode::On)),
+            "auto" => Ok(RawThread(ThreadMode::Auto)),
+            other => Err(de::Error::custom(format!(
+                "`thread` must be true, false or auto, not `{other}`"
+            ))),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPost {
+    id: Option<Text>,
+    title: Option<Text>,
+    at: Option<Text>,
+    to: Option<List>,
+    status: Option<Text>,
+    queue: Option<Text>,
+    position: Option<i64>,
+    #[serde(default)]
+    media: Vec<RawMedia>,
+    #[serde(default)]
+    variants: BTreeMap<String, Text>,
+    thread: Option<RawThread>,
+    lang: Option<List>,
+    cw: Option<Text>,
+    visibility: Option<Text>,
+    reply_to: Option<Text>,
+}
+
+/// The outcome of parsing one file: the post when it could be read, and
+/// every problem found on the way.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub post: Option<Post>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads a post file, refusing huge, empty and non-UTF-8 files with a clear error.
+pub fn read_post_file(path: &Path) -> Result<String, Diagnostic> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Diagnostic::error(path, Pos::line(1), format!("cannot read the file: {e}")))?;
+    if meta.is_dir() {
+        return Err(Diagnostic::error(path, Pos::line(1), "is a directory, not a post file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::error(
+            path,
+            Pos::line(1),
+            format!(
+                "the file is {:.1} MB; post files are limited to {} MB",
+                meta.len() as f64 / 1e6,
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+        .with_help("keep only the post's text here and attach images or videos with `media`"));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::error(path, Pos::line(1), format!("cannot read the file: {e}")))?;
+    decode(path, bytes)
+}
+
+/// Checks that `bytes` is UTF-8 text, pointing at the first bad byte.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let good = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let prefix = std::str::from_utf8(&bytes[..good]).unwrap_or_default();
+            let pos = Pos::of_offset(prefix, prefix.len(), Pos::line(1));
+            Err(Diagnostic::error(
+                path,
+                pos,
+                format!("the file is not UTF-8 text (invalid byte 0x{:02X} at byte {good})", bytes[good]),
+            )
+            .with_help("save the file as UTF-8"))
+        }
+    }
+}
+
+/// Parses a post from its text. `tz` is the project timezone for `at`.
+pub fn parse_post(path: &Path, src: &str, tz: Tz) -> Parsed {
+    let mut out = Parsed::default();
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    if src.trim().is_empty() {
+        out.diagnostics.push(
+            Diagnostic::error(path, Pos::line(1), "the file is empty")
+                .with_help("write a post: frontmatter between `---` lines, then the text"),
+        );
+        return out;
+    }
+    let split = match frontmatter::split(src) {
+        Ok(s) => s,
+        Err(e) => {
+            out.diagnostics.push(located(path, e));
+            return out;
+        }
+    };
+    let keys = frontmatter::top_level_keys(&split);
+    // Unknown keys first: one message per key, each with a suggestion.
+    let mut unknown = false;
+    for (k, pos) in &keys {
+        if !KEYS.contains(&k.as_str()) {
+            unknown = true;
+            let help = suggest(k, KEYS.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("known keys: {}", KEYS.join(", ")));
+            out.diagnostics
+                .push(Diagnostic::error(path, *pos, format!("unknown key `{k}`")).with_help(help));
+        }
+    }
+    if unknown {
+        return out;
+    }
+    let raw: RawPost = match frontmatter::deserialize(&split) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut d = located(path, e);
+            if let Some((m, help)) = crate::config::unknown_key_message(&d.message, KEYS) {
+                let key = m.trim_start_matches("unknown key `").trim_end_matches('`').to_string();
+                if ["path", "alt"].iter().any(|k| d.message.contains(k)) && !KEYS.contains(&key.as_str()) {
+                    // An unknown key inside a media item.
+                    d.message = format!("unknown media key `{key}`");
+                    d.help = Some(
+                        suggest(&key, ["path", "alt"])
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| "a media item has `path` and `alt`".into()),
+                    );
+                } else {
+                    d.message = m;
+                    d.help = help;
+                }
+            }
+            out.diagnostics.push(d);
+            return out;
+        }
+    };
+    let key_pos: BTreeMap<String, Pos> = keys.into_iter().collect();
+    let pos_of = |k: &str| key_pos.get(k).copied().unwrap_or(split.frontmatter_pos);
+    let err = |k: &str, m: String| Diagnostic::error(path, pos_of(k), m);
+
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("post").to_string();
+    let (id, id_from_file_name) = match raw.id {
+        Some(Text(id)) => (id.trim().to_string(), false),
+        None => (stem, true),
+    };
+    if let Err(m) = check_id(&id) {
+        out.diagnostics.push(if id_from_file_name {
+            Diagnostic::error(path, Pos::line(1), format!("the file name is not a valid post id: {m}"))
+                .with_help("add an `id:` key to the frontmatter")
+        } else {
+            err("id", m)
+        });
+    } else if id_from_file_name && split.format != Format::None {
+        out.diagnostics.push(
+            Diagnostic::warning(path, split.frontmatter_pos, format!("no `id`: the file name `{id}` stands in for it"))
+                .with_help(format!("add `id: {id}` so that renaming the file keeps the post's identity")),
+        );
+    }
+
+    let at = match raw.at {
+        Some(Text(s)) => match time::parse_at(&s, tz) {
+            Ok(p) => {
+                if let Some(w) = p.warning {
+                    out.diagnostics.push(Diagnostic::warning(path, pos_of("at"), w));
+                }
+                Some(At {
+                    instant: p.instant,
+                    written: s,
+                })
+            }
+            Err(m) => {
+                out.diagnostics.push(err("at", m));
+                None
+            }
+        },
+        None => None,
+    };
+
+    let status = match raw.status.as_ref().map(|t| t.0.to_ascii_lowercase()) {
+        None => Status::Ready,
+        Some(s) if s == "ready" => Status::Ready,
+        Some(s) if s == "draft" => Status::Draft,
+        Some(s) => {
+            out.diagnostics.push(
+                err("status", format!("unknown status `{s}`"))
+                    .with_help("use `draft` (never published) or `ready`"),
+            );
+            Status::Draft
+        }
+    };
+
+    let media_lines = frontmatter::key_lines(&split, "path");
+    let media = raw
+        .media
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| MediaRef {
+            path: m.path.0,
+            alt: m.alt.map(|a| a.0).filter(|a| !a.trim().is_empty()),
+            pos: media_lines.get(i).map(|l| Pos::line(*l)).unwrap_or_else(|| pos_of("media")),
+        })
+        .collect();
+
+    let variants_line = pos_of("variants").line;
+    let variants = raw
+        .variants
+        .into_iter()
+        .map(|(key, text)| {
+            let line = frontmatter::key_lines(&split, &key)
+                .into_iter()
+                .find(|l| *l > variants_line)
+                .unwrap_or(variants_line);
+            Variant {
+                key,
+                text: text.0,
+                pos: Pos::line(line),
+            }
+        })
+        .collect();
+
+    let visibility = raw.visibility.map(|v| v.0.to_ascii_lowercase());
+    if let Some(v) = &visibility
+        && !VISIBILITIES.contains(&v.as_str())
+    {
+        out.diagnostics.push(
+            err("visibility", format!("unknown visibility `{v}`"))
+                .with_help(format!("use one of: {}", VISIBILITIES.join(", "))),
+        );
+    }
+    let lang = raw.lang.map(|l| l.0).unwrap_or_default();
+    for l in &lang {
+        if !looks_like_language_tag(l) {
+            out.diagnostics.push(
+                err("lang", format!("`{l}` is not a language tag"))
+                    .with_help("use a BCP 47 tag such as `en`, `de` or `pt-BR`"),
+            );
+        }
+    }
+    if let Some(p) = raw.position
+        && raw.queue.is_none()
+    {
+        out.diagnostics.push(Diagnostic::warning(
+            path,
+            pos_of("position"),
+            format!("`position: {p}` only matters for a post in a queue"),
+        ));
+    }
+
+    out.post = Some(Post {
+        path: path.to_path_buf(),
+        id,
+        id_from_file_name,
+        title: raw.title.map(|t| t.0),
+        at,
+        to: raw.to.map(|l| l.0).unwrap_or_default(),
+        status,
+        queue: raw.queue.map(|q| q.0),
+        position: raw.position,
+        media,
+        variants,
+        thread: raw.thread.map(|t| t.0).unwrap_or_default(),
+        lang,
+        cw: raw.cw.map(|c| c.0).filter(|c| !c.trim().is_empty()),
+        visibility,
+        reply_to: raw.reply_to.map(|r| r.0.trim().to_string()),
+        body: split.body.to_string(),
+        body_pos: split.body_pos,
+        key_pos,
+    });
+    out
+}
+
+fn located(path: &Path, e: frontmatter::FrontmatterError) -> Diagnostic {
+    let mut d = Diagnostic::error(path, e.pos, e.message);
+    d.help = e.help;
+    d
+}
+
+/// Checks a post id: lowercase letters, digits, `-`, `_` and `.`, up to 100 characters.
+pub fn check_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("the post id is empty".into());
+    }
+    if id.len() > 100 {
+        return Err(format!("the post id is {} characters long; keep it under 100", id.len()));
+    }
+    let ok = id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+        && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{id}` is not a valid post id: use lowercase letters, digits, `-`, `_` and `.`, starting with a letter or digit"
+        ))
+    }
+}
+
+fn looks_like_language_tag(l: &str) -> bool {
+    let mut parts = l.split('-');
+    let first = parts.next().unwrap_or_default();
+    (2..=3).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// The accounts a post goes to: its `to`, else its queue's accounts, else the defaults.
+pub fn target_accounts(post: &Post, config: &Config) -> Vec<String> {
+    if !post.to.is_empty() {
+        return post.to.clone();
+    }
+    if let Some(q) = post.queue.as_ref().and_then(|q| config.queues.get(q)) {
+        return q.accounts.clone();
+    }
+    config.defaults.to.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Parsed {
+        parse_post(Path::new("posts/a.md"), src, Tz::UTC)
+    }
+
+    #[test]
+    fn parses_the_design_example() {
+        let p = parse(
+            "---\nid: 2026-12-01-launch\nat: 2026-12-01 09:00\nto: [bsky, fedi, x]\nmedia:\n  - path: media/screenshot.png\n    alt: The dashboard\nvariants:\n  x: Launch day!\nthread: true\n---\nHello\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let post = p.post.unwrap();
+        assert_eq!(post.id, "2026-12-01-launch");
+        assert_eq!(post.to, ["bsky", "fedi", "x"]);
+        assert_eq!(post.media[0].pos.line, 6);
+        assert_eq!(post.variants[0].pos.line, 9);
+        assert_eq!(post.thread, ThreadMode::On);
+        assert_eq!(post.body_pos.line, 12);
+    }
+
+    #[test]
+    fn toml_frontmatter_with_a_datetime() {
+        let p = parse("+++\nid = \"a\"\nat = 2026-12-01T09:00:00Z\nto = [\"bsky\"]\n+++\nHi\n");
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(p.post.unwrap().at.unwrap().instant.to_rfc3339(), "2026-12-01T09:00:00+00:00");
+    }
+
+    #[test]
+    fn unknown_key_gets_a_suggestion_at_its_line() {
+        let p = parse("---\nid: a\nat_time: 2026-12-01 09:00\n---\nHi\n");
+        let d = &p.diagnostics[0];
+        assert_eq!((d.line, d.message.as_str()), (3, "unknown key `at_time`"));
+        assert_eq!(d.help.as_deref(), Some("did you mean `at`?"));
+    }
+
+    #[test]
+    fn type_errors_point_at_the_key() {
+        let p = parse("---\nid: a\nmedia: 12\n---\nHi\n");
+        assert_eq!(p.diagnostics[0].line, 3, "{:?}", p.diagnostics);
+    }
+
+    #[test]
+    fn to_accepts_a_comma_separated_string() {
+        let p = parse("---\nid: a\nto: bsky, fedi\n---\nHi\n");
+        assert_eq!(p.post.unwrap().to, ["bsky", "fedi"]);
+    }
+}
