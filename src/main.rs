@@ -1,1 +1,5 @@
-fn main(){}
+//! The `social` binary: parse, run one command, exit with its code.
+
+fn main() -> std::process::ExitCode {
+    social::cli::main()
+}

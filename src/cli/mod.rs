@@ -1,1 +1,146 @@
-//! Command-line interface.
+//! The command line: clap definitions, one file per command, and the
+//! mapping of outcomes to exit codes (0 success, 1 a check or post failed,
+//! 2 usage or configuration error).
+
+mod completions;
+mod init;
+mod new;
+mod output;
+mod preview;
+mod validate;
+
+pub use output::Ui;
+
+use crate::config::{Config, ConfigError};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXAMPLES: &str = "\
+Examples:
+  social init my-posts                 Create a project
+  social new \"Launch day\" --at \"2026-12-01 09:00\" --to bsky,fedi
+  social validate                      Check every post
+  social preview posts/2026-12-01-launch-day.md
+";
+
+/// Publish Markdown posts from a git repository to Bluesky, Mastodon, X, LinkedIn and Instagram.
+#[derive(Debug, Parser)]
+#[command(name = "social", version, about, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command understands.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Project directory (default: the nearest directory above holding social.toml)
+    #[arg(long, global = true, value_name = "DIR", env = "SOCIAL_PROJECT")]
+    pub project: Option<PathBuf>,
+    /// When to use colors (NO_COLOR is honoured)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Say more (repeat for even more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Say only what went wrong
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// The `--color` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(init::InitArgs),
+    New(new::NewArgs),
+    Validate(validate::ValidateArgs),
+    Preview(preview::PreviewArgs),
+    Completions(completions::CompletionsArgs),
+}
+
+/// An error in how the command was used (exit code 2).
+#[derive(Debug)]
+pub struct UsageError {
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Builds a usage error (exit code 2).
+pub fn usage(message: impl Into<String>, help: Option<String>) -> anyhow::Error {
+    UsageError {
+        message: message.into(),
+        help,
+    }
+    .into()
+}
+
+/// What a command reports back: success, or that something it checked failed.
+pub type Outcome = anyhow::Result<ExitCode>;
+
+/// The clap command, for completions and man pages.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ui = Ui::new(cli.global.color, cli.global.quiet, cli.global.verbose);
+    match run(cli, &ui) {
+        Ok(code) => code,
+        Err(e) => report_error(&ui, e),
+    }
+}
+
+fn run(cli: Cli, ui: &Ui) -> Outcome {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init(args) => init::run(ui, args),
+        Command::New(args) => new::run(ui, &open_project(g)?, args),
+        Command::Validate(args) => validate::run(ui, &open_project(g)?, args),
+        Command::Preview(args) => preview::run(ui, &open_project(g)?, args),
+        Command::Completions(args) => completions::run(ui, args),
+    }
+}
+
+fn open_project(g: &GlobalArgs) -> Result<Config, ConfigError> {
+    crate::project::open(g.project.as_deref())
+}
+
+fn report_error(ui: &Ui, e: anyhow::Error) -> ExitCode {
+    // `social … | head` closing the pipe early is not a failure.
+    if e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    }) {
+        return ExitCode::SUCCESS;
+    }
+    if let Some(c) = e.downcast_ref::<ConfigError>() {
+        ui.config_error(c);
+        return ExitCode::from(2);
+    }
+    if let Some(u) = e.downcast_ref::<UsageError>() {
+        ui.error(&u.message, u.help.as_deref());
+        return ExitCode::from(2);
+    }
+    ui.error(&format!("{e:#}"), None);
+    ExitCode::from(1)
+}

@@ -1,0 +1,120 @@
+//! Terminal output: colors (honouring NO_COLOR and --color), diagnostics,
+//! and errors, all written fallibly so that a closed pipe is not a panic.
+
+use super::ColorChoice;
+use crate::config::ConfigError;
+use crate::diag::{Diagnostic, Severity};
+use anstyle::{AnsiColor, Style};
+use std::io::Write;
+
+/// Styles used across commands.
+pub struct Styles;
+
+impl Styles {
+    pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+    pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+    pub const OK: Style = AnsiColor::Green.on_default().bold();
+    pub const HELP: Style = AnsiColor::Cyan.on_default().bold();
+    pub const BOLD: Style = Style::new().bold();
+    pub const DIM: Style = Style::new().dimmed();
+}
+
+/// The user interface of one run: where output goes and how it looks.
+pub struct Ui {
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl Ui {
+    /// Sets the global color choice and returns the UI.
+    pub fn new(color: ColorChoice, quiet: bool, verbose: u8) -> Self {
+        let choice = match color {
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+        Ui { quiet, verbose }
+    }
+
+    /// Standard output, with ANSI codes stripped where colors are off.
+    pub fn out(&self) -> anstream::AutoStream<std::io::StdoutLock<'static>> {
+        anstream::AutoStream::auto(std::io::stdout().lock())
+    }
+
+    /// Standard error, with ANSI codes stripped where colors are off.
+    pub fn err(&self) -> anstream::AutoStream<std::io::StderrLock<'static>> {
+        anstream::AutoStream::auto(std::io::stderr().lock())
+    }
+
+    /// Prints an error and an optional hint to stderr.
+    pub fn error(&self, message: &str, help: Option<&str>) {
+        let mut e = self.err();
+        let _ = writeln!(e, "{}error:{} {message}", Styles::ERROR.render(), Styles::ERROR.render_reset());
+        if let Some(h) = help {
+            let _ = writeln!(e, "  {}help:{} {h}", Styles::HELP.render(), Styles::HELP.render_reset());
+        }
+    }
+
+    /// Prints a hint or progress note to stderr, unless quiet.
+    pub fn note(&self, message: &str) {
+        if !self.quiet {
+            let _ = writeln!(self.err(), "{message}");
+        }
+    }
+
+    /// Prints a configuration error with the offending line of social.toml.
+    pub fn config_error(&self, c: &ConfigError) {
+        let mut e = self.err();
+        let (err, reset) = (Styles::ERROR.render(), Styles::ERROR.render_reset());
+        let place = match c.pos {
+            Some(p) => format!("{}:{}:{}", c.path.display(), p.line, p.column),
+            None => c.path.display().to_string(),
+        };
+        let _ = writeln!(e, "{err}error:{reset} {}", c.message);
+        let _ = writeln!(e, "  {}-->{} {place}", Styles::DIM.render(), Styles::DIM.render_reset());
+        if let Some(p) = c.pos
+            && let Ok(src) = std::fs::read_to_string(&c.path)
+            && let Some(line) = src.lines().nth(p.line.saturating_sub(1))
+        {
+            let n = p.line.to_string();
+            let pad = " ".repeat(n.len());
+            let _ = writeln!(e, "  {pad} |");
+            let _ = writeln!(e, "  {n} | {line}");
+            let _ = writeln!(e, "  {pad} | {}{err}^{reset}", " ".repeat(p.column.saturating_sub(1)));
+        }
+        if let Some(h) = &c.help {
+            let _ = writeln!(e, "  {}help:{} {h}", Styles::HELP.render(), Styles::HELP.render_reset());
+        }
+    }
+
+    /// Writes one diagnostic as `path:line:column: severity: message`.
+    pub fn diagnostic(&self, w: &mut impl Write, d: &Diagnostic) -> std::io::Result<()> {
+        let style = match d.severity {
+            Severity::Error => Styles::ERROR,
+            Severity::Warning => Styles::WARNING,
+        };
+        writeln!(
+            w,
+            "{}{}:{}:{}:{} {}{}:{} {}",
+            Styles::BOLD.render(),
+            d.path.display(),
+            d.line,
+            d.column,
+            Styles::BOLD.render_reset(),
+            style.render(),
+            d.severity,
+            style.render_reset(),
+            d.message
+        )?;
+        if let Some(h) = &d.help {
+            writeln!(w, "  {}help:{} {h}", Styles::HELP.render(), Styles::HELP.render_reset())?;
+        }
+        Ok(())
+    }
+}
+
+/// "1 error", "2 warnings".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+}
