@@ -26,7 +26,14 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.pos {
-            Some(p) => write!(f, "{}:{}:{}: {}", self.path.display(), p.line, p.column, self.message)?,
+            Some(p) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                p.line,
+                p.column,
+                self.message
+            )?,
             None => write!(f, "{}: {}", self.path.display(), self.message)?,
         }
         if let Some(help) = &self.help {
@@ -232,14 +239,19 @@ pub fn parse_timezone(name: &str) -> Result<Tz, String> {
         let hint = suggest(name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()))
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
-        format!("unknown timezone `{name}`{hint} (use an IANA name such as `Europe/Berlin` or `UTC`)")
+        format!(
+            "unknown timezone `{name}`{hint} (use an IANA name such as `Europe/Berlin` or `UTC`)"
+        )
     })
 }
 
 /// Parses a time of day `HH:MM` (24-hour clock).
 pub fn parse_slot(s: &str) -> Result<NaiveTime, String> {
-    NaiveTime::parse_from_str(s.trim(), "%H:%M")
-        .map_err(|_| format!("`{s}` is not a time of day; write it as HH:MM on a 24-hour clock, such as \"09:30\""))
+    NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| {
+        format!(
+            "`{s}` is not a time of day; write it as HH:MM on a 24-hour clock, such as \"09:30\""
+        )
+    })
 }
 
 /// Turns a serde "unknown field" message into one with a suggestion.
@@ -300,9 +312,16 @@ impl Config {
         let posts_dir = match &raw.posts_dir {
             Some(p) => {
                 let pb = PathBuf::from(p.get_ref());
-                if pb.is_absolute() || pb.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+                if pb.is_absolute()
+                    || pb
+                        .components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir))
+                {
                     return Err(cx
-                        .err(Some(p.span()), "`posts_dir` must be a path inside the project")
+                        .err(
+                            Some(p.span()),
+                            "`posts_dir` must be a path inside the project",
+                        )
                         .help("use a relative path such as \"posts\""));
                 }
                 pb
@@ -341,8 +360,15 @@ impl Config {
                 if !accounts.contains_key(a) {
                     let help = suggest(a, accounts.keys().map(String::as_str))
                         .map(|s| format!("did you mean `{s}`?"))
-                        .unwrap_or_else(|| format!("define it as [accounts.{a}] or remove it from {what}"));
-                    return Err(cx.err(Some(list.span()), format!("unknown account `{a}` in {what}")).help(help));
+                        .unwrap_or_else(|| {
+                            format!("define it as [accounts.{a}] or remove it from {what}")
+                        });
+                    return Err(cx
+                        .err(
+                            Some(list.span()),
+                            format!("unknown account `{a}` in {what}"),
+                        )
+                        .help(help));
                 }
             }
             Ok(())
@@ -360,7 +386,10 @@ impl Config {
             let vis = v.get_ref().to_ascii_lowercase();
             if !VISIBILITIES.contains(&vis.as_str()) {
                 return Err(cx
-                    .err(Some(v.span()), format!("unknown visibility `{}`", v.get_ref()))
+                    .err(
+                        Some(v.span()),
+                        format!("unknown visibility `{}`", v.get_ref()),
+                    )
                     .help(format!("use one of: {}", VISIBILITIES.join(", "))));
             }
             defaults.visibility = Some(vis);
@@ -399,7 +428,10 @@ impl Config {
             }
             if slots.iter().all(Vec::is_empty) && !q.paused {
                 return Err(cx
-                    .err(Some(name.span()), format!("queue `{name_s}` has no posting slots"))
+                    .err(
+                        Some(name.span()),
+                        format!("queue `{name_s}` has no posting slots"),
+                    )
                     .help("add slots per weekday, such as mon = [\"09:00\", \"15:00\"]"));
             }
             queues.insert(
@@ -457,7 +489,8 @@ const QUEUE_KEYS: &[&str] = &[
 fn check_account_name(cx: &Ctx<'_>, name: &Spanned<String>) -> Result<(), ConfigError> {
     let n = name.get_ref();
     let ok = !n.is_empty()
-        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
     if ok {
         Ok(())
@@ -475,7 +508,10 @@ fn check_url(cx: &Ctx<'_>, u: &Spanned<String>, key: &str) -> Result<String, Con
         Ok(s.trim_end_matches('/').to_string())
     } else {
         Err(cx
-            .err(Some(u.span()), format!("`{key}` must be an http(s) URL, not `{s}`"))
+            .err(
+                Some(u.span()),
+                format!("`{key}` must be an http(s) URL, not `{s}`"),
+            )
             .help(format!("write it as {key} = \"https://example.com\"")))
     }
 }
@@ -487,9 +523,21 @@ fn build_account(
     a: RawAccount,
     span: std::ops::Range<usize>,
 ) -> Result<Account, ConfigError> {
-    let service = a.service.as_ref().map(|u| check_url(cx, u, "service")).transpose()?;
-    let instance = a.instance.as_ref().map(|u| check_url(cx, u, "instance")).transpose()?;
-    let api_url = a.api_url.as_ref().map(|u| check_url(cx, u, "api_url")).transpose()?;
+    let service = a
+        .service
+        .as_ref()
+        .map(|u| check_url(cx, u, "service"))
+        .transpose()?;
+    let instance = a
+        .instance
+        .as_ref()
+        .map(|u| check_url(cx, u, "instance"))
+        .transpose()?;
+    let api_url = a
+        .api_url
+        .as_ref()
+        .map(|u| check_url(cx, u, "api_url"))
+        .transpose()?;
     let media_base_url = a
         .media_base_url
         .as_ref()
@@ -505,19 +553,41 @@ fn build_account(
         (
             "api_url",
             a.api_url.is_some(),
-            &[PlatformKind::Twitter, PlatformKind::Linkedin, PlatformKind::Instagram],
+            &[
+                PlatformKind::Twitter,
+                PlatformKind::Linkedin,
+                PlatformKind::Instagram,
+            ],
         ),
-        ("client_id", a.client_id.is_some(), &[PlatformKind::Twitter, PlatformKind::Linkedin]),
+        (
+            "client_id",
+            a.client_id.is_some(),
+            &[PlatformKind::Twitter, PlatformKind::Linkedin],
+        ),
         ("user_id", a.user_id.is_some(), &[PlatformKind::Instagram]),
-        ("media_base_url", a.media_base_url.is_some(), &[PlatformKind::Instagram]),
-        ("linkedin_version", a.linkedin_version.is_some(), &[PlatformKind::Linkedin]),
+        (
+            "media_base_url",
+            a.media_base_url.is_some(),
+            &[PlatformKind::Instagram],
+        ),
+        (
+            "linkedin_version",
+            a.linkedin_version.is_some(),
+            &[PlatformKind::Linkedin],
+        ),
     ];
     for (key, present, allowed) in misplaced {
         if *present && !allowed.contains(&platform) {
             let owners: Vec<&str> = allowed.iter().map(|p| p.name()).collect();
             return Err(cx
-                .err(Some(span.clone()), format!("account `{name}`: `{key}` does not apply to {platform} accounts"))
-                .help(format!("`{key}` is for {} accounts; remove it", owners.join(" and "))));
+                .err(
+                    Some(span.clone()),
+                    format!("account `{name}`: `{key}` does not apply to {platform} accounts"),
+                )
+                .help(format!(
+                    "`{key}` is for {} accounts; remove it",
+                    owners.join(" and ")
+                )));
         }
     }
     let required = match platform {
@@ -531,14 +601,20 @@ fn build_account(
             _ => "instance = \"https://mastodon.social\"",
         };
         return Err(cx
-            .err(Some(span), format!("account `{name}` ({platform}) needs `{}`", required.0))
+            .err(
+                Some(span),
+                format!("account `{name}` ({platform}) needs `{}`", required.0),
+            )
             .help(format!("add {example}")));
     }
     if let Some(h) = &a.handle
         && (h.starts_with('@') || !h.contains('.'))
     {
         return Err(cx
-            .err(Some(span), format!("account `{name}`: `{h}` is not a Bluesky handle"))
+            .err(
+                Some(span),
+                format!("account `{name}`: `{h}` is not a Bluesky handle"),
+            )
             .help("write the full handle without `@`, such as handle = \"alice.bsky.social\""));
     }
     Ok(Account {
@@ -587,7 +663,10 @@ wed = ["12:30"]
         .unwrap();
         assert_eq!(c.timezone, chrono_tz::Europe::Berlin);
         assert_eq!(c.accounts["fedi"].platform, PlatformKind::Mastodon);
-        assert_eq!(c.queues["weekdays"].slots[Weekday::Mon.num_days_from_monday() as usize].len(), 2);
+        assert_eq!(
+            c.queues["weekdays"].slots[Weekday::Mon.num_days_from_monday() as usize].len(),
+            2
+        );
     }
 
     #[test]

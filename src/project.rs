@@ -17,13 +17,20 @@ pub fn open(explicit: Option<&Path>) -> Result<Config, ConfigError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let root = match explicit {
         Some(dir) => {
-            let dir = if dir.is_absolute() { dir.to_path_buf() } else { cwd.join(dir) };
+            let dir = if dir.is_absolute() {
+                dir.to_path_buf()
+            } else {
+                cwd.join(dir)
+            };
             if !dir.join(CONFIG_FILE).is_file() {
                 return Err(ConfigError {
                     path: dir.join(CONFIG_FILE),
                     pos: None,
                     message: "no social.toml here".into(),
-                    help: Some(format!("run `social init {}` to create a project there", dir.display())),
+                    help: Some(format!(
+                        "run `social init {}` to create a project there",
+                        dir.display()
+                    )),
                 });
             }
             dir
@@ -31,7 +38,8 @@ pub fn open(explicit: Option<&Path>) -> Result<Config, ConfigError> {
         None => find_root(&cwd).ok_or_else(|| ConfigError {
             path: cwd.clone(),
             pos: None,
-            message: "not inside a social project (no social.toml here or in any parent directory)".into(),
+            message: "not inside a social project (no social.toml here or in any parent directory)"
+                .into(),
             help: Some("run `social init` to create one, or pass `--project DIR`".into()),
         })?,
     };
@@ -56,7 +64,10 @@ pub fn post_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             let entry = entry?;
             let path = entry.path();
             let ft = entry.file_type()?;
-            let hidden = entry.file_name().to_str().is_some_and(|n| n.starts_with('.'));
+            let hidden = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with('.'));
             if ft.is_dir() && !hidden {
                 stack.push(path);
             } else if (ft.is_file() || ft.is_symlink()) && is_post_file(&path) {

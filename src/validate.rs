@@ -81,16 +81,25 @@ impl Report {
 
 /// Reads, parses and checks every file; then checks across files (duplicate ids).
 pub fn check_files(files: &[PathBuf], config: &Config, opts: Options) -> Report {
-    let mut reports: Vec<FileReport> = files.par_iter().map(|p| check_file(p, config, opts)).collect();
+    let mut reports: Vec<FileReport> = files
+        .par_iter()
+        .map(|p| check_file(p, config, opts))
+        .collect();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for i in 0..reports.len() {
-        let Some(c) = &reports[i].checked else { continue };
+        let Some(c) = &reports[i].checked else {
+            continue;
+        };
         let id = c.post.id.clone();
         let pos = c.post.pos_of("id");
         if let Some(&first) = seen.get(&id) {
             let other = reports[first].path.clone();
-            let mut d = Diagnostic::error(&reports[i].path, pos, format!("post id `{id}` is also used by {}", other.display()))
-                .with_help("every post needs its own `id`; change one of them");
+            let mut d = Diagnostic::error(
+                &reports[i].path,
+                pos,
+                format!("post id `{id}` is also used by {}", other.display()),
+            )
+            .with_help("every post needs its own `id`; change one of them");
             if opts.strict {
                 d.severity = Severity::Error;
             }
@@ -138,11 +147,17 @@ fn finish(diagnostics: &mut Vec<Diagnostic>, opts: Options) {
             d.severity = Severity::Error;
         }
     }
-    diagnostics.sort_by(|a, b| (a.line, a.column, a.severity).cmp(&(b.line, b.column, b.severity)));
-    diagnostics.dedup_by(|a, b| a.line == b.line && a.message == b.message && a.severity == b.severity);
+    diagnostics.sort_by_key(|d| (d.line, d.column, d.severity));
+    diagnostics
+        .dedup_by(|a, b| a.line == b.line && a.message == b.message && a.severity == b.severity);
 }
 
-fn check_source(path: &Path, src: &str, config: &Config, diags: &mut Vec<Diagnostic>) -> Option<Checked> {
+fn check_source(
+    path: &Path,
+    src: &str,
+    config: &Config,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Checked> {
     let parsed = content::parse_post(path, src, config.timezone);
     diags.extend(parsed.diagnostics);
     let post = parsed.post?;
@@ -167,19 +182,28 @@ pub fn check_post(post: Post, config: &Config, diags: &mut Vec<Diagnostic>) -> C
                 .unwrap_or_else(|| {
                     let known: Vec<&str> = config.accounts.keys().map(String::as_str).collect();
                     if known.is_empty() {
-                        "social.toml defines no accounts yet; add one under [accounts.NAME]".to_string()
+                        "social.toml defines no accounts yet; add one under [accounts.NAME]"
+                            .to_string()
                     } else {
                         format!("accounts in social.toml: {}", known.join(", "))
                     }
                 });
-            diags.push(Diagnostic::error(path, post.pos_of("to"), format!("unknown account `{name}`")).with_help(help));
+            diags.push(
+                Diagnostic::error(path, post.pos_of("to"), format!("unknown account `{name}`"))
+                    .with_help(help),
+            );
         }
     }
     if content::target_accounts(&post, config).is_empty() {
         let d = Diagnostic::error(path, Pos::line(1), "the post has no accounts to go to")
-            .with_help("add `to: [ACCOUNT, …]`, a `queue`, or `[defaults] to = [...]` in social.toml");
+            .with_help(
+                "add `to: [ACCOUNT, …]`, a `queue`, or `[defaults] to = [...]` in social.toml",
+            );
         diags.push(if post.status == Status::Draft {
-            Diagnostic { severity: Severity::Warning, ..d }
+            Diagnostic {
+                severity: Severity::Warning,
+                ..d
+            }
         } else {
             d
         });
@@ -191,7 +215,10 @@ pub fn check_post(post: Post, config: &Config, diags: &mut Vec<Diagnostic>) -> C
             let help = suggest(q, config.queues.keys().map(String::as_str))
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| "define it as [queues.NAME] in social.toml".into());
-            diags.push(Diagnostic::error(path, post.pos_of("queue"), format!("unknown queue `{q}`")).with_help(help));
+            diags.push(
+                Diagnostic::error(path, post.pos_of("queue"), format!("unknown queue `{q}`"))
+                    .with_help(help),
+            );
         } else if post.at.is_some() {
             diags.push(Diagnostic::warning(
                 path,
@@ -203,7 +230,8 @@ pub fn check_post(post: Post, config: &Config, diags: &mut Vec<Diagnostic>) -> C
 
     // Variants must name an account or a platform.
     for v in &post.variants {
-        let known = config.accounts.contains_key(&v.key) || PlatformKind::ALL.iter().any(|p| p.is_named(&v.key));
+        let known = config.accounts.contains_key(&v.key)
+            || PlatformKind::ALL.iter().any(|p| p.is_named(&v.key));
         if !known {
             let names = config
                 .accounts
@@ -214,8 +242,12 @@ pub fn check_post(post: Post, config: &Config, diags: &mut Vec<Diagnostic>) -> C
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| "a variant is named after an account or a platform".into());
             diags.push(
-                Diagnostic::error(path, v.pos, format!("variant `{}` matches no account or platform", v.key))
-                    .with_help(help),
+                Diagnostic::error(
+                    path,
+                    v.pos,
+                    format!("variant `{}` matches no account or platform", v.key),
+                )
+                .with_help(help),
             );
         }
     }
@@ -263,7 +295,10 @@ pub fn check_post(post: Post, config: &Config, diags: &mut Vec<Diagnostic>) -> C
             Diagnostic::warning(
                 path,
                 post.pos_of("cw"),
-                format!("`cw` (content warning) is only shown on Mastodon; {} get the text without it", no_cw.join(", ")),
+                format!(
+                    "`cw` (content warning) is only shown on Mastodon; {} get the text without it",
+                    no_cw.join(", ")
+                ),
             )
             .with_help("add a variant for those accounts if the text needs a warning there"),
         );
@@ -301,7 +336,10 @@ fn check_rendered(
             Source::Variant(_) => r.parts.first().map(|p| p.pos).unwrap_or(post.body_pos),
             Source::Body => post.body_pos,
         };
-        diags.push(err(pos, format!("{who}: the post has no text and no media")).with_help("write the text below the frontmatter"));
+        diags.push(
+            err(pos, format!("{who}: the post has no text and no media"))
+                .with_help("write the text below the frontmatter"),
+        );
         return;
     }
     let n = r.parts.len();
@@ -310,7 +348,11 @@ fn check_rendered(
         _ => 0,
     };
     for (i, part) in r.parts.iter().enumerate() {
-        let label = if n > 1 { format!("part {} of {n}", i + 1) } else { "the text".to_string() };
+        let label = if n > 1 {
+            format!("part {} of {n}", i + 1)
+        } else {
+            "the text".to_string()
+        };
         if part.text.text.trim().is_empty() && n > 1 {
             diags.push(
                 err(part.pos, format!("{who}: thread {label} is empty"))
@@ -321,7 +363,11 @@ fn check_rendered(
         let length = part.length + cw_len;
         if length > r.max_chars {
             let unit = limits.counting.unit();
-            let cw_note = if cw_len > 0 { " (with the content warning)" } else { "" };
+            let cw_note = if cw_len > 0 {
+                " (with the content warning)"
+            } else {
+                ""
+            };
             let help = match limits.threads {
                 ThreadSupport::Join if r.source_parts > 1 => format!(
                     "{} has no threads: the {} parts are joined into one post; shorten them or add `variants: {}: …`",
@@ -329,7 +375,10 @@ fn check_rendered(
                     r.source_parts,
                     account.name
                 ),
-                ThreadSupport::Join => format!("shorten it, or add `variants: {}: …` with a shorter text", account.name),
+                ThreadSupport::Join => format!(
+                    "shorten it, or add `variants: {}: …` with a shorter text",
+                    account.name
+                ),
                 ThreadSupport::Native => format!(
                     "shorten it, split it with `---` lines and `thread: true`, use `thread: auto`, or add `variants: {}: …`",
                     account.name
@@ -350,7 +399,13 @@ fn check_rendered(
         if let Some(max) = limits.max_bytes
             && part.bytes > max
         {
-            diags.push(err(part.pos, format!("{who}: {label} is {} bytes, over the limit of {max} bytes", part.bytes)));
+            diags.push(err(
+                part.pos,
+                format!(
+                    "{who}: {label} is {} bytes, over the limit of {max} bytes",
+                    part.bytes
+                ),
+            ));
         }
         if let Some(max) = limits.max_tag_chars {
             for tag in part.text.tags() {
@@ -358,7 +413,9 @@ fn check_rendered(
                 if len > max {
                     diags.push(warn(
                         part.pos,
-                        format!("{who}: #{tag} is {len} characters; tags over {max} are not linked"),
+                        format!(
+                            "{who}: #{tag} is {len} characters; tags over {max} are not linked"
+                        ),
                     ));
                 }
             }
@@ -371,13 +428,19 @@ fn check_rendered(
     if let Some(max) = limits.max_hashtags
         && tags > max
     {
-        diags.push(err(post.body_pos, format!("{who}: {tags} hashtags, more than the {max} allowed")));
+        diags.push(err(
+            post.body_pos,
+            format!("{who}: {tags} hashtags, more than the {max} allowed"),
+        ));
     }
     let mentions: usize = r.parts.iter().map(|p| p.text.mentions().count()).sum();
     if let Some(max) = limits.max_mentions
         && mentions > max
     {
-        diags.push(err(post.body_pos, format!("{who}: {mentions} mentions, more than the {max} allowed")));
+        diags.push(err(
+            post.body_pos,
+            format!("{who}: {mentions} mentions, more than the {max} allowed"),
+        ));
     }
 
     // Media against this platform.
@@ -388,31 +451,68 @@ fn check_rendered(
     let name = limits.kind.display_name();
     if limits.requires_media && post.media.is_empty() {
         diags.push(
-            err(media_pos, format!("{who}: an {name} post needs at least one image or video"))
-                .with_help("add `media: [{path: …, alt: …}]`, or remove the account from `to`"),
+            err(
+                media_pos,
+                format!("{who}: an {name} post needs at least one image or video"),
+            )
+            .with_help("add `media: [{path: …, alt: …}]`, or remove the account from `to`"),
         );
     }
     // X and LinkedIn treat an animated GIF like a video; the others as an image.
     let gif_is_video = matches!(limits.kind, PlatformKind::Twitter | PlatformKind::Linkedin);
-    let (still, moving) = if gif_is_video { (images, videos + gifs) } else { (images + gifs, videos) };
+    let (still, moving) = if gif_is_video {
+        (images, videos + gifs)
+    } else {
+        (images + gifs, videos)
+    };
     if limits.mixed_media {
         let total = still + moving;
         if total > limits.max_images.max(limits.max_videos) {
             diags.push(err(
                 media_pos,
-                format!("{who}: {total} media items, more than the {} allowed", limits.max_images.max(limits.max_videos)),
+                format!(
+                    "{who}: {total} media items, more than the {} allowed",
+                    limits.max_images.max(limits.max_videos)
+                ),
             ));
         }
     } else if still > 0 && moving > 0 {
-        let what = if gif_is_video && gifs > 0 { "an animated GIF or video" } else { "a video" };
-        diags.push(err(media_pos, format!("{who}: {name} cannot attach images and {what} to one post")));
+        let what = if gif_is_video && gifs > 0 {
+            "an animated GIF or video"
+        } else {
+            "a video"
+        };
+        diags.push(err(
+            media_pos,
+            format!("{who}: {name} cannot attach images and {what} to one post"),
+        ));
     } else if still > limits.max_images {
-        diags.push(err(media_pos, format!("{who}: {still} images, more than the {} allowed", limits.max_images)));
+        diags.push(err(
+            media_pos,
+            format!(
+                "{who}: {still} images, more than the {} allowed",
+                limits.max_images
+            ),
+        ));
     } else if moving > limits.max_videos {
-        let what = if gif_is_video { "videos or GIFs" } else { "videos" };
-        diags.push(err(media_pos, format!("{who}: {moving} {what}, more than the {} allowed", limits.max_videos)));
+        let what = if gif_is_video {
+            "videos or GIFs"
+        } else {
+            "videos"
+        };
+        diags.push(err(
+            media_pos,
+            format!(
+                "{who}: {moving} {what}, more than the {} allowed",
+                limits.max_videos
+            ),
+        ));
     }
-    for (m, mref) in media.iter().zip(post.media.iter().filter(|r| media.iter().any(|m| m.path == r.path))) {
+    for (m, mref) in media.iter().zip(
+        post.media
+            .iter()
+            .filter(|r| media.iter().any(|m| m.path == r.path)),
+    ) {
         let pos = mref.pos;
         let (max, what) = match m.kind {
             MediaKind::Image => (limits.max_image_bytes, "image"),
@@ -421,13 +521,33 @@ fn check_rendered(
         };
         if m.kind != MediaKind::Video && !limits.image_types.contains(&m.mime) {
             diags.push(
-                err(pos, format!("{who}: {name} does not accept {} images (`{}`)", short_mime(m.mime), m.path))
-                    .with_help(format!("convert it to {}", limits.image_types.iter().map(|t| short_mime(t)).collect::<Vec<_>>().join(" or "))),
+                err(
+                    pos,
+                    format!(
+                        "{who}: {name} does not accept {} images (`{}`)",
+                        short_mime(m.mime),
+                        m.path
+                    ),
+                )
+                .with_help(format!(
+                    "convert it to {}",
+                    limits
+                        .image_types
+                        .iter()
+                        .map(|t| short_mime(t))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )),
             );
         } else if m.bytes > max {
             diags.push(err(
                 pos,
-                format!("{who}: `{}` is {}, over {name}'s limit of {} for a {what}", m.path, human_bytes(m.bytes), human_bytes(max)),
+                format!(
+                    "{who}: `{}` is {}, over {name}'s limit of {} for a {what}",
+                    m.path,
+                    human_bytes(m.bytes),
+                    human_bytes(max)
+                ),
             ));
         }
         if let Some(alt) = &m.alt {
@@ -435,7 +555,10 @@ fn check_rendered(
             if len > limits.max_alt_chars {
                 diags.push(err(
                     pos,
-                    format!("{who}: the alt text of `{}` is {len} characters, over the limit of {}", m.path, limits.max_alt_chars),
+                    format!(
+                        "{who}: the alt text of `{}` is {len} characters, over the limit of {}",
+                        m.path, limits.max_alt_chars
+                    ),
                 ));
             }
         }
@@ -455,7 +578,10 @@ fn check_rendered(
     }
 
     // Visibility and languages.
-    let vis = post.visibility.as_deref().or(config.defaults.visibility.as_deref());
+    let vis = post
+        .visibility
+        .as_deref()
+        .or(config.defaults.visibility.as_deref());
     if let Some(v) = vis
         && !limits.visibilities.contains(&v)
     {
@@ -464,17 +590,27 @@ fn check_rendered(
             format!("{who}: {name} has no `{v}` visibility; the post will be public"),
         ));
     }
-    let langs = if post.lang.is_empty() { &config.defaults.lang } else { &post.lang };
+    let langs = if post.lang.is_empty() {
+        &config.defaults.lang
+    } else {
+        &post.lang
+    };
     if langs.len() > limits.max_langs && limits.max_langs > 1 {
         diags.push(err(
             post.pos_of("lang"),
-            format!("{who}: {} languages, more than the {} {name} allows", langs.len(), limits.max_langs),
+            format!(
+                "{who}: {} languages, more than the {} {name} allows",
+                langs.len(),
+                limits.max_langs
+            ),
         ));
     }
 }
 
 fn short_mime(m: &str) -> String {
-    m.trim_start_matches("image/").trim_start_matches("video/").to_ascii_uppercase()
+    m.trim_start_matches("image/")
+        .trim_start_matches("video/")
+        .to_ascii_uppercase()
 }
 
 /// Formats a byte count for people: "1.5 MB".
@@ -490,7 +626,11 @@ pub fn human_bytes(b: u64) -> String {
 
 /// Finds a media file (next to the post, else from the project root) and
 /// sniffs its type from its first bytes.
-pub fn inspect_media(post_path: &Path, m: &MediaRef, config: &Config) -> Result<MediaInfo, Diagnostic> {
+pub fn inspect_media(
+    post_path: &Path,
+    m: &MediaRef,
+    config: &Config,
+) -> Result<MediaInfo, Diagnostic> {
     let err = |msg: String| Diagnostic::error(post_path, m.pos, msg);
     let rel = Path::new(&m.path);
     if m.path.trim().is_empty() {
@@ -501,29 +641,42 @@ pub fn inspect_media(post_path: &Path, m: &MediaRef, config: &Config) -> Result<
             .with_help("write it relative to the project root, such as `media/picture.png`"));
     }
     let near_post = post_path.parent().map(|d| d.join(rel));
-    let candidates = near_post.into_iter().chain(std::iter::once(config.root.join(rel)));
+    let candidates = near_post
+        .into_iter()
+        .chain(std::iter::once(config.root.join(rel)));
     let found = candidates.into_iter().find(|c| c.is_file());
     let Some(found) = found else {
         return Err(err(format!("media file `{}` does not exist", m.path))
             .with_help("paths are relative to the post's folder or to the project root"));
     };
-    let canon = found.canonicalize().map_err(|e| err(format!("cannot read `{}`: {e}", m.path)))?;
-    let root = config.root.canonicalize().unwrap_or_else(|_| config.root.clone());
+    let canon = found
+        .canonicalize()
+        .map_err(|e| err(format!("cannot read `{}`: {e}", m.path)))?;
+    let root = config
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| config.root.clone());
     if !canon.starts_with(&root) {
         return Err(err(format!("media file `{}` is outside the project", m.path))
             .with_help("copy it into the project (a `media/` folder) so that it is versioned with the post"));
     }
     let mut head = [0u8; 64];
-    let mut f = std::fs::File::open(&canon).map_err(|e| err(format!("cannot read `{}`: {e}", m.path)))?;
+    let mut f =
+        std::fs::File::open(&canon).map_err(|e| err(format!("cannot read `{}`: {e}", m.path)))?;
     let bytes = f.metadata().map(|md| md.len()).unwrap_or(0);
-    let n = f.read(&mut head).map_err(|e| err(format!("cannot read `{}`: {e}", m.path)))?;
+    let n = f
+        .read(&mut head)
+        .map_err(|e| err(format!("cannot read `{}`: {e}", m.path)))?;
     let kind = infer::get(&head[..n]);
     let (mime, kind) = match kind.map(|k| k.mime_type()) {
         Some("image/gif") => ("image/gif", MediaKind::Gif),
         Some(t) if t.starts_with("image/") => (t, MediaKind::Image),
         Some(t) if t.starts_with("video/") => (t, MediaKind::Video),
         Some(t) => {
-            return Err(err(format!("`{}` is not an image or video (it looks like {t})", m.path)));
+            return Err(err(format!(
+                "`{}` is not an image or video (it looks like {t})",
+                m.path
+            )));
         }
         None => {
             return Err(err(format!("`{}` is not an image or video", m.path))

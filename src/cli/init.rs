@@ -86,12 +86,18 @@ pub fn run(ui: &Ui, args: InitArgs) -> Outcome {
     let dir = args.dir;
     if dir.join(CONFIG_FILE).exists() {
         return Err(usage(
-            format!("{} already holds a social project", dir.join(CONFIG_FILE).display()),
+            format!(
+                "{} already holds a social project",
+                dir.join(CONFIG_FILE).display()
+            ),
             Some("edit social.toml, or choose another directory".into()),
         ));
     }
     let timezone = match args.timezone {
-        Some(tz) => crate::config::parse_timezone(&tz).map_err(|m| usage(m, None))?.name().to_string(),
+        Some(tz) => crate::config::parse_timezone(&tz)
+            .map_err(|m| usage(m, None))?
+            .name()
+            .to_string(),
         None => iana_time_zone::get_timezone()
             .ok()
             .filter(|tz| tz.parse::<chrono_tz::Tz>().is_ok())
@@ -100,7 +106,11 @@ pub fn run(ui: &Ui, args: InitArgs) -> Outcome {
     std::fs::create_dir_all(dir.join("posts"))?;
     std::fs::create_dir_all(dir.join("media"))?;
     let mut created = Vec::new();
-    write_new(&dir.join(CONFIG_FILE), &CONFIG_TEMPLATE.replace("{timezone}", &timezone), &mut created)?;
+    write_new(
+        &dir.join(CONFIG_FILE),
+        &CONFIG_TEMPLATE.replace("{timezone}", &timezone),
+        &mut created,
+    )?;
     let example = dir.join("posts").join("hello-social.md");
     if !example.exists() {
         write_new(&example, EXAMPLE_POST, &mut created)?;
@@ -130,14 +140,19 @@ fn write_new(path: &Path, text: &str, created: &mut Vec<PathBuf>) -> std::io::Re
 /// Adds `.social/` (the state store) to .gitignore unless it is there.
 fn ensure_gitignore(path: &Path, created: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let existing = std::fs::read_to_string(path).unwrap_or_default();
-    if existing.lines().any(|l| matches!(l.trim(), ".social" | ".social/" | "/.social" | "/.social/")) {
+    if existing
+        .lines()
+        .any(|l| matches!(l.trim(), ".social" | ".social/" | "/.social" | "/.social/"))
+    {
         return Ok(());
     }
     let mut text = existing.clone();
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str("# social's local state store (rebuildable from the files and published.toml)\n.social/\n");
+    text.push_str(
+        "# social's local state store (rebuildable from the files and published.toml)\n.social/\n",
+    );
     std::fs::write(path, text)?;
     if existing.is_empty() {
         created.push(path.to_path_buf());

@@ -144,3 +144,70 @@ fn report_error(ui: &Ui, e: anyhow::Error) -> ExitCode {
     ui.error(&format!("{e:#}"), None);
     ExitCode::from(1)
 }
+
+#[cfg(test)]
+mod generated_files {
+    //! completions/ and man/ are generated from the clap definition; this
+    //! test fails when they are stale. Regenerate with:
+    //! `SOCIAL_BLESS=1 cargo test --lib generated_files`
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+        std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter(|e| e.path().is_file())
+                    .map(|e| {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        (name, std::fs::read_to_string(e.path()).unwrap_or_default())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn generate(kind: &str, out: &Path) {
+        std::fs::create_dir_all(out).unwrap();
+        if kind == "man" {
+            clap_mangen::generate_to(super::command(), out).unwrap();
+        } else {
+            for shell in [
+                clap_complete::Shell::Bash,
+                clap_complete::Shell::Zsh,
+                clap_complete::Shell::Fish,
+            ] {
+                clap_complete::generate_to(shell, &mut super::command(), "social", out).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn completions_and_man_pages_are_current() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let bless = std::env::var_os("SOCIAL_BLESS").is_some();
+        let mut stale = Vec::new();
+        for kind in ["completions", "man"] {
+            let committed = root.join(kind);
+            let tmp =
+                std::env::temp_dir().join(format!("social-gen-{}-{kind}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&tmp);
+            generate(kind, &tmp);
+            let fresh = read_dir(&tmp);
+            let _ = std::fs::remove_dir_all(&tmp);
+            if bless {
+                let _ = std::fs::remove_dir_all(&committed);
+                std::fs::create_dir_all(&committed).unwrap();
+                for (name, text) in &fresh {
+                    std::fs::write(committed.join(name), text).unwrap();
+                }
+            } else if read_dir(&committed) != fresh {
+                stale.push(kind);
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "{stale:?} are stale; regenerate with `SOCIAL_BLESS=1 cargo test --lib generated_files`"
+        );
+    }
+}

@@ -51,19 +51,34 @@ pub fn run(ui: &Ui, config: &Config, args: NewArgs) -> Outcome {
     if let Some(q) = &args.queue
         && !config.queues.contains_key(q)
     {
-        return Err(usage(format!("unknown queue `{q}`"), Some("define it in social.toml under [queues.NAME]".into())));
+        return Err(usage(
+            format!("unknown queue `{q}`"),
+            Some("define it in social.toml under [queues.NAME]".into()),
+        ));
     }
-    let date = at.unwrap_or(now).with_timezone(&config.timezone).format("%Y-%m-%d").to_string();
+    let date = at
+        .unwrap_or(now)
+        .with_timezone(&config.timezone)
+        .format("%Y-%m-%d")
+        .to_string();
     let mut slug = slug::slugify(args.title.replace(['\'', '’'], ""));
     slug.truncate(60);
     let slug = slug.trim_end_matches('-').to_string();
-    let base = if slug.is_empty() { date.clone() } else { format!("{date}-{slug}") };
+    let base = if slug.is_empty() {
+        date.clone()
+    } else {
+        format!("{date}-{slug}")
+    };
     let dir = config.posts_path();
     std::fs::create_dir_all(&dir)?;
     let existing_ids = existing_ids(config);
     let mut n = 1;
     let (id, path) = loop {
-        let id = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+        let id = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
         let path = dir.join(format!("{id}.md"));
         if !path.exists() && !existing_ids.contains(&id) {
             break (id, path);
@@ -83,12 +98,19 @@ pub fn run(ui: &Ui, config: &Config, args: NewArgs) -> Outcome {
     if !args.to.is_empty() {
         text.push_str(&format!("to: [{}]\n", args.to.join(", ")));
     }
-    text.push_str(if args.ready { "status: ready\n" } else { "status: draft   # set to `ready` to publish\n" });
+    text.push_str(if args.ready {
+        "status: ready\n"
+    } else {
+        "status: draft   # set to `ready` to publish\n"
+    });
     text.push_str("---\n");
     text.push_str(&args.title);
     text.push('\n');
 
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
     f.write_all(text.as_bytes())?;
     let shown = crate::project::display_path(&path);
     writeln!(std::io::stdout().lock(), "{}", shown.display())?;
@@ -99,7 +121,11 @@ pub fn run(ui: &Ui, config: &Config, args: NewArgs) -> Outcome {
 }
 
 /// Parses `--at`: the post time formats, or `+DURATION` from now.
-fn parse_when(w: &str, config: &Config, now: chrono::DateTime<chrono::Utc>) -> Result<chrono::DateTime<chrono::Utc>, String> {
+fn parse_when(
+    w: &str,
+    config: &Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, String> {
     if let Some(d) = w.trim().strip_prefix('+') {
         let d = humantime::parse_duration(d.trim()).map_err(|e| format!("`{w}`: {e}"))?;
         let d = chrono::Duration::from_std(d).map_err(|e| format!("`{w}`: {e}"))?;
@@ -116,7 +142,9 @@ fn existing_ids(config: &Config) -> std::collections::HashSet<String> {
         .iter()
         .filter_map(|p| {
             let src = std::fs::read_to_string(p).ok()?;
-            crate::content::parse_post(p, &src, config.timezone).post.map(|post| post.id)
+            crate::content::parse_post(p, &src, config.timezone)
+                .post
+                .map(|post| post.id)
         })
         .collect()
 }
@@ -130,7 +158,8 @@ fn yaml_string(s: &str) -> String {
         && !s.ends_with(':')
         && !s.ends_with(char::is_whitespace)
         && s.parse::<f64>().is_err()
-        && !["true", "false", "null", "~", "yes", "no", "on", "off"].contains(&s.to_ascii_lowercase().as_str());
+        && !["true", "false", "null", "~", "yes", "no", "on", "off"]
+            .contains(&s.to_ascii_lowercase().as_str());
     if plain {
         s.to_string()
     } else {

@@ -50,9 +50,19 @@ impl Ui {
     /// Prints an error and an optional hint to stderr.
     pub fn error(&self, message: &str, help: Option<&str>) {
         let mut e = self.err();
-        let _ = writeln!(e, "{}error:{} {message}", Styles::ERROR.render(), Styles::ERROR.render_reset());
+        let _ = writeln!(
+            e,
+            "{}error:{} {message}",
+            Styles::ERROR.render(),
+            Styles::ERROR.render_reset()
+        );
         if let Some(h) = help {
-            let _ = writeln!(e, "  {}help:{} {h}", Styles::HELP.render(), Styles::HELP.render_reset());
+            let _ = writeln!(
+                e,
+                "  {}help:{} {h}",
+                Styles::HELP.render(),
+                Styles::HELP.render_reset()
+            );
         }
     }
 
@@ -72,7 +82,12 @@ impl Ui {
             None => c.path.display().to_string(),
         };
         let _ = writeln!(e, "{err}error:{reset} {}", c.message);
-        let _ = writeln!(e, "  {}-->{} {place}", Styles::DIM.render(), Styles::DIM.render_reset());
+        let _ = writeln!(
+            e,
+            "  {}-->{} {place}",
+            Styles::DIM.render(),
+            Styles::DIM.render_reset()
+        );
         if let Some(p) = c.pos
             && let Ok(src) = std::fs::read_to_string(&c.path)
             && let Some(line) = src.lines().nth(p.line.saturating_sub(1))
@@ -81,10 +96,19 @@ impl Ui {
             let pad = " ".repeat(n.len());
             let _ = writeln!(e, "  {pad} |");
             let _ = writeln!(e, "  {n} | {line}");
-            let _ = writeln!(e, "  {pad} | {}{err}^{reset}", " ".repeat(p.column.saturating_sub(1)));
+            let _ = writeln!(
+                e,
+                "  {pad} | {}{err}^{reset}",
+                " ".repeat(p.column.saturating_sub(1))
+            );
         }
         if let Some(h) = &c.help {
-            let _ = writeln!(e, "  {}help:{} {h}", Styles::HELP.render(), Styles::HELP.render_reset());
+            let _ = writeln!(
+                e,
+                "  {}help:{} {h}",
+                Styles::HELP.render(),
+                Styles::HELP.render_reset()
+            );
         }
     }
 
@@ -108,7 +132,12 @@ impl Ui {
             d.message
         )?;
         if let Some(h) = &d.help {
-            writeln!(w, "  {}help:{} {h}", Styles::HELP.render(), Styles::HELP.render_reset())?;
+            writeln!(
+                w,
+                "  {}help:{} {h}",
+                Styles::HELP.render(),
+                Styles::HELP.render_reset()
+            )?;
         }
         Ok(())
     }
@@ -116,5 +145,9 @@ impl Ui {
 
 /// "1 error", "2 warnings".
 pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

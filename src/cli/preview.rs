@@ -34,7 +34,8 @@ pub struct PreviewArgs {
 pub fn run(ui: &Ui, config: &Config, args: PreviewArgs) -> Outcome {
     for a in &args.to {
         if !config.accounts.contains_key(a) {
-            let help = crate::diag::suggest(a, config.accounts.keys().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+            let help = crate::diag::suggest(a, config.accounts.keys().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"));
             return Err(usage(format!("unknown account `{a}`"), help));
         }
     }
@@ -61,7 +62,10 @@ fn load(config: &Config, args: &PreviewArgs) -> anyhow::Result<FileReport> {
         validate::check_text(path, &src, config, opts)
     } else {
         if !args.file.is_file() {
-            return Err(usage(format!("{}: no such file", args.file.display()), None));
+            return Err(usage(
+                format!("{}: no such file", args.file.display()),
+                None,
+            ));
         }
         validate::check_file(&project::display_path(&args.file), config, opts)
     };
@@ -74,7 +78,9 @@ fn load(config: &Config, args: &PreviewArgs) -> anyhow::Result<FileReport> {
         let mut diags = Vec::new();
         *c = validate::check_post(post, config, &mut diags);
         report.diagnostics.retain(|d| d.account.is_none());
-        report.diagnostics.extend(diags.into_iter().filter(|d| d.account.is_some()));
+        report
+            .diagnostics
+            .extend(diags.into_iter().filter(|d| d.account.is_some()));
         report.diagnostics.dedup();
     }
     Ok(report)
@@ -96,7 +102,9 @@ fn print_json(r: &FileReport) -> std::io::Result<()> {
     let doc = JsonPreview {
         path: &r.path,
         id: c.map(|c| c.post.id.as_str()),
-        at: c.and_then(|c| c.post.at.as_ref()).map(|a| a.instant.to_rfc3339()),
+        at: c
+            .and_then(|c| c.post.at.as_ref())
+            .map(|a| a.instant.to_rfc3339()),
         status: c.map(|c| c.post.status),
         targets: c.map(|c| c.rendered.iter().collect()).unwrap_or_default(),
         media: c.map(|c| c.media.iter().collect()).unwrap_or_default(),
@@ -141,8 +149,17 @@ fn print_text(ui: &Ui, config: &Config, r: &FileReport) -> std::io::Result<()> {
                 if let Some(max) = rendered.platform.limits().max_bytes {
                     counts.push_str(&format!(" · {}/{max} bytes", part.bytes));
                 }
-                let label = if n > 1 { format!("[{}/{n}] ", i + 1) } else { String::new() };
-                writeln!(out, "{}{label}{counts}{}", style.render(), style.render_reset())?;
+                let label = if n > 1 {
+                    format!("[{}/{n}] ", i + 1)
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "{}{label}{counts}{}",
+                    style.render(),
+                    style.render_reset()
+                )?;
                 for line in part.text.text.lines() {
                     writeln!(out, "  │ {line}")?;
                 }
@@ -151,7 +168,9 @@ fn print_text(ui: &Ui, config: &Config, r: &FileReport) -> std::io::Result<()> {
                     .spans
                     .iter()
                     .filter_map(|s| match &s.kind {
-                        SpanKind::Link { uri } if part.text.span_text(s) != uri => Some((part.text.span_text(s), uri)),
+                        SpanKind::Link { uri } if part.text.span_text(s) != uri => {
+                            Some((part.text.span_text(s), uri))
+                        }
                         _ => None,
                     })
                     .collect();
@@ -164,18 +183,38 @@ fn print_text(ui: &Ui, config: &Config, r: &FileReport) -> std::io::Result<()> {
             writeln!(out)?;
             writeln!(out, "{b}media{br}")?;
             for m in &c.media {
-                let alt = m.alt.as_deref().map(|a| format!("alt: “{a}”")).unwrap_or_else(|| "no alt text".into());
-                writeln!(out, "  {} {d}({}, {}){dr} {alt}", m.path, m.mime, human_bytes(m.bytes))?;
+                let alt = m
+                    .alt
+                    .as_deref()
+                    .map(|a| format!("alt: “{a}”"))
+                    .unwrap_or_else(|| "no alt text".into());
+                writeln!(
+                    out,
+                    "  {} {d}({}, {}){dr} {alt}",
+                    m.path,
+                    m.mime,
+                    human_bytes(m.bytes)
+                )?;
             }
         }
     }
     writeln!(out)?;
     if r.diagnostics.is_empty() {
-        writeln!(out, "{}no problems{}", Styles::OK.render(), Styles::OK.render_reset())?;
+        writeln!(
+            out,
+            "{}no problems{}",
+            Styles::OK.render(),
+            Styles::OK.render_reset()
+        )?;
     } else {
         let errors = r.diagnostics.iter().filter(|x| x.is_error()).count();
         let warnings = r.diagnostics.len() - errors;
-        writeln!(out, "{b}problems{br} ({}, {})", plural(errors, "error"), plural(warnings, "warning"))?;
+        writeln!(
+            out,
+            "{b}problems{br} ({}, {})",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )?;
         for diag in &r.diagnostics {
             ui.diagnostic(&mut out, diag)?;
         }
@@ -183,7 +222,12 @@ fn print_text(ui: &Ui, config: &Config, r: &FileReport) -> std::io::Result<()> {
     out.flush()
 }
 
-fn header(out: &mut impl Write, config: &Config, r: &FileReport, c: &Checked) -> std::io::Result<()> {
+fn header(
+    out: &mut impl Write,
+    config: &Config,
+    r: &FileReport,
+    c: &Checked,
+) -> std::io::Result<()> {
     let (b, br) = (Styles::BOLD.render(), Styles::BOLD.render_reset());
     let (d, dr) = (Styles::DIM.render(), Styles::DIM.render_reset());
     let post = &c.post;
@@ -201,7 +245,12 @@ fn header(out: &mut impl Write, config: &Config, r: &FileReport, c: &Checked) ->
         crate::content::Status::Draft => " · draft",
         crate::content::Status::Ready => "",
     };
-    writeln!(out, "{b}{}{br}  {d}id {}{status}{dr}", r.path.display(), post.id)?;
+    writeln!(
+        out,
+        "{b}{}{br}  {d}id {}{status}{dr}",
+        r.path.display(),
+        post.id
+    )?;
     writeln!(out, "{d}when:{dr} {when}")?;
     if let Some(cw) = &post.cw {
         writeln!(out, "{d}content warning:{dr} {cw}")?;

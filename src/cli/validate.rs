@@ -49,24 +49,47 @@ pub enum Format {
 pub fn run(ui: &Ui, config: &Config, args: ValidateArgs) -> Outcome {
     let files = project::select_files(config, &args.paths).map_err(|m| usage(m, None))?;
     let files: Vec<PathBuf> = files.iter().map(|p| project::display_path(p)).collect();
-    let report = validate::check_files(&files, config, Options { strict: args.strict });
+    let report = validate::check_files(
+        &files,
+        config,
+        Options {
+            strict: args.strict,
+        },
+    );
     match args.format {
         Format::Text => print_text(ui, &report)?,
         Format::Json => print_json(&report)?,
         Format::Github => print_github(ui, &report)?,
     }
-    Ok(if report.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.errors() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn summary(report: &Report) -> String {
     let posts = report.files.iter().filter(|f| f.checked.is_some()).count();
-    let targets: usize = report.files.iter().filter_map(|f| f.checked.as_ref()).map(|c| c.targets.len()).sum();
+    let targets: usize = report
+        .files
+        .iter()
+        .filter_map(|f| f.checked.as_ref())
+        .map(|c| c.targets.len())
+        .sum();
     let files = report.files.len();
-    let mut s = format!("checked {} ({})", plural(files, "file"), plural(targets, "target"));
+    let mut s = format!(
+        "checked {} ({})",
+        plural(files, "file"),
+        plural(targets, "target")
+    );
     if posts < files {
         s.push_str(&format!(", {} unreadable", files - posts));
     }
-    s.push_str(&format!(": {}, {}", plural(report.errors(), "error"), plural(report.warnings(), "warning")));
+    s.push_str(&format!(
+        ": {}, {}",
+        plural(report.errors(), "error"),
+        plural(report.warnings(), "warning")
+    ));
     s
 }
 
@@ -87,7 +110,13 @@ fn print_text(ui: &Ui, report: &Report) -> std::io::Result<()> {
         if report.files.is_empty() {
             writeln!(out, "no post files found")?;
         } else {
-            writeln!(out, "{}{word}{}: {}", style.render(), style.render_reset(), summary(report))?;
+            writeln!(
+                out,
+                "{}{word}{}: {}",
+                style.render(),
+                style.render_reset(),
+                summary(report)
+            )?;
         }
     }
     out.flush()
@@ -105,7 +134,12 @@ struct JsonReport<'a> {
 fn print_json(report: &Report) -> std::io::Result<()> {
     let doc = JsonReport {
         files: report.files.len(),
-        targets: report.files.iter().filter_map(|f| f.checked.as_ref()).map(|c| c.targets.len()).sum(),
+        targets: report
+            .files
+            .iter()
+            .filter_map(|f| f.checked.as_ref())
+            .map(|c| c.targets.len())
+            .sum(),
         errors: report.errors(),
         warnings: report.warnings(),
         diagnostics: report.diagnostics().collect(),
@@ -118,8 +152,15 @@ fn print_json(report: &Report) -> std::io::Result<()> {
 
 /// Escapes data for a GitHub workflow command.
 fn gh_escape(s: &str, property: bool) -> String {
-    let s = s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
-    if property { s.replace(':', "%3A").replace(',', "%2C") } else { s }
+    let s = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        s.replace(':', "%3A").replace(',', "%2C")
+    } else {
+        s
+    }
 }
 
 fn print_github(ui: &Ui, report: &Report) -> std::io::Result<()> {

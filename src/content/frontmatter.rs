@@ -62,7 +62,10 @@ pub fn split(src: &str) -> Result<Split<'_>, FrontmatterError> {
     let mut offset = first_end;
     let mut line_no = 2;
     while offset < src.len() {
-        let end = src[offset..].find('\n').map(|i| offset + i + 1).unwrap_or(src.len());
+        let end = src[offset..]
+            .find('\n')
+            .map(|i| offset + i + 1)
+            .unwrap_or(src.len());
         let line = &src[offset..end];
         if is_delim(line, delim) || (format == Format::Yaml && is_delim(line, "...")) {
             return Ok(Split {
@@ -76,11 +79,17 @@ pub fn split(src: &str) -> Result<Split<'_>, FrontmatterError> {
         offset = end;
         line_no += 1;
     }
-    let kind = if format == Format::Yaml { "YAML" } else { "TOML" };
+    let kind = if format == Format::Yaml {
+        "YAML"
+    } else {
+        "TOML"
+    };
     Err(FrontmatterError {
         pos: Pos::line(1),
         message: format!("the {kind} frontmatter opened here with `{delim}` is never closed"),
-        help: Some(format!("add a line holding only `{delim}` after the last frontmatter key")),
+        help: Some(format!(
+            "add a line holding only `{delim}` after the last frontmatter key"
+        )),
     })
 }
 
@@ -105,7 +114,10 @@ pub fn top_level_keys(split: &Split<'_>) -> Vec<(String, Pos)> {
         };
         if let Some(k) = key {
             let k = k.trim().trim_matches(['"', '\'']);
-            if !k.is_empty() && !k.contains(char::is_whitespace) && !keys.iter().any(|(e, _)| e == k) {
+            if !k.is_empty()
+                && !k.contains(char::is_whitespace)
+                && !keys.iter().any(|(e, _)| e == k)
+            {
                 keys.push((k.to_string(), Pos::line(line_no)));
             }
         }
@@ -115,15 +127,23 @@ pub fn top_level_keys(split: &Split<'_>) -> Vec<(String, Pos)> {
 
 /// File lines on which `key` is set anywhere in the block (nested too), in order.
 pub fn key_lines(split: &Split<'_>, key: &str) -> Vec<usize> {
-    let sep = if split.format == Format::Toml { '=' } else { ':' };
+    let sep = if split.format == Format::Toml {
+        '='
+    } else {
+        ':'
+    };
     let mut out = Vec::new();
     for (i, line) in split.frontmatter.lines().enumerate() {
-        let t = line.trim_start().trim_start_matches("- ").trim_start_matches('{').trim_start();
+        let t = line
+            .trim_start()
+            .trim_start_matches("- ")
+            .trim_start_matches('{')
+            .trim_start();
         // Inline tables and flow maps can hold several keys on one line.
-        let hit = t
-            .split([',', '{'])
-            .map(str::trim_start)
-            .any(|part| part.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(sep)));
+        let hit = t.split([',', '{']).map(str::trim_start).any(|part| {
+            part.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with(sep))
+        });
         if hit {
             out.push(split.frontmatter_pos.line + i);
         }
@@ -132,7 +152,9 @@ pub fn key_lines(split: &Split<'_>, key: &str) -> Vec<usize> {
 }
 
 /// Deserializes the frontmatter into `T`, locating errors in the file.
-pub fn deserialize<T: DeserializeOwned + Default>(split: &Split<'_>) -> Result<T, FrontmatterError> {
+pub fn deserialize<T: DeserializeOwned + Default>(
+    split: &Split<'_>,
+) -> Result<T, FrontmatterError> {
     match split.format {
         Format::None => Ok(T::default()),
         Format::Yaml => {

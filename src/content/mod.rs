@@ -164,7 +164,8 @@ impl<'de> Deserialize<'de> for Text {
                         out = Some(v);
                     }
                 }
-                out.map(Text).ok_or_else(|| de::Error::custom("expected a string, found a table"))
+                out.map(Text)
+                    .ok_or_else(|| de::Error::custom("expected a string, found a table"))
             }
         }
         d.deserialize_any(V)
@@ -184,9 +185,14 @@ impl<'de> Deserialize<'de> for List {
             Many(Vec<Text>),
         }
         let split = |s: String| -> Vec<String> {
-            s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+            s.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
         };
-        match Raw::deserialize(d).map_err(|_| de::Error::custom("expected a name or a list of names"))? {
+        match Raw::deserialize(d)
+            .map_err(|_| de::Error::custom("expected a name or a list of names"))?
+        {
             Raw::One(t) => Ok(List(split(t.0))),
             Raw::Many(v) => Ok(List(v.into_iter().flat_map(|t| split(t.0)).collect())),
         }
@@ -252,7 +258,11 @@ pub fn read_post_file(path: &Path) -> Result<String, Diagnostic> {
     let meta = std::fs::metadata(path)
         .map_err(|e| Diagnostic::error(path, Pos::line(1), format!("cannot read the file: {e}")))?;
     if meta.is_dir() {
-        return Err(Diagnostic::error(path, Pos::line(1), "is a directory, not a post file"));
+        return Err(Diagnostic::error(
+            path,
+            Pos::line(1),
+            "is a directory, not a post file",
+        ));
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(Diagnostic::error(
@@ -283,7 +293,10 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
             Err(Diagnostic::error(
                 path,
                 pos,
-                format!("the file is not UTF-8 text (invalid byte 0x{:02X} at byte {good})", bytes[good]),
+                format!(
+                    "the file is not UTF-8 text (invalid byte 0x{:02X} at byte {good})",
+                    bytes[good]
+                ),
             )
             .with_help("save the file as UTF-8"))
         }
@@ -329,8 +342,13 @@ pub fn parse_post(path: &Path, src: &str, tz: Tz) -> Parsed {
         Err(e) => {
             let mut d = located(path, e);
             if let Some((m, help)) = crate::config::unknown_key_message(&d.message, KEYS) {
-                let key = m.trim_start_matches("unknown key `").trim_end_matches('`').to_string();
-                if ["path", "alt"].iter().any(|k| d.message.contains(k)) && !KEYS.contains(&key.as_str()) {
+                let key = m
+                    .trim_start_matches("unknown key `")
+                    .trim_end_matches('`')
+                    .to_string();
+                if ["path", "alt"].iter().any(|k| d.message.contains(k))
+                    && !KEYS.contains(&key.as_str())
+                {
                     // An unknown key inside a media item.
                     d.message = format!("unknown media key `{key}`");
                     d.help = Some(
@@ -351,22 +369,36 @@ pub fn parse_post(path: &Path, src: &str, tz: Tz) -> Parsed {
     let pos_of = |k: &str| key_pos.get(k).copied().unwrap_or(split.frontmatter_pos);
     let err = |k: &str, m: String| Diagnostic::error(path, pos_of(k), m);
 
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("post").to_string();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("post")
+        .to_string();
     let (id, id_from_file_name) = match raw.id {
         Some(Text(id)) => (id.trim().to_string(), false),
         None => (stem, true),
     };
     if let Err(m) = check_id(&id) {
         out.diagnostics.push(if id_from_file_name {
-            Diagnostic::error(path, Pos::line(1), format!("the file name is not a valid post id: {m}"))
-                .with_help("add an `id:` key to the frontmatter")
+            Diagnostic::error(
+                path,
+                Pos::line(1),
+                format!("the file name is not a valid post id: {m}"),
+            )
+            .with_help("add an `id:` key to the frontmatter")
         } else {
             err("id", m)
         });
     } else if id_from_file_name && split.format != Format::None {
         out.diagnostics.push(
-            Diagnostic::warning(path, split.frontmatter_pos, format!("no `id`: the file name `{id}` stands in for it"))
-                .with_help(format!("add `id: {id}` so that renaming the file keeps the post's identity")),
+            Diagnostic::warning(
+                path,
+                split.frontmatter_pos,
+                format!("no `id`: the file name `{id}` stands in for it"),
+            )
+            .with_help(format!(
+                "add `id: {id}` so that renaming the file keeps the post's identity"
+            )),
         );
     }
 
@@ -374,7 +406,8 @@ pub fn parse_post(path: &Path, src: &str, tz: Tz) -> Parsed {
         Some(Text(s)) => match time::parse_at(&s, tz) {
             Ok(p) => {
                 if let Some(w) = p.warning {
-                    out.diagnostics.push(Diagnostic::warning(path, pos_of("at"), w));
+                    out.diagnostics
+                        .push(Diagnostic::warning(path, pos_of("at"), w));
                 }
                 Some(At {
                     instant: p.instant,
@@ -410,7 +443,10 @@ pub fn parse_post(path: &Path, src: &str, tz: Tz) -> Parsed {
         .map(|(i, m)| MediaRef {
             path: m.path.0,
             alt: m.alt.map(|a| a.0).filter(|a| !a.trim().is_empty()),
-            pos: media_lines.get(i).map(|l| Pos::line(*l)).unwrap_or_else(|| pos_of("media")),
+            pos: media_lines
+                .get(i)
+                .map(|l| Pos::line(*l))
+                .unwrap_or_else(|| pos_of("media")),
         })
         .collect();
 
@@ -495,7 +531,10 @@ pub fn check_id(id: &str) -> Result<(), String> {
         return Err("the post id is empty".into());
     }
     if id.len() > 100 {
-        return Err(format!("the post id is {} characters long; keep it under 100", id.len()));
+        return Err(format!(
+            "the post id is {} characters long; keep it under 100",
+            id.len()
+        ));
     }
     let ok = id
         .chars()
@@ -556,7 +595,10 @@ mod tests {
     fn toml_frontmatter_with_a_datetime() {
         let p = parse("+++\nid = \"a\"\nat = 2026-12-01T09:00:00Z\nto = [\"bsky\"]\n+++\nHi\n");
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
-        assert_eq!(p.post.unwrap().at.unwrap().instant.to_rfc3339(), "2026-12-01T09:00:00+00:00");
+        assert_eq!(
+            p.post.unwrap().at.unwrap().instant.to_rfc3339(),
+            "2026-12-01T09:00:00+00:00"
+        );
     }
 
     #[test]

@@ -10,8 +10,18 @@ pub struct ParsedAt {
     pub warning: Option<String>,
 }
 
-const LOCAL_FORMATS: &[&str] = &["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"];
-const OFFSET_FORMATS: &[&str] = &["%Y-%m-%dT%H:%M%:z", "%Y-%m-%d %H:%M%:z", "%Y-%m-%dT%H:%MZ", "%Y-%m-%d %H:%MZ"];
+const LOCAL_FORMATS: &[&str] = &[
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+];
+const OFFSET_FORMATS: &[&str] = &[
+    "%Y-%m-%dT%H:%M%:z",
+    "%Y-%m-%d %H:%M%:z",
+    "%Y-%m-%dT%H:%MZ",
+    "%Y-%m-%d %H:%MZ",
+];
 
 /// Parses an `at` value: RFC 3339 with an offset, `YYYY-MM-DD HH:MM` in
 /// `default_tz`, or `YYYY-MM-DD HH:MM Area/City`.
@@ -24,7 +34,10 @@ pub fn parse_at(input: &str, default_tz: Tz) -> Result<ParsedAt, String> {
         return Ok(exact(t));
     }
     for f in OFFSET_FORMATS {
-        if let Ok(t) = DateTime::<FixedOffset>::parse_from_str(&s.replace('Z', "+00:00"), &f.replace('Z', "%:z")) {
+        if let Ok(t) = DateTime::<FixedOffset>::parse_from_str(
+            &s.replace('Z', "+00:00"),
+            &f.replace('Z', "%:z"),
+        ) {
             return Ok(exact(t));
         }
     }
@@ -51,7 +64,9 @@ fn exact(t: DateTime<FixedOffset>) -> ParsedAt {
 }
 
 fn parse_local(s: &str) -> Option<NaiveDateTime> {
-    LOCAL_FORMATS.iter().find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    LOCAL_FORMATS
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
 }
 
 /// Turns a wall-clock time in `tz` into an instant: a time skipped by a DST
@@ -83,7 +98,10 @@ pub fn resolve_local(ndt: NaiveDateTime, tz: Tz) -> Result<ParsedAt, String> {
             for _ in 0..(4 * 60) {
                 later += chrono::Duration::minutes(1);
                 if let LocalResult::Single(t) = tz.from_local_datetime(&later) {
-                    suggestion = format!("; the clock jumps forward, the next valid time is {}", t.format("%Y-%m-%d %H:%M"));
+                    suggestion = format!(
+                        "; the clock jumps forward, the next valid time is {}",
+                        t.format("%Y-%m-%d %H:%M")
+                    );
                     break;
                 }
             }
@@ -106,17 +124,29 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (t - now).num_seconds();
     let (abs, future) = (secs.unsigned_abs(), secs >= 0);
     let span = if abs < 60 {
-        return if future { "now".into() } else { "just now".into() };
+        return if future {
+            "now".into()
+        } else {
+            "just now".into()
+        };
     } else if abs < 3600 {
         format!("{}m", abs / 60)
     } else if abs < 86_400 * 2 {
         let h = abs / 3600;
         let m = (abs % 3600) / 60;
-        if m == 0 || h >= 10 { format!("{h}h") } else { format!("{h}h {m}m") }
+        if m == 0 || h >= 10 {
+            format!("{h}h")
+        } else {
+            format!("{h}h {m}m")
+        }
     } else {
         format!("{}d", abs / 86_400)
     };
-    if future { format!("in {span}") } else { format!("{span} ago") }
+    if future {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
 }
 
 #[cfg(test)]

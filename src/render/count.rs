@@ -17,7 +17,9 @@ pub fn count(text: &str, limits: &Limits) -> usize {
 /// Byte ranges of URLs a platform would recognise in `text`.
 pub fn url_ranges(text: &str, require_scheme: bool) -> Vec<std::ops::Range<usize>> {
     let mut finder = linkify::LinkFinder::new();
-    finder.kinds(&[linkify::LinkKind::Url]).url_must_have_scheme(require_scheme);
+    finder
+        .kinds(&[linkify::LinkKind::Url])
+        .url_must_have_scheme(require_scheme);
     finder
         .links(text)
         .filter(|l| {
@@ -30,7 +32,9 @@ pub fn url_ranges(text: &str, require_scheme: bool) -> Vec<std::ops::Range<usize
                     || s.split(['/', '?', '#'])
                         .next()
                         .and_then(|host| host.rsplit('.').next())
-                        .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+                        .is_some_and(|tld| {
+                            tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
+                        })
             }
         })
         .map(|l| l.start()..l.end())
@@ -57,7 +61,8 @@ fn mastodon_plain(text: &str) -> usize {
     let bytes = text.as_bytes();
     let mut i = 0;
     while let Some(at) = text[i..].find('@').map(|p| p + i) {
-        let starts_word = at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_');
+        let starts_word =
+            at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_');
         let user_end = text[at + 1..]
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .map(|p| p + at + 1)
@@ -119,7 +124,9 @@ pub fn twitter_char_weight(c: char) -> usize {
 /// sequence, a skin-tone or presentation variant, a flag or a keycap.
 fn is_emoji_sequence(g: &str) -> bool {
     let mut chars = g.chars();
-    let Some(first) = chars.next() else { return false };
+    let Some(first) = chars.next() else {
+        return false;
+    };
     if chars.next().is_none() {
         return false;
     }
@@ -127,7 +134,8 @@ fn is_emoji_sequence(g: &str) -> bool {
         matches!(c as u32,
             0xFE0F | 0x20E3 | 0x200D | 0x1F3FB..=0x1F3FF | 0x1F1E6..=0x1F1FF | 0xE0020..=0xE007F)
     });
-    let pictographic_start = (first as u32) >= 0x2000 || matches!(first, '#' | '*' | '0'..='9' | '©' | '®');
+    let pictographic_start =
+        (first as u32) >= 0x2000 || matches!(first, '#' | '*' | '0'..='9' | '©' | '®');
     marker && pictographic_start
 }
 
@@ -140,7 +148,10 @@ mod tests {
     fn twitter_weights() {
         assert_eq!(count("hello", &TWITTER), 5);
         assert_eq!(count("日本語", &TWITTER), 6);
-        assert_eq!(count("see https://example.com/a/very/long/path/indeed", &TWITTER), 4 + 23);
+        assert_eq!(
+            count("see https://example.com/a/very/long/path/indeed", &TWITTER),
+            4 + 23
+        );
         assert_eq!(count("👍", &TWITTER), 2);
         assert_eq!(count("👩‍👩‍👧‍👦", &TWITTER), 2);
         assert_eq!(count("👍🏽", &TWITTER), 2);
@@ -153,8 +164,14 @@ mod tests {
 
     #[test]
     fn mastodon_counts_urls_and_remote_mentions() {
-        assert_eq!(count("hi @alice@example.social!", &MASTODON), "hi @alice!".len());
-        assert_eq!(count("https://example.com/long/long/long/path", &MASTODON), 23);
+        assert_eq!(
+            count("hi @alice@example.social!", &MASTODON),
+            "hi @alice!".len()
+        );
+        assert_eq!(
+            count("https://example.com/long/long/long/path", &MASTODON),
+            23
+        );
         assert_eq!(count("👩‍👩‍👧‍👦 e\u{301}", &MASTODON), 3);
     }
 

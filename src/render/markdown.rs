@@ -63,7 +63,9 @@ pub fn render(md: &str, hide_urls: bool) -> (RichText, Vec<Note>) {
     for (event, range) in parser {
         match event {
             Event::Start(tag) => match tag {
-                Tag::Paragraph | Tag::Heading { .. } | Tag::CodeBlock(_) | Tag::HtmlBlock => b.block_break(2),
+                Tag::Paragraph | Tag::Heading { .. } | Tag::CodeBlock(_) | Tag::HtmlBlock => {
+                    b.block_break(2)
+                }
                 Tag::BlockQuote(_) => b.block_break(2),
                 Tag::List(start) => {
                     if b.lists.is_empty() {
@@ -88,7 +90,9 @@ pub fn render(md: &str, hide_urls: bool) -> (RichText, Vec<Note>) {
                     b.item_start = true;
                 }
                 Tag::Link {
-                    link_type, dest_url, ..
+                    link_type,
+                    dest_url,
+                    ..
                 } => {
                     let start = b.out.text.len();
                     b.links.push((start, dest_url.to_string(), link_type));
@@ -118,7 +122,9 @@ pub fn render(md: &str, hide_urls: bool) -> (RichText, Vec<Note>) {
                 }
                 _ => {}
             },
-            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => b.push(&t),
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                b.push(&t)
+            }
             Event::Html(t) | Event::InlineHtml(t) => b.push(&t),
             Event::SoftBreak | Event::HardBreak => b.push("\n"),
             Event::Rule => {
@@ -142,7 +148,9 @@ pub fn render(md: &str, hide_urls: bool) -> (RichText, Vec<Note>) {
             s.end -= lead;
         }
     }
-    b.out.spans.retain(|s| s.end <= b.out.text.len() && s.start < s.end);
+    b.out
+        .spans
+        .retain(|s| s.end <= b.out.text.len() && s.start < s.end);
     detect_entities(&mut b.out);
     (b.out, b.notes)
 }
@@ -156,7 +164,9 @@ fn finish_link(b: &mut Builder, start: usize, url: String, kind: LinkType, hide_
     if matches!(kind, LinkType::Email) || url.starts_with("mailto:") {
         return;
     }
-    let same = label == url || label.trim_end_matches('/') == url.trim_end_matches('/') || label.is_empty();
+    let same = label == url
+        || label.trim_end_matches('/') == url.trim_end_matches('/')
+        || label.is_empty();
     if matches!(kind, LinkType::Autolink) || same {
         if label.is_empty() {
             b.out.text.push_str(&url);
@@ -200,7 +210,10 @@ pub fn detect_entities(rt: &mut RichText) {
         });
     }
     let covered = |spans: &[Span], found: &[Span], i: usize| {
-        spans.iter().chain(found.iter()).any(|s| s.start <= i && i < s.end)
+        spans
+            .iter()
+            .chain(found.iter())
+            .any(|s| s.start <= i && i < s.end)
     };
     let text = &rt.text;
     for (i, c) in text.char_indices() {
@@ -214,10 +227,17 @@ pub fn detect_entities(rt: &mut RichText) {
         let rest = &text[i + c.len_utf8()..];
         if c == '@' {
             let len = rest
-                .find(|ch: char| !(ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '_' | '@')))
+                .find(|ch: char| {
+                    !(ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '_' | '@'))
+                })
                 .unwrap_or(rest.len());
             let handle = rest[..len].trim_end_matches(['.', '-', '@']);
-            if !handle.is_empty() && handle.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+            if !handle.is_empty()
+                && handle
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
+            {
                 let end = i + 1 + handle.len();
                 found.push(Span {
                     start: i,
@@ -229,13 +249,22 @@ pub fn detect_entities(rt: &mut RichText) {
             }
         } else {
             let len = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            let tag = rest[..len].trim_end_matches(|ch: char| ch.is_ascii_punctuation() || is_unicode_punct(ch));
-            let meaningful = tag.chars().any(|ch| !ch.is_ascii_digit() && !ch.is_ascii_punctuation());
-            if !tag.is_empty() && meaningful && !tag.starts_with('\u{fe0f}') && !tag.starts_with('\u{20e3}') {
+            let tag = rest[..len]
+                .trim_end_matches(|ch: char| ch.is_ascii_punctuation() || is_unicode_punct(ch));
+            let meaningful = tag
+                .chars()
+                .any(|ch| !ch.is_ascii_digit() && !ch.is_ascii_punctuation());
+            if !tag.is_empty()
+                && meaningful
+                && !tag.starts_with('\u{fe0f}')
+                && !tag.starts_with('\u{20e3}')
+            {
                 found.push(Span {
                     start: i,
                     end: i + c.len_utf8() + tag.len(),
-                    kind: SpanKind::Tag { tag: tag.to_string() },
+                    kind: SpanKind::Tag {
+                        tag: tag.to_string(),
+                    },
                 });
             }
         }
@@ -245,5 +274,21 @@ pub fn detect_entities(rt: &mut RichText) {
 }
 
 fn is_unicode_punct(c: char) -> bool {
-    matches!(c, '…' | '、' | '。' | '，' | '！' | '？' | '：' | '；' | '」' | '』' | '）' | '“' | '”' | '‘' | '’')
+    matches!(
+        c,
+        '…' | '、'
+            | '。'
+            | '，'
+            | '！'
+            | '？'
+            | '：'
+            | '；'
+            | '」'
+            | '』'
+            | '）'
+            | '“'
+            | '”'
+            | '‘'
+            | '’'
+    )
 }

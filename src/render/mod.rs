@@ -176,7 +176,11 @@ pub fn split_thread(body: &str, body_pos: Pos) -> Vec<(&str, Pos)> {
 /// one named after its platform, else the body.
 pub fn source_for<'a>(post: &'a Post, account: &Account) -> (Source, &'a str, Pos) {
     let by_account = post.variants.iter().find(|v| v.key == account.name);
-    let by_platform = || post.variants.iter().find(|v| account.platform.is_named(&v.key));
+    let by_platform = || {
+        post.variants
+            .iter()
+            .find(|v| account.platform.is_named(&v.key))
+    };
     match by_account.or_else(by_platform) {
         Some(v) => (Source::Variant(v.key.clone()), v.text.as_str(), v.pos),
         None => (Source::Body, post.body.as_str(), post.body_pos),
@@ -246,7 +250,11 @@ pub fn render_for(post: &Post, account: &Account, limits: &Limits) -> Rendered {
 
 /// Splits parts longer than `max` at sentence, then word, then grapheme
 /// boundaries (never inside a link, tag or mention) and numbers them "i/n".
-pub fn auto_split(parts: Vec<(RichText, Pos)>, limits: &Limits, max: usize) -> Vec<(RichText, Pos)> {
+pub fn auto_split(
+    parts: Vec<(RichText, Pos)>,
+    limits: &Limits,
+    max: usize,
+) -> Vec<(RichText, Pos)> {
     let measure = |t: &str| count::count(t, limits);
     let mut guess = parts.len().max(1);
     for _ in 0..4 {
@@ -322,7 +330,11 @@ fn split_to_fit(rt: &RichText, budget: usize, measure: &dyn Fn(&str) -> usize) -
         out.push(rt.slice(start, end));
         start = end;
         while start < text.len() && text[start..].starts_with(char::is_whitespace) {
-            start += text[start..].chars().next().map(char::len_utf8).unwrap_or(1);
+            start += text[start..]
+                .chars()
+                .next()
+                .map(char::len_utf8)
+                .unwrap_or(1);
         }
     }
     out.retain(|p| !p.text.is_empty());
@@ -341,29 +353,58 @@ mod tests {
         assert_eq!(rt.text, "We launched social today: Read it #rustlang");
         let link = &rt.spans[0];
         assert_eq!(rt.span_text(link), "Read it");
-        assert_eq!(link.kind, SpanKind::Link { uri: "https://example.com/launch".into() });
+        assert_eq!(
+            link.kind,
+            SpanKind::Link {
+                uri: "https://example.com/launch".into()
+            }
+        );
         assert_eq!(rt.tags().collect::<Vec<_>>(), ["rustlang"]);
         let (rt, _) = markdown::render(md, false);
-        assert_eq!(rt.text, "We launched social today: Read it (https://example.com/launch) #rustlang");
+        assert_eq!(
+            rt.text,
+            "We launched social today: Read it (https://example.com/launch) #rustlang"
+        );
         assert_eq!(rt.span_text(&rt.spans[0]), "https://example.com/launch");
     }
 
     #[test]
     fn spans_are_utf8_byte_offsets() {
-        let (rt, _) = markdown::render("Grüße @alice.bsky.social — see https://ex.com/ä #café!", true);
-        let m = rt.spans.iter().find(|s| matches!(s.kind, SpanKind::Mention { .. })).unwrap();
+        let (rt, _) = markdown::render(
+            "Grüße @alice.bsky.social — see https://ex.com/ä #café!",
+            true,
+        );
+        let m = rt
+            .spans
+            .iter()
+            .find(|s| matches!(s.kind, SpanKind::Mention { .. }))
+            .unwrap();
         assert_eq!(rt.span_text(m), "@alice.bsky.social");
         assert_eq!(m.start, "Grüße ".len());
-        let t = rt.spans.iter().find(|s| matches!(s.kind, SpanKind::Tag { .. })).unwrap();
+        let t = rt
+            .spans
+            .iter()
+            .find(|s| matches!(s.kind, SpanKind::Tag { .. }))
+            .unwrap();
         assert_eq!(rt.span_text(t), "#café");
-        let l = rt.spans.iter().find(|s| matches!(s.kind, SpanKind::Link { .. })).unwrap();
+        let l = rt
+            .spans
+            .iter()
+            .find(|s| matches!(s.kind, SpanKind::Link { .. }))
+            .unwrap();
         assert_eq!(rt.span_text(l), "https://ex.com/ä");
     }
 
     #[test]
     fn lists_and_paragraphs() {
-        let (rt, _) = markdown::render("# Title\n\nIntro *here*\nline two\n\n- a\n- b\n\n1. x\n2. y\n", true);
-        assert_eq!(rt.text, "Title\n\nIntro here\nline two\n\n• a\n• b\n\n1. x\n2. y");
+        let (rt, _) = markdown::render(
+            "# Title\n\nIntro *here*\nline two\n\n- a\n- b\n\n1. x\n2. y\n",
+            true,
+        );
+        assert_eq!(
+            rt.text,
+            "Title\n\nIntro here\nline two\n\n• a\n• b\n\n1. x\n2. y"
+        );
     }
 
     #[test]
@@ -387,10 +428,17 @@ mod tests {
             assert!(p.text.ends_with(&format!("{}/{}", i + 1, parts.len())));
         }
         let parts = auto_split(
-            vec![(markdown::render(&"word ".repeat(300), false).0, Pos::line(1))],
+            vec![(
+                markdown::render(&"word ".repeat(300), false).0,
+                Pos::line(1),
+            )],
             &MASTODON,
             500,
         );
-        assert!(parts.iter().all(|(p, _)| count::count(&p.text, &MASTODON) <= 500));
+        assert!(
+            parts
+                .iter()
+                .all(|(p, _)| count::count(&p.text, &MASTODON) <= 500)
+        );
     }
 }
