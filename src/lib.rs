@@ -13,4 +13,6 @@ pub mod diag;
 pub mod platforms;
 pub mod project;
 pub mod render;
+pub mod schedule;
+pub mod state;
 pub mod validate;

@@ -2,11 +2,16 @@
 //! mapping of outcomes to exit codes (0 success, 1 a check or post failed,
 //! 2 usage or configuration error).
 
+mod cancel;
 mod completions;
 mod init;
 mod new;
 mod output;
 mod preview;
+mod queue;
+mod schedule;
+mod state;
+mod status;
 mod validate;
 
 pub use output::Ui;
@@ -22,6 +27,8 @@ Examples:
   social new \"Launch day\" --at \"2026-12-01 09:00\" --to bsky,fedi
   social validate                      Check every post
   social preview posts/2026-12-01-launch-day.md
+  social schedule                      Sync and show the timeline
+  social status                        Where every target stands
 ";
 
 /// Publish Markdown posts from a git repository to Bluesky, Mastodon, X, LinkedIn and Instagram.
@@ -40,6 +47,9 @@ pub struct GlobalArgs {
     /// Project directory (default: the nearest directory above holding social.toml)
     #[arg(long, global = true, value_name = "DIR", env = "SOCIAL_PROJECT")]
     pub project: Option<PathBuf>,
+    /// State store file (default: .social/state.redb in the project)
+    #[arg(long, global = true, value_name = "PATH", env = "SOCIAL_STATE")]
+    pub state: Option<PathBuf>,
     /// When to use colors (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -65,7 +75,43 @@ pub enum Command {
     New(new::NewArgs),
     Validate(validate::ValidateArgs),
     Preview(preview::PreviewArgs),
+    Schedule(schedule::ScheduleArgs),
+    Status(status::StatusArgs),
+    Cancel(cancel::CancelArgs),
+    Retry(cancel::RetryArgs),
+    Queue(queue::QueueArgs),
+    State(state::StateArgs),
     Completions(completions::CompletionsArgs),
+}
+
+/// A command's context: the project's configuration and where its state lives.
+pub struct Project {
+    pub config: Config,
+    pub store_path: PathBuf,
+}
+
+impl Project {
+    fn open(g: &GlobalArgs) -> Result<Project, ConfigError> {
+        let config = crate::project::open(g.project.as_deref())?;
+        let store_path = match &g.state {
+            Some(p) => p.clone(),
+            None => crate::state::Store::default_path(&config.root),
+        };
+        Ok(Project { config, store_path })
+    }
+
+    /// Opens the state store.
+    pub fn store(&self) -> Result<crate::state::Store, crate::state::StateError> {
+        crate::state::Store::open(&self.store_path)
+    }
+
+    /// Syncs the files into the store.
+    pub fn sync(
+        &self,
+        store: &crate::state::Store,
+    ) -> Result<crate::state::sync::SyncReport, crate::state::sync::SyncError> {
+        crate::state::sync::sync(store, &self.config, crate::clock::now())
+    }
 }
 
 /// An error in how the command was used (exit code 2).
@@ -117,6 +163,12 @@ fn run(cli: Cli, ui: &Ui) -> Outcome {
         Command::New(args) => new::run(ui, &open_project(g)?, args),
         Command::Validate(args) => validate::run(ui, &open_project(g)?, args),
         Command::Preview(args) => preview::run(ui, &open_project(g)?, args),
+        Command::Schedule(args) => schedule::run(ui, &Project::open(g)?, args),
+        Command::Status(args) => status::run(ui, &Project::open(g)?, args),
+        Command::Cancel(args) => cancel::run_cancel(ui, &Project::open(g)?, args),
+        Command::Retry(args) => cancel::run_retry(ui, &Project::open(g)?, args),
+        Command::Queue(args) => queue::run(ui, &Project::open(g)?, args),
+        Command::State(args) => state::run(ui, &Project::open(g)?, args),
         Command::Completions(args) => completions::run(ui, args),
     }
 }
@@ -135,6 +187,21 @@ fn report_error(ui: &Ui, e: anyhow::Error) -> ExitCode {
     }
     if let Some(c) = e.downcast_ref::<ConfigError>() {
         ui.config_error(c);
+        return ExitCode::from(2);
+    }
+    if let Some(crate::state::sync::SyncError::Config(c)) =
+        e.downcast_ref::<crate::state::sync::SyncError>()
+    {
+        ui.config_error(c);
+        return ExitCode::from(2);
+    }
+    if let Some(crate::state::StateError::NewerSchema { .. }) =
+        e.downcast_ref::<crate::state::StateError>()
+    {
+        ui.error(
+            &e.to_string(),
+            Some("upgrade social, or point --state at another file"),
+        );
         return ExitCode::from(2);
     }
     if let Some(u) = e.downcast_ref::<UsageError>() {

@@ -151,3 +151,19 @@ pub fn plural(n: usize, word: &str) -> String {
         format!("{n} {word}s")
     }
 }
+
+/// A table for listings: a rule under the header (UTF-8 on a terminal, ASCII otherwise).
+pub fn table(headers: &[&str]) -> comfy_table::Table {
+    use comfy_table::{ContentArrangement, LineStyle, Table, TableStyle};
+    use std::io::IsTerminal;
+    let mut t = Table::new();
+    let rule = if std::io::stdout().is_terminal() {
+        '─'
+    } else {
+        '-'
+    };
+    t.load_style(TableStyle::new().header_separator(LineStyle::none().fill(rule).junction(rule)));
+    t.set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header(headers.to_vec());
+    t
+}

@@ -120,6 +120,30 @@ pub struct Post {
 }
 
 impl Post {
+    /// A hash of what gets published (text, variants, media, thread mode,
+    /// content warning), not of when or where: a renamed or rescheduled post
+    /// keeps it, an edited one does not.
+    pub fn content_hash(&self) -> String {
+        let mut s = String::new();
+        s.push_str(self.body.trim());
+        for v in &self.variants {
+            s.push_str(&format!("\u{1f}variant:{}={}", v.key, v.text.trim()));
+        }
+        for m in &self.media {
+            s.push_str(&format!(
+                "\u{1f}media:{}|{}",
+                m.path,
+                m.alt.as_deref().unwrap_or("")
+            ));
+        }
+        s.push_str(&format!(
+            "\u{1f}thread:{:?}\u{1f}cw:{}",
+            self.thread,
+            self.cw.as_deref().unwrap_or("")
+        ));
+        format!("{:032x}", xxhash_rust::xxh3::xxh3_128(s.as_bytes()))
+    }
+
     /// The position of a frontmatter key, or the top of the file.
     pub fn pos_of(&self, key: &str) -> Pos {
         self.key_pos.get(key).copied().unwrap_or(Pos::line(1))

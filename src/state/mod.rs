@@ -1,0 +1,685 @@
+//! The state store: where every post and every target (post × account)
+//! stands, in an embedded redb database (`.social/state.redb`).
+//!
+//! The interface is deliberately narrow — sync, claim, record, next due,
+//! query — so that another backend (a shared PostgreSQL) can serve it later.
+//! redb allows one process to hold the file at a time; every operation opens
+//! the database, runs one short transaction and closes it again, waiting for
+//! another process that holds it. No transaction is ever held across a
+//! network call.
+
+pub mod ledger;
+pub mod sync;
+
+use crate::diag::Diagnostic;
+use chrono::{DateTime, TimeZone, Utc};
+use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The schema version this build writes; a store with a newer one is refused.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Environment variable naming the state file (same as `--state`).
+pub const STATE_ENV: &str = "SOCIAL_STATE";
+
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Post id → [`PostRecord`] (JSON).
+pub(crate) const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("posts");
+/// Post file path → [`FileRecord`] (JSON).
+pub(crate) const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
+/// Target key `post/account` → [`TargetRecord`] (JSON).
+pub(crate) const TARGETS: TableDefinition<&str, &[u8]> = TableDefinition::new("targets");
+/// (due time in ms since the epoch, target key) → (): what is due is a range read.
+pub(crate) const DUE: TableDefinition<(i64, &str), ()> = TableDefinition::new("due");
+
+/// A problem with the state store.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(
+        "the state store {path} was written by a newer social (schema {found}, this one knows {SCHEMA_VERSION})"
+    )]
+    NewerSchema { path: PathBuf, found: u64 },
+    #[error("the state store {path} is busy: another social process has held it for {waited:?}")]
+    Busy { path: PathBuf, waited: Duration },
+    #[error("the state store {path}: {source}")]
+    Db {
+        path: PathBuf,
+        #[source]
+        source: redb::Error,
+    },
+    #[error("the state store {path} holds a record it cannot read ({key}): {message}")]
+    Corrupt {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Refused(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Where a target stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetStatus {
+    /// The post is a draft: never published.
+    Draft,
+    /// Has a time (or waits for `social post` when it has none).
+    Scheduled,
+    /// Waits for a queue slot.
+    Queued,
+    /// Claimed by a process that is publishing it now.
+    Posting,
+    Posted,
+    Failed,
+    Cancelled,
+}
+
+impl fmt::Display for TargetStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = serde_json::to_value(self).ok();
+        f.write_str(s.as_ref().and_then(|v| v.as_str()).unwrap_or("?"))
+    }
+}
+
+/// A published thread part: the platform's id and the public URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedPart {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Extra handle a platform needs to reply to the part (Bluesky's CID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
+}
+
+/// One post × account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetRecord {
+    pub post_id: String,
+    pub account: String,
+    pub status: TargetStatus,
+    /// When it is due (ms since the epoch); none for on-demand and unplaced posts.
+    pub due: Option<i64>,
+    /// The queue slot it holds, kept while the queue is paused.
+    #[serde(default)]
+    pub slot: Option<i64>,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub next_attempt: Option<i64>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// Published parts, in thread order (a resumed thread starts after them).
+    #[serde(default)]
+    pub parts: Vec<PublishedPart>,
+    /// Key that makes a repeated publish request recognisable, fixed at first claim.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// When the target was first claimed (ms): the time part of Bluesky record keys.
+    #[serde(default)]
+    pub first_claimed: Option<i64>,
+    #[serde(default)]
+    pub posted_at: Option<i64>,
+    /// Content hash of the post when it was last scheduled.
+    #[serde(default)]
+    pub content_hash: String,
+}
+
+impl TargetRecord {
+    /// The key of this target in the store.
+    pub fn key(&self) -> String {
+        target_key(&self.post_id, &self.account)
+    }
+
+    /// Whether publishing is over for this target (nothing more will be sent).
+    pub fn is_final(&self) -> bool {
+        matches!(self.status, TargetStatus::Posted | TargetStatus::Cancelled)
+    }
+
+    pub fn due_time(&self) -> Option<DateTime<Utc>> {
+        self.due.and_then(from_ms)
+    }
+}
+
+/// The key of a target: `post_id/account` (neither may contain `/`).
+pub fn target_key(post_id: &str, account: &str) -> String {
+    format!("{post_id}/{account}")
+}
+
+/// What the store knows of a post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostRecord {
+    pub id: String,
+    /// The file it came from; none once the file is gone.
+    pub path: Option<String>,
+    pub title: Option<String>,
+    pub content_hash: String,
+    pub at: Option<i64>,
+    pub queue: Option<String>,
+    pub position: Option<i64>,
+    pub draft: bool,
+    pub accounts: Vec<String>,
+    /// Validation errors that keep the post from being scheduled.
+    #[serde(default)]
+    pub errors: Vec<Diagnostic>,
+}
+
+/// What the store knows of a post file, to skip unchanged files cheaply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub mtime_ns: i128,
+    pub size: u64,
+    pub hash: u64,
+    pub post_id: Option<String>,
+    /// Problems found the last time the file was read (errors and warnings).
+    #[serde(default)]
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// ms since the epoch.
+pub fn to_ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// An instant from ms since the epoch.
+pub fn from_ms(ms: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms).single()
+}
+
+/// A target claimed for publishing by this process.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    pub target: TargetRecord,
+}
+
+/// The result of one publish attempt, to record.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// Every part is published.
+    Posted { parts: Vec<PublishedPart> },
+    /// Some parts are published and the rest will follow later (at `retry_at`).
+    Partial {
+        parts: Vec<PublishedPart>,
+        error: String,
+        retry_at: Option<DateTime<Utc>>,
+    },
+    /// Nothing (more) was published; retry at `retry_at`, or give up when none.
+    Failed {
+        error: String,
+        retry_at: Option<DateTime<Utc>>,
+    },
+}
+
+/// The state store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    path: PathBuf,
+    wait: Duration,
+}
+
+pub(crate) fn json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("records serialize")
+}
+
+impl Store {
+    /// The default store of a project: `.social/state.redb` under its root.
+    pub fn default_path(root: &Path) -> PathBuf {
+        root.join(".social").join("state.redb")
+    }
+
+    /// Opens (creating if needed) the store at `path`, checking its schema.
+    pub fn open(path: &Path) -> Result<Store, StateError> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|source| StateError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let store = Store {
+            path: path.to_path_buf(),
+            wait: Duration::from_secs(30),
+        };
+        store
+            .write(|tx| {
+                let mut meta = tx.open_table(META)?;
+                let found = meta
+                    .get("schema_version")?
+                    .map(|v| u64::from_le_bytes(v.value().try_into().unwrap_or([0; 8])));
+                match found {
+                    Some(v) if v > SCHEMA_VERSION => return Ok(Err(v)),
+                    Some(_) => {}
+                    None => {
+                        meta.insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
+                    }
+                }
+                drop(meta);
+                for t in [POSTS, FILES, TARGETS] {
+                    tx.open_table(t)?;
+                }
+                tx.open_table(DUE)?;
+                Ok(Ok(()))
+            })?
+            .map_err(|found| StateError::NewerSchema {
+                path: path.to_path_buf(),
+                found,
+            })?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the database, waiting while another process holds it.
+    fn db(&self) -> Result<Database, StateError> {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(2);
+        loop {
+            match Database::create(&self.path) {
+                Ok(db) => return Ok(db),
+                Err(DatabaseError::DatabaseAlreadyOpen) => {
+                    if start.elapsed() > self.wait {
+                        return Err(StateError::Busy {
+                            path: self.path.clone(),
+                            waited: start.elapsed(),
+                        });
+                    }
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(self.db_err(e)),
+            }
+        }
+    }
+
+    fn db_err(&self, e: impl Into<redb::Error>) -> StateError {
+        StateError::Db {
+            path: self.path.clone(),
+            source: e.into(),
+        }
+    }
+
+    /// Runs `f` in one write transaction and commits it.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<T, redb::Error>,
+    ) -> Result<T, StateError> {
+        let db = self.db()?;
+        let tx = db.begin_write().map_err(|e| self.db_err(e))?;
+        let out = f(&tx).map_err(|e| self.db_err(e))?;
+        tx.commit().map_err(|e| self.db_err(e))?;
+        Ok(out)
+    }
+
+    /// Runs `f` in one read transaction.
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, redb::Error>,
+    ) -> Result<T, StateError> {
+        let db = self.db()?;
+        let tx = db.begin_read().map_err(|e| self.db_err(e))?;
+        f(&tx).map_err(|e| self.db_err(e))
+    }
+
+    pub(crate) fn decode<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        bytes: &[u8],
+    ) -> Result<T, StateError> {
+        serde_json::from_slice(bytes).map_err(|e| StateError::Corrupt {
+            path: self.path.clone(),
+            key: key.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Every target, optionally only those of one post, sorted by key.
+    pub fn targets(&self, post: Option<&str>) -> Result<Vec<TargetRecord>, StateError> {
+        let raw: Vec<(String, Vec<u8>)> = self.read(|tx| {
+            let t = tx.open_table(TARGETS)?;
+            let mut out = Vec::new();
+            let prefix = post.map(|p| format!("{p}/"));
+            let range = match &prefix {
+                Some(p) => t.range(p.as_str()..)?,
+                None => t.range::<&str>(..)?,
+            };
+            for item in range {
+                let (k, v) = item?;
+                if let Some(p) = &prefix
+                    && !k.value().starts_with(p.as_str())
+                {
+                    break;
+                }
+                out.push((k.value().to_string(), v.value().to_vec()));
+            }
+            Ok(out)
+        })?;
+        raw.iter().map(|(k, v)| self.decode(k, v)).collect()
+    }
+
+    /// One target.
+    pub fn target(&self, post: &str, account: &str) -> Result<Option<TargetRecord>, StateError> {
+        let key = target_key(post, account);
+        let raw = self.read(|tx| {
+            Ok(tx
+                .open_table(TARGETS)?
+                .get(key.as_str())?
+                .map(|v| v.value().to_vec()))
+        })?;
+        raw.map(|v| self.decode(&key, &v)).transpose()
+    }
+
+    /// Every post record, sorted by id.
+    pub fn posts(&self) -> Result<Vec<PostRecord>, StateError> {
+        let raw: Vec<(String, Vec<u8>)> = self.read(|tx| {
+            let t = tx.open_table(POSTS)?;
+            t.iter()?
+                .map(|i| i.map(|(k, v)| (k.value().to_string(), v.value().to_vec())))
+                .collect::<Result<_, _>>()
+                .map_err(Into::into)
+        })?;
+        raw.iter().map(|(k, v)| self.decode(k, v)).collect()
+    }
+
+    /// One post record.
+    pub fn post(&self, id: &str) -> Result<Option<PostRecord>, StateError> {
+        let raw = self.read(|tx| Ok(tx.open_table(POSTS)?.get(id)?.map(|v| v.value().to_vec())))?;
+        raw.map(|v| self.decode(id, &v)).transpose()
+    }
+
+    /// The earliest due target: one range read on the due index.
+    pub fn next_due(&self) -> Result<Option<(DateTime<Utc>, String)>, StateError> {
+        self.read(|tx| {
+            let t = tx.open_table(DUE)?;
+            Ok(t.first()?.and_then(|(k, _)| {
+                let (ms, key) = k.value();
+                from_ms(ms).map(|t| (t, key.to_string()))
+            }))
+        })
+    }
+
+    /// Targets due at or before `until`, earliest first, with their times.
+    pub fn due_until(
+        &self,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, String)>, StateError> {
+        let end = to_ms(until);
+        self.read(|tx| {
+            let t = tx.open_table(DUE)?;
+            let mut out = Vec::new();
+            for item in t.range((i64::MIN, "")..=(end, "\u{10FFFF}"))? {
+                let (k, _) = item?;
+                let (ms, key) = k.value();
+                if let Some(t) = from_ms(ms) {
+                    out.push((t, key.to_string()));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every upcoming target in due order (the timeline), up to `limit`.
+    pub fn timeline(&self, limit: usize) -> Result<Vec<TargetRecord>, StateError> {
+        let raw: Vec<(String, Vec<u8>)> = self.read(|tx| {
+            let due = tx.open_table(DUE)?;
+            let targets = tx.open_table(TARGETS)?;
+            let mut out = Vec::new();
+            for item in due.iter()?.take(limit) {
+                let (k, _) = item?;
+                let key = k.value().1.to_string();
+                if let Some(v) = targets.get(key.as_str())? {
+                    out.push((key, v.value().to_vec()));
+                }
+            }
+            Ok(out)
+        })?;
+        raw.iter().map(|(k, v)| self.decode(k, v)).collect()
+    }
+
+    /// Claims a due target for publishing: one write transaction that checks
+    /// it is still claimable and marks it `posting` with its idempotency key.
+    /// Exactly one of several concurrent claimers gets it.
+    pub fn claim(
+        &self,
+        post: &str,
+        account: &str,
+        now: DateTime<Utc>,
+        force: bool,
+    ) -> Result<Option<Claim>, StateError> {
+        let key = target_key(post, account);
+        let now_ms = to_ms(now);
+        self.write(|tx| {
+            let mut targets = tx.open_table(TARGETS)?;
+            let Some(raw) = targets.get(key.as_str())?.map(|v| v.value().to_vec()) else {
+                return Ok(None);
+            };
+            let mut t: TargetRecord = match serde_json::from_slice(&raw) {
+                Ok(t) => t,
+                Err(_) => return Ok(None),
+            };
+            let claimable = match t.status {
+                TargetStatus::Scheduled | TargetStatus::Queued | TargetStatus::Failed => {
+                    force || t.due.is_some_and(|d| d <= now_ms)
+                }
+                _ => false,
+            };
+            if !claimable {
+                return Ok(None);
+            }
+            let mut due = tx.open_table(DUE)?;
+            if let Some(d) = t.due {
+                due.remove((d, key.as_str()))?;
+            }
+            t.status = TargetStatus::Posting;
+            t.attempts += 1;
+            t.first_claimed.get_or_insert(now_ms);
+            if t.idempotency_key.is_none() {
+                t.idempotency_key = Some(idempotency_key(&t.post_id, &t.account, &t.content_hash));
+            }
+            targets.insert(key.as_str(), json(&t).as_slice())?;
+            Ok(Some(Claim { target: t }))
+        })
+    }
+
+    /// Records the outcome of a publish attempt on a claimed target.
+    pub fn record(
+        &self,
+        post: &str,
+        account: &str,
+        outcome: &Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<TargetRecord, StateError> {
+        let key = target_key(post, account);
+        let now_ms = to_ms(now);
+        let raw = self.write(|tx| {
+            let mut targets = tx.open_table(TARGETS)?;
+            let mut due = tx.open_table(DUE)?;
+            let Some(raw) = targets.get(key.as_str())?.map(|v| v.value().to_vec()) else {
+                return Ok(None);
+            };
+            let Ok(mut t) = serde_json::from_slice::<TargetRecord>(&raw) else {
+                return Ok(None);
+            };
+            if let Some(d) = t.due {
+                due.remove((d, key.as_str()))?;
+            }
+            match outcome {
+                Outcome::Posted { parts } => {
+                    t.status = TargetStatus::Posted;
+                    t.parts = parts.clone();
+                    t.posted_at = Some(now_ms);
+                    t.last_error = None;
+                    t.next_attempt = None;
+                    t.due = None;
+                }
+                Outcome::Partial {
+                    parts,
+                    error,
+                    retry_at,
+                } => {
+                    t.parts = parts.clone();
+                    failed(&mut t, error, *retry_at);
+                }
+                Outcome::Failed { error, retry_at } => failed(&mut t, error, *retry_at),
+            }
+            if let Some(d) = t.due {
+                due.insert((d, key.as_str()), ())?;
+            }
+            targets.insert(key.as_str(), json(&t).as_slice())?;
+            Ok(Some(t))
+        })?;
+        raw.ok_or_else(|| StateError::Refused(format!("no target {key} to record")))
+    }
+
+    /// Cancels targets of a post (all, or one account). Posted and in-flight
+    /// targets are refused with the reason.
+    pub fn cancel(
+        &self,
+        post: &str,
+        account: Option<&str>,
+    ) -> Result<Vec<Result<TargetRecord, String>>, StateError> {
+        self.modify(post, account, |t| match t.status {
+            TargetStatus::Posted => Err(format!(
+                "{} was already posted to {}{}; a published post cannot be cancelled, delete it on the platform instead",
+                t.post_id,
+                t.account,
+                t.parts.first().and_then(|p| p.url.as_deref()).map(|u| format!(" ({u})")).unwrap_or_default()
+            )),
+            TargetStatus::Posting => Err(format!(
+                "{} is being published to {} right now; wait for it to finish",
+                t.post_id, t.account
+            )),
+            TargetStatus::Cancelled => Err(format!("{} to {} is already cancelled", t.post_id, t.account)),
+            _ => {
+                t.status = TargetStatus::Cancelled;
+                t.due = None;
+                Ok(())
+            }
+        })
+    }
+
+    /// Puts failed or cancelled targets back on the schedule: due at their
+    /// time if it is still ahead, else now.
+    pub fn retry(
+        &self,
+        post: &str,
+        account: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<TargetRecord, String>>, StateError> {
+        let now_ms = to_ms(now);
+        let posts = self.post(post)?;
+        self.modify(post, account, |t| match t.status {
+            TargetStatus::Failed | TargetStatus::Cancelled => {
+                let planned = posts.as_ref().and_then(|p| p.at).or(t.slot);
+                t.status = TargetStatus::Scheduled;
+                t.due = Some(planned.filter(|p| *p > now_ms).unwrap_or(now_ms));
+                t.attempts = 0;
+                t.next_attempt = None;
+                t.last_error = None;
+                Ok(())
+            }
+            TargetStatus::Posted => {
+                Err(format!("{} was already posted to {}", t.post_id, t.account))
+            }
+            other => Err(format!(
+                "{} to {} is {other}, not failed or cancelled",
+                t.post_id, t.account
+            )),
+        })
+    }
+
+    fn modify(
+        &self,
+        post: &str,
+        account: Option<&str>,
+        mut f: impl FnMut(&mut TargetRecord) -> Result<(), String>,
+    ) -> Result<Vec<Result<TargetRecord, String>>, StateError> {
+        let keys: Vec<String> = match account {
+            Some(a) => vec![target_key(post, a)],
+            None => self
+                .targets(Some(post))?
+                .iter()
+                .map(TargetRecord::key)
+                .collect(),
+        };
+        self.write(|tx| {
+            let mut targets = tx.open_table(TARGETS)?;
+            let mut due = tx.open_table(DUE)?;
+            let mut out = Vec::new();
+            for key in &keys {
+                let Some(raw) = targets.get(key.as_str())?.map(|v| v.value().to_vec()) else {
+                    out.push(Err(format!("{key}: no such target")));
+                    continue;
+                };
+                let Ok(mut t) = serde_json::from_slice::<TargetRecord>(&raw) else {
+                    out.push(Err(format!("{key}: unreadable record")));
+                    continue;
+                };
+                let old_due = t.due;
+                match f(&mut t) {
+                    Ok(()) => {
+                        if let Some(d) = old_due {
+                            due.remove((d, key.as_str()))?;
+                        }
+                        if let Some(d) = t.due {
+                            due.insert((d, key.as_str()), ())?;
+                        }
+                        targets.insert(key.as_str(), json(&t).as_slice())?;
+                        out.push(Ok(t));
+                    }
+                    Err(m) => out.push(Err(m)),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// A value from the meta table.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.read(|tx| Ok(tx.open_table(META)?.get(key)?.map(|v| v.value().to_vec())))
+    }
+
+    /// Sets a value in the meta table.
+    pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StateError> {
+        self.write(|tx| {
+            tx.open_table(META)?.insert(key, value)?;
+            Ok(())
+        })
+    }
+}
+
+/// Marks a failed attempt: due again at `retry_at`, or failed for good.
+fn failed(t: &mut TargetRecord, error: &str, retry_at: Option<DateTime<Utc>>) {
+    t.last_error = Some(error.to_string());
+    match retry_at {
+        Some(at) => {
+            let ms = to_ms(at);
+            t.status = TargetStatus::Scheduled;
+            t.next_attempt = Some(ms);
+            t.due = Some(ms);
+        }
+        None => {
+            t.status = TargetStatus::Failed;
+            t.next_attempt = None;
+            t.due = None;
+        }
+    }
+}
+
+/// A key that identifies one publication of one post to one account, stable
+/// across processes and machines.
+pub fn idempotency_key(post_id: &str, account: &str, content_hash: &str) -> String {
+    let h = xxhash_rust::xxh3::xxh3_128(format!("{post_id}\n{account}\n{content_hash}").as_bytes());
+    format!("social-{h:032x}")
+}

@@ -1,0 +1,624 @@
+//! Sync: bring the store in line with the post files and the ledger.
+//!
+//! New posts are scheduled, changed ones rescheduled (unless posted), deleted
+//! and draft ones unscheduled; unchanged files are skipped on their size and
+//! modification time without being read. Posts with validation errors are
+//! not scheduled, and their problems are reported on every sync.
+
+use super::ledger::Ledger;
+use super::{
+    DUE, FILES, FileRecord, META, POSTS, PostRecord, PublishedPart, StateError, Store, TARGETS,
+    TargetRecord, TargetStatus, json, target_key, to_ms,
+};
+use crate::config::{Config, ConfigError};
+use crate::content::Status;
+use crate::diag::{Diagnostic, Pos, Severity};
+use crate::schedule::{self, Waiting};
+use crate::validate::{self, Options};
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use redb::ReadableTable;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+/// What a sync did and found.
+#[derive(Debug, Default)]
+pub struct SyncReport {
+    /// Post files seen.
+    pub files: usize,
+    /// Files read because they were new or changed.
+    pub read: usize,
+    /// Posts whose schedule was written.
+    pub updated: usize,
+    /// Posts gone from the files.
+    pub removed: usize,
+    /// Problems in the files (stored ones included), in path order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Posts kept off the schedule by errors.
+    pub blocked: Vec<String>,
+}
+
+/// Why a sync could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn hash64(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+fn rel_key(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+struct Seen {
+    key: String,
+    path: PathBuf,
+    mtime_ns: i128,
+    size: u64,
+}
+
+enum Fresh {
+    /// Size and time unchanged: the stored record stands.
+    Same,
+    /// Read again but the bytes are unchanged.
+    Touched(FileRecord),
+    /// New or changed: parsed and checked.
+    Changed(FileRecord, Option<Box<PostRecord>>),
+}
+
+/// Syncs the project's post files and ledger into the store.
+pub fn sync(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<SyncReport, SyncError> {
+    let root = &config.root;
+    let posts_dir = config.posts_path();
+    let paths = if posts_dir.is_dir() {
+        crate::project::post_files(&posts_dir).map_err(|source| SyncError::Io {
+            path: posts_dir.clone(),
+            source,
+        })?
+    } else {
+        Vec::new()
+    };
+    let seen: Vec<Seen> = paths
+        .par_iter()
+        .filter_map(|p| {
+            let md = std::fs::metadata(p).ok()?;
+            let mtime_ns = md
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos() as i128)
+                .unwrap_or(0);
+            Some(Seen {
+                key: rel_key(root, p),
+                path: p.clone(),
+                mtime_ns,
+                size: md.len(),
+            })
+        })
+        .collect();
+
+    let config_bytes = std::fs::read(&config.path).unwrap_or_default();
+    let config_hash = hash64(&config_bytes).to_le_bytes();
+    let ledger_path = Ledger::path(root);
+    let ledger_bytes = std::fs::read(&ledger_path).unwrap_or_default();
+    let ledger_hash = hash64(&ledger_bytes).to_le_bytes();
+
+    // What the store holds now.
+    let (stored_files, stored_posts, meta_config, meta_ledger) = store.read(|tx| {
+        let files = tx.open_table(FILES)?;
+        let mut fs = HashMap::new();
+        for item in files.iter()? {
+            let (k, v) = item?;
+            fs.insert(k.value().to_string(), v.value().to_vec());
+        }
+        let posts = tx.open_table(POSTS)?;
+        let mut ps = HashMap::new();
+        for item in posts.iter()? {
+            let (k, v) = item?;
+            ps.insert(k.value().to_string(), v.value().to_vec());
+        }
+        let meta = tx.open_table(META)?;
+        let mc = meta.get("config_hash")?.map(|v| v.value().to_vec());
+        let ml = meta.get("ledger_hash")?.map(|v| v.value().to_vec());
+        Ok((fs, ps, mc, ml))
+    })?;
+    let stored_files: HashMap<String, FileRecord> = stored_files
+        .into_iter()
+        .filter_map(|(k, v)| store.decode(&k, &v).ok().map(|r| (k, r)))
+        .collect();
+    let stored_posts: HashMap<String, PostRecord> = stored_posts
+        .into_iter()
+        .filter_map(|(k, v)| store.decode(&k, &v).ok().map(|r| (k, r)))
+        .collect();
+    let config_changed = meta_config.as_deref() != Some(config_hash.as_slice());
+    let ledger_changed = meta_ledger.as_deref() != Some(ledger_hash.as_slice());
+
+    // Read and check what changed.
+    let fresh: Vec<Fresh> = seen
+        .par_iter()
+        .map(|s| {
+            let old = stored_files.get(&s.key);
+            let had_errors = old.is_some_and(|r| r.diagnostics.iter().any(Diagnostic::is_error));
+            if !config_changed
+                && !had_errors
+                && old.is_some_and(|r| r.mtime_ns == s.mtime_ns && r.size == s.size)
+            {
+                return Fresh::Same;
+            }
+            check(s, old, config, config_changed || had_errors)
+        })
+        .collect();
+
+    let mut report = SyncReport {
+        files: seen.len(),
+        ..Default::default()
+    };
+    let mut file_updates: Vec<(String, FileRecord)> = Vec::new();
+    // Desired post records by id, with the files that claim each id.
+    let mut desired: BTreeMap<String, PostRecord> = BTreeMap::new();
+    let mut claimed_by: HashMap<String, Vec<String>> = HashMap::new();
+    let mut changed_ids: BTreeSet<String> = BTreeSet::new();
+    for (s, f) in seen.iter().zip(fresh) {
+        let (rec, post) = match f {
+            Fresh::Same => {
+                let rec = stored_files[&s.key].clone();
+                let post = stored_post(&rec, &stored_posts);
+                (rec, post)
+            }
+            Fresh::Touched(rec) => {
+                report.read += 1;
+                file_updates.push((s.key.clone(), rec.clone()));
+                let post = stored_post(&rec, &stored_posts);
+                (rec, post)
+            }
+            Fresh::Changed(rec, post) => {
+                let post = post.map(|p| *p);
+                report.read += 1;
+                file_updates.push((s.key.clone(), rec.clone()));
+                if let Some(p) = &post {
+                    changed_ids.insert(p.id.clone());
+                }
+                (rec, post)
+            }
+        };
+        report.diagnostics.extend(rec.diagnostics.iter().cloned());
+        if let Some(p) = post {
+            claimed_by
+                .entry(p.id.clone())
+                .or_default()
+                .push(s.key.clone());
+            desired.insert(p.id.clone(), p);
+        }
+    }
+
+    // The ledger matters when it changed or when posts are new or changed.
+    let ledger = if ledger_changed || config_changed || !changed_ids.is_empty() {
+        Ledger::parse(&ledger_path, &String::from_utf8_lossy(&ledger_bytes))?
+    } else {
+        Ledger::default()
+    };
+
+    // One id, one file.
+    for (id, files) in &claimed_by {
+        if files.len() > 1 {
+            for f in files {
+                let others: Vec<&str> = files
+                    .iter()
+                    .filter(|o| *o != f)
+                    .map(String::as_str)
+                    .collect();
+                let d = Diagnostic::error(
+                    &crate::project::display_path(&root.join(f)),
+                    Pos::line(1),
+                    format!("post id `{id}` is also used by {}", others.join(", ")),
+                )
+                .with_help("every post needs its own `id`; change one of them");
+                report.diagnostics.push(d.clone());
+                if let Some(p) = desired.get_mut(id) {
+                    p.errors.push(d);
+                }
+            }
+            changed_ids.insert(id.clone());
+        }
+    }
+
+    // A renamed post that lost its id must not be published again.
+    for (id, p) in desired.iter_mut() {
+        let known = stored_posts.contains_key(id) || ledger.posts.contains_key(id);
+        if known || !p.errors.is_empty() {
+            continue;
+        }
+        if let Some((old, account)) = ledger.find_by_hash(&p.content_hash, id) {
+            let d = Diagnostic::error(
+                Path::new(p.path.as_deref().unwrap_or(id)),
+                Pos::line(1),
+                format!("this post was already published as `{old}` (to {account}, see published.toml)"),
+            )
+            .with_help(format!(
+                "if you renamed the file, add `id: {old}` to keep its identity; to publish the text again as a new post, change it"
+            ));
+            report.diagnostics.push(d.clone());
+            p.errors.push(d);
+        }
+    }
+
+    // Queue slots, for every post waiting in a queue.
+    let stored_targets = if config.queues.is_empty() {
+        Vec::new()
+    } else {
+        store.targets(None)?
+    };
+    let held: HashMap<&str, i64> = stored_targets
+        .iter()
+        .filter_map(|t| t.slot.map(|s| (t.post_id.as_str(), s)))
+        .collect();
+    let posted_ids: BTreeSet<&str> = stored_targets
+        .iter()
+        .filter(|t| t.status == TargetStatus::Posted)
+        .map(|t| t.post_id.as_str())
+        .collect();
+    let mut slots: HashMap<String, (Option<i64>, bool)> = HashMap::new();
+    for (name, q) in &config.queues {
+        let mut waiting: Vec<(&Option<i64>, &str, &PostRecord)> = desired
+            .values()
+            .filter(|p| {
+                p.queue.as_deref() == Some(name.as_str())
+                    && p.at.is_none()
+                    && !p.draft
+                    && p.errors.is_empty()
+            })
+            .filter(|p| !posted_ids.contains(p.id.as_str()) || held.contains_key(p.id.as_str()))
+            .map(|p| (&p.position, p.path.as_deref().unwrap_or(""), p))
+            .collect();
+        // Queue order: `position` first (posts without one after), then file path.
+        waiting.sort_by(|a, b| {
+            let ka = (a.0.is_none(), a.0.unwrap_or(0), a.1);
+            let kb = (b.0.is_none(), b.0.unwrap_or(0), b.1);
+            ka.cmp(&kb)
+        });
+        let list: Vec<Waiting> = waiting
+            .iter()
+            .map(|(_, _, p)| Waiting {
+                id: p.id.clone(),
+                slot: held.get(p.id.as_str()).copied(),
+            })
+            .collect();
+        let grace =
+            chrono::Duration::from_std(config.catch_up).unwrap_or(chrono::Duration::hours(1));
+        let assigned = schedule::assign(q, &list, now, grace);
+        for w in &list {
+            let slot = assigned.get(&w.id).map(|t| to_ms(*t));
+            if slot != w.slot {
+                changed_ids.insert(w.id.clone());
+            }
+            slots.insert(w.id.clone(), (slot, q.paused));
+        }
+    }
+
+    // Records that changed, and posts that are gone.
+    for (id, p) in &desired {
+        if stored_posts.get(id) != Some(p) {
+            changed_ids.insert(id.clone());
+        }
+    }
+    let removed: Vec<String> = stored_posts
+        .keys()
+        .filter(|id| !desired.contains_key(*id))
+        .cloned()
+        .collect();
+    let gone_files: Vec<String> = stored_files
+        .keys()
+        .filter(|k| !seen.iter().any(|s| &s.key == *k))
+        .cloned()
+        .collect();
+    let ledger_ids: Vec<String> = if ledger_changed {
+        ledger
+            .posts
+            .keys()
+            .filter(|id| desired.contains_key(*id))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for id in &ledger_ids {
+        changed_ids.insert(id.clone());
+    }
+    report.removed = removed.len();
+    report.updated = changed_ids.len();
+    report.blocked = desired
+        .values()
+        .filter(|p| !p.errors.is_empty())
+        .map(|p| p.id.clone())
+        .collect();
+    report
+        .diagnostics
+        .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    report.diagnostics.dedup();
+
+    let nothing_to_write = changed_ids.is_empty()
+        && removed.is_empty()
+        && file_updates.is_empty()
+        && gone_files.is_empty()
+        && !config_changed
+        && !ledger_changed;
+    if nothing_to_write {
+        return Ok(report);
+    }
+
+    store.write(|tx| {
+        let mut files = tx.open_table(FILES)?;
+        for (k, rec) in &file_updates {
+            files.insert(k.as_str(), json(rec).as_slice())?;
+        }
+        for k in &gone_files {
+            files.remove(k.as_str())?;
+        }
+        drop(files);
+        let mut posts = tx.open_table(POSTS)?;
+        let mut targets = tx.open_table(TARGETS)?;
+        let mut due = tx.open_table(DUE)?;
+        for id in &changed_ids {
+            let Some(p) = desired.get(id) else { continue };
+            posts.insert(id.as_str(), json(p).as_slice())?;
+            let slot = slots.get(id).copied();
+            // Targets for accounts the post no longer names go, unless final.
+            let prefix = format!("{id}/");
+            let mut existing = Vec::new();
+            for item in targets.range(prefix.as_str()..)? {
+                let (k, v) = item?;
+                if !k.value().starts_with(&prefix) {
+                    break;
+                }
+                if let Ok(t) = serde_json::from_slice::<TargetRecord>(v.value()) {
+                    existing.push(t);
+                }
+            }
+            for t in &existing {
+                let wanted = p.errors.is_empty() && p.accounts.contains(&t.account);
+                if !wanted && !keeps_history(t) {
+                    if let Some(d) = t.due {
+                        due.remove((d, t.key().as_str()))?;
+                    }
+                    targets.remove(t.key().as_str())?;
+                }
+            }
+            if !p.errors.is_empty() {
+                continue;
+            }
+            for account in &p.accounts {
+                let key = target_key(id, account);
+                let current = existing.iter().find(|t| &t.account == account).cloned();
+                let mut t = desired_target(p, account, current.as_ref(), slot);
+                if let Some(e) = ledger.get(id, account)
+                    && t.status != TargetStatus::Posted
+                {
+                    t = posted_from_ledger(t, e);
+                }
+                if current.as_ref() == Some(&t) {
+                    continue;
+                }
+                if let Some(d) = current.as_ref().and_then(|c| c.due) {
+                    due.remove((d, key.as_str()))?;
+                }
+                if let Some(d) = t.due {
+                    due.insert((d, key.as_str()), ())?;
+                }
+                targets.insert(key.as_str(), json(&t).as_slice())?;
+            }
+        }
+        for id in &removed {
+            posts.remove(id.as_str())?;
+            let prefix = format!("{id}/");
+            let mut gone = Vec::new();
+            for item in targets.range(prefix.as_str()..)? {
+                let (k, v) = item?;
+                if !k.value().starts_with(&prefix) {
+                    break;
+                }
+                if let Ok(t) = serde_json::from_slice::<TargetRecord>(v.value()) {
+                    gone.push(t);
+                }
+            }
+            let mut kept_any = false;
+            for t in gone {
+                if keeps_history(&t) {
+                    kept_any = true;
+                    continue;
+                }
+                if let Some(d) = t.due {
+                    due.remove((d, t.key().as_str()))?;
+                }
+                targets.remove(t.key().as_str())?;
+            }
+            if kept_any && let Some(old) = stored_posts.get(id) {
+                // Keep the record of a published post whose file is gone.
+                let mut old = old.clone();
+                old.path = None;
+                posts.insert(id.as_str(), json(&old).as_slice())?;
+            }
+        }
+        let mut meta = tx.open_table(META)?;
+        meta.insert("config_hash", config_hash.as_slice())?;
+        meta.insert("ledger_hash", ledger_hash.as_slice())?;
+        Ok(())
+    })?;
+    Ok(report)
+}
+
+/// The stored record of an unchanged file's post, with the file's own errors
+/// only: errors that involve other files (duplicate ids) are found afresh.
+fn stored_post(rec: &FileRecord, stored_posts: &HashMap<String, PostRecord>) -> Option<PostRecord> {
+    let mut p = rec
+        .post_id
+        .as_ref()
+        .and_then(|id| stored_posts.get(id).cloned())?;
+    p.errors = rec
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    Some(p)
+}
+
+/// Posted, in-flight and cancelled targets outlive edits of their post.
+fn keeps_history(t: &TargetRecord) -> bool {
+    matches!(
+        t.status,
+        TargetStatus::Posted | TargetStatus::Posting | TargetStatus::Cancelled
+    )
+}
+
+/// The target as the post file asks for it, keeping what the store knows.
+fn desired_target(
+    p: &PostRecord,
+    account: &str,
+    current: Option<&TargetRecord>,
+    slot: Option<(Option<i64>, bool)>,
+) -> TargetRecord {
+    if let Some(c) = current {
+        match c.status {
+            TargetStatus::Posted | TargetStatus::Posting | TargetStatus::Cancelled => {
+                return c.clone();
+            }
+            // A failed target stays failed until its text changes (an edit is a
+            // retry) or `social retry` puts it back.
+            TargetStatus::Failed if c.content_hash == p.content_hash => return c.clone(),
+            _ => {}
+        }
+    }
+    let (status, due, slot_ms) = if p.draft {
+        (TargetStatus::Draft, None, None)
+    } else if let Some(at) = p.at {
+        (TargetStatus::Scheduled, Some(at), None)
+    } else if p.queue.is_some() {
+        let (slot, paused) = slot.unwrap_or((None, false));
+        (TargetStatus::Queued, if paused { None } else { slot }, slot)
+    } else {
+        (TargetStatus::Scheduled, None, None)
+    };
+    let mut t = current.cloned().unwrap_or_else(|| TargetRecord {
+        post_id: p.id.clone(),
+        account: account.to_string(),
+        status,
+        due: None,
+        slot: None,
+        attempts: 0,
+        next_attempt: None,
+        last_error: None,
+        parts: Vec::new(),
+        idempotency_key: None,
+        first_claimed: None,
+        posted_at: None,
+        content_hash: p.content_hash.clone(),
+    });
+    let content_changed = t.content_hash != p.content_hash;
+    t.status = status;
+    // A pending retry keeps its time unless the post itself changed.
+    t.due = match (t.next_attempt, content_changed) {
+        (Some(n), false) if due.is_some() => Some(n.max(due.unwrap_or(n))),
+        _ => due,
+    };
+    t.slot = slot_ms;
+    if content_changed {
+        t.content_hash = p.content_hash.clone();
+        t.attempts = 0;
+        t.next_attempt = None;
+        t.last_error = None;
+        // Not yet published: the new text gets a new key.
+        if t.parts.is_empty() {
+            t.idempotency_key = None;
+        }
+    }
+    t
+}
+
+fn posted_from_ledger(mut t: TargetRecord, e: &super::ledger::LedgerEntry) -> TargetRecord {
+    t.status = TargetStatus::Posted;
+    t.due = None;
+    t.next_attempt = None;
+    t.parts = e
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| PublishedPart {
+            id: id.clone(),
+            url: e.urls.get(i).cloned(),
+            cid: None,
+        })
+        .collect();
+    t.posted_at = DateTime::parse_from_rfc3339(&e.published_at)
+        .ok()
+        .map(|d| d.timestamp_millis());
+    t
+}
+
+/// Reads and checks one new or changed file.
+fn check(s: &Seen, old: Option<&FileRecord>, config: &Config, force: bool) -> Fresh {
+    let display = crate::project::display_path(&s.path);
+    let bytes = match crate::content::read_post_file(&s.path) {
+        Ok(text) => text,
+        Err(d) => {
+            let rec = FileRecord {
+                mtime_ns: s.mtime_ns,
+                size: s.size,
+                hash: 0,
+                post_id: None,
+                diagnostics: vec![Diagnostic { path: display, ..d }],
+            };
+            return Fresh::Changed(rec, None);
+        }
+    };
+    let hash = hash64(bytes.as_bytes());
+    if !force
+        && let Some(o) = old
+        && o.hash == hash
+    {
+        let mut rec = o.clone();
+        rec.mtime_ns = s.mtime_ns;
+        rec.size = s.size;
+        return Fresh::Touched(rec);
+    }
+    let report = validate::check_text(&display, &bytes, config, Options::default());
+    let diagnostics = report.diagnostics;
+    let post = report.checked.map(|c| {
+        let errors: Vec<Diagnostic> = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .cloned()
+            .collect();
+        Box::new(PostRecord {
+            id: c.post.id.clone(),
+            path: Some(s.key.clone()),
+            title: c.post.title.clone(),
+            content_hash: c.post.content_hash(),
+            at: c.post.at.as_ref().map(|a| to_ms(a.instant)),
+            queue: c.post.queue.clone(),
+            position: c.post.position,
+            draft: c.post.status == Status::Draft,
+            accounts: c.targets.clone(),
+            errors,
+        })
+    });
+    let rec = FileRecord {
+        mtime_ns: s.mtime_ns,
+        size: s.size,
+        hash,
+        post_id: post.as_ref().map(|p| p.id.clone()),
+        diagnostics,
+    };
+    Fresh::Changed(rec, post)
+}
