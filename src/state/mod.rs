@@ -368,6 +368,29 @@ impl Store {
         raw.iter().map(|(k, v)| self.decode(k, v)).collect()
     }
 
+    /// The targets of the given posts, in one read.
+    pub fn targets_of(&self, posts: &[&str]) -> Result<Vec<TargetRecord>, StateError> {
+        if posts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let raw: Vec<(String, Vec<u8>)> = self.read(|tx| {
+            let t = tx.open_table(TARGETS)?;
+            let mut out = Vec::new();
+            for post in posts {
+                let prefix = format!("{post}/");
+                for item in t.range(prefix.as_str()..)? {
+                    let (k, v) = item?;
+                    if !k.value().starts_with(prefix.as_str()) {
+                        break;
+                    }
+                    out.push((k.value().to_string(), v.value().to_vec()));
+                }
+            }
+            Ok(out)
+        })?;
+        raw.iter().map(|(k, v)| self.decode(k, v)).collect()
+    }
+
     /// One target.
     pub fn target(&self, post: &str, account: &str) -> Result<Option<TargetRecord>, StateError> {
         let key = target_key(post, account);

@@ -255,11 +255,17 @@ pub fn sync(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<SyncRe
     }
 
     // Queue slots, for every post waiting in a queue.
-    let stored_targets = if config.queues.is_empty() {
-        Vec::new()
-    } else {
-        store.targets(None)?
-    };
+    let queued_ids: Vec<&str> = desired
+        .values()
+        .filter(|p| {
+            p.queue
+                .as_deref()
+                .is_some_and(|q| config.queues.contains_key(q))
+                && p.at.is_none()
+        })
+        .map(|p| p.id.as_str())
+        .collect();
+    let stored_targets = store.targets_of(&queued_ids)?;
     let held: HashMap<&str, i64> = stored_targets
         .iter()
         .filter_map(|t| t.slot.map(|s| (t.post_id.as_str(), s)))
@@ -318,9 +324,10 @@ pub fn sync(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<SyncRe
         .filter(|id| !desired.contains_key(*id))
         .cloned()
         .collect();
+    let seen_keys: std::collections::HashSet<&str> = seen.iter().map(|s| s.key.as_str()).collect();
     let gone_files: Vec<String> = stored_files
         .keys()
-        .filter(|k| !seen.iter().any(|s| &s.key == *k))
+        .filter(|k| !seen_keys.contains(k.as_str()))
         .cloned()
         .collect();
     let ledger_ids: Vec<String> = if ledger_changed {
