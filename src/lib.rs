@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod content;
+pub mod credentials;
 pub mod diag;
 pub mod platforms;
 pub mod project;

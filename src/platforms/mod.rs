@@ -3,9 +3,79 @@
 //! Rendering, validation and (later) the clients all read [`Limits`] from
 //! [`PlatformKind::limits`], so a limit is written down exactly once.
 
+pub mod bluesky;
+pub mod error;
+pub mod http;
+pub mod mastodon;
+
+pub use error::PlatformError;
+
+use crate::config::Account;
+use crate::content::Post;
+use crate::credentials::Secret;
+use crate::render::Rendered;
+use crate::state::PublishedPart;
+use crate::validate::MediaInfo;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+
+/// One target to publish: a post rendered for one account.
+pub struct Job<'a> {
+    pub post: &'a Post,
+    pub account: &'a Account,
+    pub rendered: &'a Rendered,
+    /// Media attached to the first part, in order.
+    pub media: &'a [MediaInfo],
+    /// Parts already published by earlier attempts: a thread resumes after them.
+    pub done: &'a [PublishedPart],
+    /// Stable key of this target's publication (see `state::idempotency_key`).
+    pub idempotency_key: &'a str,
+    /// When the target was first claimed: the time part of Bluesky record keys.
+    pub first_claimed: DateTime<Utc>,
+    /// The post to reply to, from `reply_to` (a URL, or a part of another post here).
+    pub reply_to: Option<ReplyTo>,
+}
+
+/// What a post replies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplyTo {
+    /// A post URL as written in `reply_to`.
+    Url(String),
+    /// A published part of another post of this project on the same account.
+    Part(PublishedPart),
+}
+
+/// Receives each part as soon as the platform accepted it, so that progress
+/// is committed before the next part is sent.
+pub trait PartSink: Send {
+    fn part(&mut self, index: usize, part: PublishedPart) -> Result<(), PlatformError>;
+}
+
+/// A platform client for one account. The engine talks only to this trait.
+#[async_trait::async_trait]
+pub trait Platform: Send + Sync {
+    /// Publishes the parts of `job` that follow `job.done`, in order, handing
+    /// each accepted part to `sink` before sending the next.
+    async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError>;
+
+    /// After a crash or an answer that left the outcome unknown: the parts of
+    /// `job` that are already on the platform, in order from the first.
+    async fn reconcile(&self, job: &Job<'_>) -> Result<Vec<PublishedPart>, PlatformError>;
+
+    /// The requests `publish` would send, as data, for `--dry-run`.
+    fn dry_run(&self, job: &Job<'_>) -> Vec<serde_json::Value>;
+}
+
+/// What a client needs besides its account: the shared HTTP layer, the
+/// account's secret, and the state store (for sessions and caches).
+#[derive(Clone)]
+pub struct Context {
+    pub http: http::Http,
+    pub secret: Option<Secret>,
+    pub store: Option<crate::state::Store>,
+}
 
 /// Which service an account lives on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -309,3 +379,15 @@ pub static INSTAGRAM: Limits = Limits {
     visibilities: &["public"],
     max_langs: 1,
 };
+
+/// The client for `account`. The one place that maps a platform to its client.
+pub fn connect(account: &Account, ctx: Context) -> Result<Box<dyn Platform>, PlatformError> {
+    match account.platform {
+        PlatformKind::Bluesky => Ok(Box::new(bluesky::Bluesky::new(account, ctx)?)),
+        PlatformKind::Mastodon => Ok(Box::new(mastodon::Mastodon::new(account, ctx)?)),
+        other => Err(PlatformError::config(format!(
+            "publishing to {} is not available in this version of social (validation and preview are)",
+            other.display_name()
+        ))),
+    }
+}

@@ -1,0 +1,282 @@
+//! The HTTP layer every client shares: timeouts, a User-Agent, per-account
+//! rate-limit budgets read from response headers, 429 handling, and retries
+//! with capped exponential backoff and jitter for requests that are safe to
+//! repeat.
+
+use super::error::PlatformError;
+use chrono::{DateTime, Utc};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The User-Agent of every request.
+pub const USER_AGENT: &str = concat!(
+    "social/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://crates.io/crates/social)"
+);
+
+/// Whether a request may be sent again after a failure whose outcome is unclear.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repeat {
+    /// Reads, deletes, and creates carrying an idempotency key: resend freely.
+    Safe,
+    /// Creates without an idempotency key: a dropped connection after the
+    /// request left is [`PlatformError::Unknown`], never a blind resend.
+    Unsafe,
+}
+
+/// How long to wait for a rate limit in place before giving the target back
+/// to the scheduler instead.
+pub const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
+
+/// What the platform last said about an account's rate limit.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Budget {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    pub reset: Option<DateTime<Utc>>,
+}
+
+/// The shared HTTP client.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    /// Attempts per request (the first included) for transient failures.
+    pub max_attempts: u32,
+    /// First backoff delay; doubles per attempt, capped at `max_backoff`.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    budgets: Arc<Mutex<HashMap<String, Budget>>>,
+}
+
+impl Http {
+    /// A client with the default timeouts and 3 attempts per request.
+    pub fn new() -> Result<Http, PlatformError> {
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| PlatformError::config(format!("cannot start the HTTP client: {e}")))?;
+        Ok(Http {
+            client,
+            max_attempts: 3,
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(20),
+            budgets: Arc::default(),
+        })
+    }
+
+    /// The underlying client, to build requests.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// The rate-limit budget last seen for `account`.
+    pub fn budget(&self, account: &str) -> Budget {
+        self.budgets
+            .lock()
+            .map(|b| b.get(account).copied().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn note_budget(&self, account: &str, resp: &Response) {
+        let b = read_budget(resp.headers());
+        let seen = b.limit.is_some() || b.remaining.is_some() || b.reset.is_some();
+        if seen && let Ok(mut map) = self.budgets.lock() {
+            map.insert(account.to_string(), b);
+        }
+    }
+
+    /// Sends a request built by `build` (called again for each attempt) on
+    /// behalf of `account`. Returns the response for any status below 400
+    /// and for 4xx other than 429; maps 429, 5xx and network failures to
+    /// typed errors after retrying what `repeat` allows.
+    pub async fn send(
+        &self,
+        account: &str,
+        repeat: Repeat,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response, PlatformError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            // An exhausted budget: wait for its reset, or hand the target back.
+            let b = self.budget(account);
+            if b.remaining == Some(0)
+                && let Some(reset) = b.reset
+            {
+                let wait = (reset - Utc::now()).to_std().unwrap_or_default();
+                if wait > MAX_INLINE_WAIT {
+                    return Err(PlatformError::RateLimited {
+                        retry_at: Some(reset),
+                        message: "the rate-limit budget is used up".into(),
+                    });
+                }
+                tokio::time::sleep(wait).await;
+            }
+            let result = build(&self.client).send().await;
+            let err = match result {
+                Ok(resp) => {
+                    self.note_budget(account, &resp);
+                    let status = resp.status();
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        let retry_at = retry_at(resp.headers());
+                        let body = resp.text().await.unwrap_or_default();
+                        let wait = retry_at.and_then(|t| (t - Utc::now()).to_std().ok());
+                        match wait {
+                            Some(w) if w <= MAX_INLINE_WAIT && attempt < self.max_attempts => {
+                                tokio::time::sleep(w).await;
+                                continue;
+                            }
+                            _ => {
+                                return Err(PlatformError::RateLimited {
+                                    retry_at,
+                                    message: short(&body),
+                                });
+                            }
+                        }
+                    }
+                    if status.is_server_error() {
+                        let body = resp.text().await.unwrap_or_default();
+                        let e =
+                            PlatformError::unavailable(format!("HTTP {status}: {}", short(&body)));
+                        // A 5xx says nothing about whether a create was applied.
+                        if repeat == Repeat::Unsafe {
+                            return Err(PlatformError::unknown(format!(
+                                "HTTP {status}: {}",
+                                short(&body)
+                            )));
+                        }
+                        e
+                    } else {
+                        return Ok(resp);
+                    }
+                }
+                Err(e) => {
+                    let sent = !(e.is_connect() || e.is_builder());
+                    if sent && repeat == Repeat::Unsafe {
+                        return Err(PlatformError::unknown(describe(&e)));
+                    }
+                    PlatformError::unavailable(describe(&e))
+                }
+            };
+            if attempt >= self.max_attempts {
+                return Err(err);
+            }
+            tokio::time::sleep(self.backoff(attempt)).await;
+        }
+    }
+
+    /// Capped exponential backoff with full jitter.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_backoff
+            .saturating_mul(1 << attempt.min(16).saturating_sub(1));
+        let cap = exp.min(self.max_backoff);
+        let jitter = fastrand::f64() * 0.5 + 0.5;
+        cap.mul_f64(jitter)
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    let mut msg = format!("{what}: {e}");
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    msg
+}
+
+/// The first 300 characters of a response body, for messages.
+pub fn short(body: &str) -> String {
+    let t = body.trim();
+    match t.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &t[..i]),
+        None => t.to_string(),
+    }
+}
+
+fn header<'a>(h: &'a reqwest::header::HeaderMap, names: &[&str]) -> Option<&'a str> {
+    names
+        .iter()
+        .find_map(|n| h.get(*n))
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Parses a reset time: epoch seconds, seconds from now (small numbers), an
+/// HTTP date, or ISO 8601 (Mastodon).
+pub fn parse_reset(v: &str) -> Option<DateTime<Utc>> {
+    let v = v.trim();
+    if let Ok(n) = v.parse::<f64>() {
+        return if n > 1_000_000_000.0 {
+            DateTime::from_timestamp(n as i64, 0)
+        } else {
+            Some(Utc::now() + chrono::Duration::milliseconds((n * 1000.0) as i64))
+        };
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Some(t.with_timezone(&Utc));
+    }
+    httpdate::parse_http_date(v).ok().map(DateTime::<Utc>::from)
+}
+
+/// Reads the rate-limit headers of Bluesky (`ratelimit-*`), Mastodon
+/// (`x-ratelimit-*`) and X (`x-rate-limit-*`).
+pub fn read_budget(h: &reqwest::header::HeaderMap) -> Budget {
+    let num = |names: &[&str]| header(h, names).and_then(|v| v.trim().parse::<u64>().ok());
+    Budget {
+        limit: num(&["ratelimit-limit", "x-ratelimit-limit", "x-rate-limit-limit"]),
+        remaining: num(&[
+            "ratelimit-remaining",
+            "x-ratelimit-remaining",
+            "x-rate-limit-remaining",
+        ]),
+        reset: header(
+            h,
+            &["ratelimit-reset", "x-ratelimit-reset", "x-rate-limit-reset"],
+        )
+        .and_then(parse_reset),
+    }
+}
+
+/// When a 429 says to come back: `Retry-After`, else the reset header.
+pub fn retry_at(h: &reqwest::header::HeaderMap) -> Option<DateTime<Utc>> {
+    header(h, &["retry-after"])
+        .and_then(parse_reset)
+        .or_else(|| read_budget(h).reset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_formats() {
+        let t = parse_reset("1767225600").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-01-01T00:00:00+00:00");
+        let t = parse_reset("2026-12-01T10:00:00.000Z").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-12-01T10:00:00+00:00");
+        assert!(parse_reset("Tue, 01 Dec 2026 10:00:00 GMT").is_some());
+        let soon = parse_reset("30").unwrap();
+        assert!(soon > Utc::now());
+    }
+
+    #[test]
+    fn backoff_is_capped() {
+        let h = Http::new().unwrap();
+        for attempt in 1..30 {
+            assert!(h.backoff(attempt) <= h.max_backoff);
+        }
+    }
+}
