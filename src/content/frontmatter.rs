@@ -6,6 +6,7 @@
 
 use crate::diag::Pos;
 use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The syntax of a post's frontmatter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +96,9 @@ pub fn split(src: &str) -> Result<Split<'_>, FrontmatterError> {
 
 /// Top-level keys of a frontmatter block, in order, with their file positions.
 pub fn top_level_keys(split: &Split<'_>) -> Vec<(String, Pos)> {
+    if split.format == Format::Toml {
+        return toml_top_level_keys(split);
+    }
     let mut keys = Vec::new();
     for (i, line) in split.frontmatter.lines().enumerate() {
         let line_no = split.frontmatter_pos.line + i;
@@ -103,14 +107,7 @@ pub fn top_level_keys(split: &Split<'_>) -> Vec<(String, Pos)> {
         }
         let key = match split.format {
             Format::Yaml => line.split_once(':').map(|(k, _)| k),
-            Format::Toml => {
-                if let Some(rest) = line.strip_prefix("[[").or_else(|| line.strip_prefix('[')) {
-                    rest.split(['.', ']']).next()
-                } else {
-                    line.split_once('=').map(|(k, _)| k)
-                }
-            }
-            Format::None => None,
+            Format::Toml | Format::None => None,
         };
         if let Some(k) = key {
             let k = k.trim().trim_matches(['"', '\'']);
@@ -123,6 +120,38 @@ pub fn top_level_keys(split: &Split<'_>) -> Vec<(String, Pos)> {
         }
     }
     keys
+}
+
+/// Top-level keys of a TOML block. The TOML parser tells them apart from keys
+/// under a `[table]` header, dotted keys and lines of multi-line strings; a
+/// block that does not parse has none (deserializing reports the syntax error).
+fn toml_top_level_keys(split: &Split<'_>) -> Vec<(String, Pos)> {
+    type Keys = BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny>;
+    let Ok(table) = toml::from_str::<Keys>(split.frontmatter) else {
+        return Vec::new();
+    };
+    let mut keys: Vec<(String, Pos)> = table
+        .into_keys()
+        .map(|k| {
+            let pos = Pos::of_offset(split.frontmatter, k.span().start, split.frontmatter_pos);
+            (k.into_inner(), Pos::line(pos.line))
+        })
+        .collect();
+    keys.sort_by_key(|(_, pos)| *pos);
+    keys
+}
+
+/// The top-level keys as the parser sees them, or None when the block does
+/// not parse. Slower than [`top_level_keys`]: for confirming what it found.
+pub fn parsed_top_level_keys(split: &Split<'_>) -> Option<BTreeSet<String>> {
+    type Keys = BTreeMap<String, serde::de::IgnoredAny>;
+    let keys = match split.format {
+        Format::None => Keys::new(),
+        Format::Yaml if split.frontmatter.trim().is_empty() => Keys::new(),
+        Format::Yaml => serde_yaml::from_str::<Keys>(split.frontmatter).ok()?,
+        Format::Toml => toml::from_str::<Keys>(split.frontmatter).ok()?,
+    };
+    Some(keys.into_keys().collect())
 }
 
 /// File lines on which `key` is set anywhere in the block (nested too), in order.
@@ -169,9 +198,10 @@ pub fn deserialize<T: DeserializeOwned + Default>(
                         column: l.column(),
                     })
                     .unwrap_or(split.frontmatter_pos);
+                let own = e.location().map(|l| (l.line(), l.column()));
                 FrontmatterError {
                     pos,
-                    message: clean_yaml_message(&e.to_string()),
+                    message: clean_yaml_message(&e.to_string(), own, split.frontmatter_pos.line),
                     help: None,
                 }
             })
@@ -190,13 +220,40 @@ pub fn deserialize<T: DeserializeOwned + Default>(
     }
 }
 
-/// serde_yaml appends " at line L column C" to messages; the position is shown separately.
-fn clean_yaml_message(msg: &str) -> String {
-    let msg = match msg.rfind(" at line ") {
-        Some(i) if msg[i..].contains("column") => &msg[..i],
-        _ => msg,
-    };
-    msg.trim().to_string()
+/// serde_yaml appends " at line L column C" to messages, counting lines from
+/// the start of the block. The error's own place (`own`) is shown separately
+/// and dropped here; any other (where a construct started) is renumbered to
+/// a file line, the block's first line being `first_line`.
+fn clean_yaml_message(msg: &str, own: Option<(usize, usize)>, first_line: usize) -> String {
+    const AT: &str = " at line ";
+    let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let mut out = String::new();
+    let mut rest = msg;
+    while let Some(i) = rest.find(AT) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + AT.len()..];
+        let n = digits(after);
+        let mark = after[..n].parse::<usize>().ok().zip(
+            after[n..]
+                .strip_prefix(" column ")
+                .and_then(|t| Some((t[..digits(t)].parse::<usize>().ok()?, &t[digits(t)..]))),
+        );
+        match mark {
+            Some((line, (column, tail))) => {
+                if own != Some((line, column)) {
+                    let file_line = line + first_line - 1;
+                    out.push_str(&format!("{AT}{file_line} column {column}"));
+                }
+                rest = tail;
+            }
+            None => {
+                out.push_str(AT);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.trim().to_string()
 }
 
 #[cfg(test)]

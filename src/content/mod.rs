@@ -12,7 +12,7 @@ use crate::diag::{Diagnostic, Pos, suggest};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use frontmatter::Format;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -202,29 +202,51 @@ struct List(Vec<String>);
 
 impl<'de> Deserialize<'de> for List {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            One(Text),
-            Many(Vec<Text>),
+        // A visitor rather than an untagged enum: errors raised inside it keep
+        // their place in the file, and YAML syntax errors are not replaced.
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = List;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a name or a list of names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<List, E> {
+                Ok(List(split_names(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<List, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<List, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<List, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<List, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<List, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Text(t)) = seq.next_element()? {
+                    out.extend(split_names(&t));
+                }
+                Ok(List(out))
+            }
         }
-        let split = |s: String| -> Vec<String> {
-            s.split(',')
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty())
-                .collect()
-        };
-        match Raw::deserialize(d)
-            .map_err(|_| de::Error::custom("expected a name or a list of names"))?
-        {
-            Raw::One(t) => Ok(List(split(t.0))),
-            Raw::Many(v) => Ok(List(v.into_iter().flat_map(|t| split(t.0)).collect())),
-        }
+        d.deserialize_any(V)
     }
 }
 
+/// Names in a comma-separated string.
+fn split_names(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a media item with `path` and `alt`")]
 struct RawMedia {
     path: Text,
     #[serde(default)]
@@ -236,20 +258,36 @@ struct RawThread(ThreadMode);
 
 impl<'de> Deserialize<'de> for RawThread {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let t = Text::deserialize(d)?;
-        match t.0.to_ascii_lowercase().as_str() {
-            "false" | "no" | "off" => Ok(RawThread(ThreadMode::Off)),
-            "true" | "yes" | "on" => Ok(RawThread(ThreadMode::On)),
-            "auto" => Ok(RawThread(ThreadMode::Auto)),
-            other => Err(de::Error::custom(format!(
-                "`thread` must be true, false or auto, not `{other}`"
-            ))),
+        // Checked inside the visitor so that an error keeps its place in the file.
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawThread;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("true, false or auto")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawThread, E> {
+                self.visit_str(if v { "true" } else { "false" })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawThread, E> {
+                match v.to_ascii_lowercase().as_str() {
+                    "false" | "no" | "off" => Ok(RawThread(ThreadMode::Off)),
+                    "true" | "yes" | "on" => Ok(RawThread(ThreadMode::On)),
+                    "auto" => Ok(RawThread(ThreadMode::Auto)),
+                    other => Err(E::custom(format!(
+                        "`thread` must be true, false or auto, not `{other}`"
+                    ))),
+                }
+            }
         }
+        d.deserialize_any(V)
     }
 }
 
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "frontmatter keys with values, such as `id: launch`"
+)]
 struct RawPost {
     id: Option<Text>,
     title: Option<Text>,
@@ -347,18 +385,24 @@ pub fn parse_post(path: &Path, src: &str, tz: Tz) -> Parsed {
     };
     let keys = frontmatter::top_level_keys(&split);
     // Unknown keys first: one message per key, each with a suggestion.
-    let mut unknown = false;
-    for (k, pos) in &keys {
-        if !KEYS.contains(&k.as_str()) {
-            unknown = true;
-            let help = suggest(k, KEYS.iter().copied())
-                .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| format!("known keys: {}", KEYS.join(", ")));
-            out.diagnostics
-                .push(Diagnostic::error(path, *pos, format!("unknown key `{k}`")).with_help(help));
-        }
+    let mut unknown: Vec<&(String, Pos)> = keys
+        .iter()
+        .filter(|(k, _)| !KEYS.contains(&k.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        // A line of a multi-line value can look like a key: keep the keys the
+        // parser confirms. A block that does not parse gets its syntax error below.
+        let parsed = frontmatter::parsed_top_level_keys(&split).unwrap_or_default();
+        unknown.retain(|(k, _)| parsed.contains(k));
     }
-    if unknown {
+    for (k, pos) in &unknown {
+        let help = suggest(k, KEYS.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| format!("known keys: {}", KEYS.join(", ")));
+        out.diagnostics
+            .push(Diagnostic::error(path, *pos, format!("unknown key `{k}`")).with_help(help));
+    }
+    if !unknown.is_empty() {
         return out;
     }
     let raw: RawPost = match frontmatter::deserialize(&split) {
@@ -393,10 +437,12 @@ pub fn parse_post(path: &Path, src: &str, tz: Tz) -> Parsed {
     let pos_of = |k: &str| key_pos.get(k).copied().unwrap_or(split.frontmatter_pos);
     let err = |k: &str, m: String| Diagnostic::error(path, pos_of(k), m);
 
+    // A pseudo-path such as `<stdin>` names no file: the name inside stands in.
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("post")
+        .trim_matches(['<', '>'])
         .to_string();
     let (id, id_from_file_name) = match raw.id {
         Some(Text(id)) => (id.trim().to_string(), false),

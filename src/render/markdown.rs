@@ -201,6 +201,10 @@ fn finish_link(b: &mut Builder, start: usize, url: String, kind: LinkType, hide_
 pub fn detect_entities(rt: &mut RichText) {
     let mut found = Vec::new();
     for r in crate::render::count::url_ranges(&rt.text, true) {
+        // A Markdown link's URL already has its span: one facet per range.
+        if rt.spans.iter().any(|s| s.start < r.end && r.start < s.end) {
+            continue;
+        }
         found.push(Span {
             start: r.start,
             end: r.end,

@@ -258,14 +258,19 @@ pub fn auto_split(
     let measure = |t: &str| count::count(t, limits);
     let mut guess = parts.len().max(1);
     for _ in 0..4 {
-        let suffix = measure(&format!("\n\n{guess}/{guess}"));
-        let budget = max.saturating_sub(suffix).max(1);
+        let suffix = format!("\n\n{guess}/{guess}");
+        let budget = max.saturating_sub(measure(&suffix)).max(1);
+        // Bluesky also caps bytes: a part must fit both limits.
+        let byte_budget = limits
+            .max_bytes
+            .map(|b| b.saturating_sub(suffix.len()).max(1));
+        let fits = |t: &str| measure(t) <= budget && byte_budget.is_none_or(|b| t.len() <= b);
         let mut pieces = Vec::new();
         for (rt, pos) in &parts {
-            if measure(&rt.text) <= budget {
+            if fits(&rt.text) {
                 pieces.push((rt.clone(), *pos));
             } else {
-                for piece in split_to_fit(rt, budget, &measure) {
+                for piece in split_to_fit(rt, &fits) {
                     pieces.push((piece, *pos));
                 }
             }
@@ -285,7 +290,7 @@ pub fn auto_split(
     parts
 }
 
-fn split_to_fit(rt: &RichText, budget: usize, measure: &dyn Fn(&str) -> usize) -> Vec<RichText> {
+fn split_to_fit(rt: &RichText, fits: &dyn Fn(&str) -> bool) -> Vec<RichText> {
     let text = &rt.text;
     let inside_span = |i: usize| rt.spans.iter().any(|s| s.start < i && i < s.end);
     let sentence: Vec<usize> = text
@@ -312,20 +317,20 @@ fn split_to_fit(rt: &RichText, budget: usize, measure: &dyn Fn(&str) -> usize) -
     let mut out = Vec::new();
     let mut start = 0;
     while start < text.len() {
-        if measure(text[start..].trim()) <= budget {
+        if fits(text[start..].trim()) {
             out.push(rt.slice(start, text.len()));
             break;
         }
-        let fits = |cands: &[usize]| -> Option<usize> {
+        let last_fitting = |cands: &[usize]| -> Option<usize> {
             let lo = cands.partition_point(|&b| b <= start);
             let cands = &cands[lo..];
             // Lengths grow with the end offset, so the last fitting one is found by bisection.
-            let n = cands.partition_point(|&b| measure(text[start..b].trim()) <= budget);
+            let n = cands.partition_point(|&b| fits(text[start..b].trim()));
             (n > 0).then(|| cands[n - 1])
         };
-        let end = fits(&sentence)
-            .or_else(|| fits(&words))
-            .or_else(|| fits(&graphemes))
+        let end = last_fitting(&sentence)
+            .or_else(|| last_fitting(&words))
+            .or_else(|| last_fitting(&graphemes))
             .unwrap_or_else(|| graphemes[graphemes.partition_point(|&b| b <= start)]);
         out.push(rt.slice(start, end));
         start = end;

@@ -1,0 +1,10 @@
+//! The integration tests: one binary (faster to build than one per file)
+//! that drives the built `social` binary on fixture projects.
+
+mod commands;
+mod common;
+mod counting;
+mod frontmatter;
+mod props;
+mod rendering;
+mod validate;
