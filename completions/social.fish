@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_social_global_optspecs
-    string join \n project= color= v/verbose q/quiet h/help V/version
+    string join \n project= state= color= v/verbose q/quiet h/help V/version
 end
 
 function __fish_social_needs_command
@@ -25,6 +25,7 @@ function __fish_social_using_subcommand
 end
 
 complete -c social -n "__fish_social_needs_command" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_needs_command" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
 complete -c social -n "__fish_social_needs_command" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -36,10 +37,19 @@ complete -c social -n "__fish_social_needs_command" -f -a "init" -d 'Create a pr
 complete -c social -n "__fish_social_needs_command" -f -a "new" -d 'Create posts/<date>-<slug>.md with a stable id (as a draft)'
 complete -c social -n "__fish_social_needs_command" -f -a "validate" -d 'Check posts: frontmatter, times, accounts, media and each platform\'s limits'
 complete -c social -n "__fish_social_needs_command" -f -a "preview" -d 'Show what each account will receive: text of every part, length of the limit, media, problems'
+complete -c social -n "__fish_social_needs_command" -f -a "post" -d 'Publish posts now, ignoring their `at` (a target already posted is skipped)'
+complete -c social -n "__fish_social_needs_command" -f -a "publish" -d 'Publish every target that is due, then exit (for cron and CI)'
+complete -c social -n "__fish_social_needs_command" -f -a "schedule" -d 'Sync post files into the state store and show what is scheduled'
+complete -c social -n "__fish_social_needs_command" -f -a "status" -d 'Show where each target (post × account) stands: status, time, attempts, errors, URLs'
+complete -c social -n "__fish_social_needs_command" -f -a "cancel" -d 'Stop a post from being published (all accounts, or one)'
+complete -c social -n "__fish_social_needs_command" -f -a "retry" -d 'Put failed or cancelled targets back on the schedule'
+complete -c social -n "__fish_social_needs_command" -f -a "queue" -d 'Show queues and which post fills each upcoming slot'
+complete -c social -n "__fish_social_needs_command" -f -a "state" -d 'Maintain the state store'
 complete -c social -n "__fish_social_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c social -n "__fish_social_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c social -n "__fish_social_using_subcommand init" -l timezone -d 'Timezone for times written without one (default: this machine\'s)' -r
 complete -c social -n "__fish_social_using_subcommand init" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand init" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
 complete -c social -n "__fish_social_using_subcommand init" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -51,6 +61,7 @@ complete -c social -n "__fish_social_using_subcommand new" -l at -d 'When to pub
 complete -c social -n "__fish_social_using_subcommand new" -l to -d 'Accounts to publish to, comma-separated' -r
 complete -c social -n "__fish_social_using_subcommand new" -l queue -d 'Queue to join instead of a fixed time' -r
 complete -c social -n "__fish_social_using_subcommand new" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand new" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
 complete -c social -n "__fish_social_using_subcommand new" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -63,6 +74,7 @@ complete -c social -n "__fish_social_using_subcommand validate" -l format -d 'Ou
 json\t'One JSON document'
 github\t'GitHub Actions workflow commands (annotations)'"
 complete -c social -n "__fish_social_using_subcommand validate" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand validate" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
 complete -c social -n "__fish_social_using_subcommand validate" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -73,6 +85,7 @@ complete -c social -n "__fish_social_using_subcommand validate" -s h -l help -d 
 complete -c social -n "__fish_social_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c social -n "__fish_social_using_subcommand preview" -l to -d 'Only these accounts, comma-separated (default: the post\'s own targets)' -r
 complete -c social -n "__fish_social_using_subcommand preview" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand preview" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
 complete -c social -n "__fish_social_using_subcommand preview" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -81,7 +94,130 @@ complete -c social -n "__fish_social_using_subcommand preview" -s v -l verbose -
 complete -c social -n "__fish_social_using_subcommand preview" -s q -l quiet -d 'Say only what went wrong'
 complete -c social -n "__fish_social_using_subcommand preview" -s h -l help -d 'Print help'
 complete -c social -n "__fish_social_using_subcommand preview" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand post" -l to -d 'Publish to these accounts instead of the post\'s own, comma-separated' -r
+complete -c social -n "__fish_social_using_subcommand post" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand post" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand post" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand post" -l dry-run -d 'Show the requests that would be sent, and send nothing'
+complete -c social -n "__fish_social_using_subcommand post" -l json -d 'Print the results as JSON'
+complete -c social -n "__fish_social_using_subcommand post" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand post" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand post" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand post" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand publish" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand publish" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand publish" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand publish" -l due -d 'Publish what is due now (required: says what this run does)'
+complete -c social -n "__fish_social_using_subcommand publish" -l json -d 'Print the results as JSON'
+complete -c social -n "__fish_social_using_subcommand publish" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand publish" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand publish" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand publish" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand schedule" -l limit -d 'Show at most this many rows' -r
+complete -c social -n "__fish_social_using_subcommand schedule" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand schedule" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand schedule" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand schedule" -l json -d 'Print JSON instead of a table'
+complete -c social -n "__fish_social_using_subcommand schedule" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand schedule" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand schedule" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand schedule" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand status" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand status" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand status" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand status" -l json -d 'Print JSON instead of a table'
+complete -c social -n "__fish_social_using_subcommand status" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand status" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand status" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand status" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand cancel" -l to -d 'Only this account' -r
+complete -c social -n "__fish_social_using_subcommand cancel" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand cancel" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand cancel" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand cancel" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand cancel" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand cancel" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand cancel" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand retry" -l to -d 'Only this account' -r
+complete -c social -n "__fish_social_using_subcommand retry" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand retry" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand retry" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand retry" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand retry" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand retry" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand retry" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand queue; and not __fish_seen_subcommand_from list show help" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand queue; and not __fish_seen_subcommand_from list show help" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand queue; and not __fish_seen_subcommand_from list show help" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand queue; and not __fish_seen_subcommand_from list show help" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand queue; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand queue; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand queue; and not __fish_seen_subcommand_from list show help" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand queue; and not __fish_seen_subcommand_from list show help" -f -a "list" -d 'Every queue: timezone, accounts, slots per week, posts waiting, next slot'
+complete -c social -n "__fish_social_using_subcommand queue; and not __fish_seen_subcommand_from list show help" -f -a "show" -d 'A queue\'s upcoming slots and the post that fills each'
+complete -c social -n "__fish_social_using_subcommand queue; and not __fish_seen_subcommand_from list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from list" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from list" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from list" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from list" -l json -d 'Print JSON instead of a table'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from show" -l slots -d 'How many slots to show (default: every waiting post plus three free slots)' -r
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from show" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from show" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from show" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from show" -l json -d 'Print JSON instead of a table'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "list" -d 'Every queue: timezone, accounts, slots per week, posts waiting, next slot'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "show" -d 'A queue\'s upcoming slots and the post that fills each'
+complete -c social -n "__fish_social_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c social -n "__fish_social_using_subcommand state; and not __fish_seen_subcommand_from rebuild help" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand state; and not __fish_seen_subcommand_from rebuild help" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand state; and not __fish_seen_subcommand_from rebuild help" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand state; and not __fish_seen_subcommand_from rebuild help" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand state; and not __fish_seen_subcommand_from rebuild help" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand state; and not __fish_seen_subcommand_from rebuild help" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand state; and not __fish_seen_subcommand_from rebuild help" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand state; and not __fish_seen_subcommand_from rebuild help" -f -a "rebuild" -d 'Recreate the store from the post files and published.toml'
+complete -c social -n "__fish_social_using_subcommand state; and not __fish_seen_subcommand_from rebuild help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from rebuild" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from rebuild" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from rebuild" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from rebuild" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from rebuild" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from rebuild" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from rebuild" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "rebuild" -d 'Recreate the store from the post files and published.toml'
+complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c social -n "__fish_social_using_subcommand completions" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand completions" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
 complete -c social -n "__fish_social_using_subcommand completions" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -89,9 +225,20 @@ complete -c social -n "__fish_social_using_subcommand completions" -s v -l verbo
 complete -c social -n "__fish_social_using_subcommand completions" -s q -l quiet -d 'Say only what went wrong'
 complete -c social -n "__fish_social_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c social -n "__fish_social_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview completions help" -f -a "init" -d 'Create a project: social.toml, posts/ with an example post, .gitignore'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview completions help" -f -a "new" -d 'Create posts/<date>-<slug>.md with a stable id (as a draft)'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview completions help" -f -a "validate" -d 'Check posts: frontmatter, times, accounts, media and each platform\'s limits'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview completions help" -f -a "preview" -d 'Show what each account will receive: text of every part, length of the limit, media, problems'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "init" -d 'Create a project: social.toml, posts/ with an example post, .gitignore'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "new" -d 'Create posts/<date>-<slug>.md with a stable id (as a draft)'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "validate" -d 'Check posts: frontmatter, times, accounts, media and each platform\'s limits'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "preview" -d 'Show what each account will receive: text of every part, length of the limit, media, problems'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "post" -d 'Publish posts now, ignoring their `at` (a target already posted is skipped)'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "publish" -d 'Publish every target that is due, then exit (for cron and CI)'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "schedule" -d 'Sync post files into the state store and show what is scheduled'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "status" -d 'Show where each target (post × account) stands: status, time, attempts, errors, URLs'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "cancel" -d 'Stop a post from being published (all accounts, or one)'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "retry" -d 'Put failed or cancelled targets back on the schedule'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "queue" -d 'Show queues and which post fills each upcoming slot'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "state" -d 'Maintain the state store'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule status cancel retry queue state completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c social -n "__fish_social_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "list" -d 'Every queue: timezone, accounts, slots per week, posts waiting, next slot'
+complete -c social -n "__fish_social_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "show" -d 'A queue\'s upcoming slots and the post that fills each'
+complete -c social -n "__fish_social_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "rebuild" -d 'Recreate the store from the post files and published.toml'

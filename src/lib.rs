@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod diag;
 pub mod platforms;
 pub mod project;
+pub mod publish;
 pub mod render;
 pub mod schedule;
 pub mod state;

@@ -7,6 +7,7 @@ mod completions;
 mod init;
 mod new;
 mod output;
+mod post;
 mod preview;
 mod queue;
 mod schedule;
@@ -75,6 +76,8 @@ pub enum Command {
     New(new::NewArgs),
     Validate(validate::ValidateArgs),
     Preview(preview::PreviewArgs),
+    Post(post::PostArgs),
+    Publish(post::PublishArgs),
     Schedule(schedule::ScheduleArgs),
     Status(status::StatusArgs),
     Cancel(cancel::CancelArgs),
@@ -163,6 +166,8 @@ fn run(cli: Cli, ui: &Ui) -> Outcome {
         Command::New(args) => new::run(ui, &open_project(g)?, args),
         Command::Validate(args) => validate::run(ui, &open_project(g)?, args),
         Command::Preview(args) => preview::run(ui, &open_project(g)?, args),
+        Command::Post(args) => post::run_post(ui, &Project::open(g)?, args),
+        Command::Publish(args) => post::run_publish(ui, &Project::open(g)?, args),
         Command::Schedule(args) => schedule::run(ui, &Project::open(g)?, args),
         Command::Status(args) => status::run(ui, &Project::open(g)?, args),
         Command::Cancel(args) => cancel::run_cancel(ui, &Project::open(g)?, args),

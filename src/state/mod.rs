@@ -34,6 +34,11 @@ pub(crate) const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("fil
 pub(crate) const TARGETS: TableDefinition<&str, &[u8]> = TableDefinition::new("targets");
 /// (due time in ms since the epoch, target key) → (): what is due is a range read.
 pub(crate) const DUE: TableDefinition<(i64, &str), ()> = TableDefinition::new("due");
+/// Target keys in `posting`: what a crashed process may have left in flight.
+pub(crate) const INFLIGHT: TableDefinition<&str, ()> = TableDefinition::new("inflight");
+
+/// How long a claim is good for before another process may take it over.
+pub const LEASE_MS: i64 = 15 * 60 * 1000;
 
 /// A problem with the state store.
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +137,12 @@ pub struct TargetRecord {
     /// Content hash of the post when it was last scheduled.
     #[serde(default)]
     pub content_hash: String,
+    /// The process holding the claim (`host:pid`), while `posting`.
+    #[serde(default)]
+    pub claimed_by: Option<String>,
+    /// Until when the claim holds (ms); a crashed claimer's claim lapses.
+    #[serde(default)]
+    pub lease_until: Option<i64>,
 }
 
 impl TargetRecord {
@@ -507,10 +518,13 @@ impl Store {
             t.status = TargetStatus::Posting;
             t.attempts += 1;
             t.first_claimed.get_or_insert(now_ms);
+            t.claimed_by = Some(process_tag());
+            t.lease_until = Some(now_ms + LEASE_MS);
             if t.idempotency_key.is_none() {
                 t.idempotency_key = Some(idempotency_key(&t.post_id, &t.account, &t.content_hash));
             }
             targets.insert(key.as_str(), json(&t).as_slice())?;
+            tx.open_table(INFLIGHT)?.insert(key.as_str(), ())?;
             Ok(Some(Claim { target: t }))
         })
     }
@@ -537,6 +551,9 @@ impl Store {
             if let Some(d) = t.due {
                 due.remove((d, key.as_str()))?;
             }
+            tx.open_table(INFLIGHT)?.remove(key.as_str())?;
+            t.claimed_by = None;
+            t.lease_until = None;
             match outcome {
                 Outcome::Posted { parts } => {
                     t.status = TargetStatus::Posted;
@@ -563,6 +580,125 @@ impl Store {
             Ok(Some(t))
         })?;
         raw.ok_or_else(|| StateError::Refused(format!("no target {key} to record")))
+    }
+
+    /// Commits one published part of a claimed target at once, so that a
+    /// crash after it never sends it again.
+    pub fn record_part(
+        &self,
+        post: &str,
+        account: &str,
+        index: usize,
+        part: &PublishedPart,
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        let key = target_key(post, account);
+        let now_ms = to_ms(now);
+        self.write(|tx| {
+            let mut targets = tx.open_table(TARGETS)?;
+            let Some(raw) = targets.get(key.as_str())?.map(|v| v.value().to_vec()) else {
+                return Ok(());
+            };
+            let Ok(mut t) = serde_json::from_slice::<TargetRecord>(&raw) else {
+                return Ok(());
+            };
+            t.parts.truncate(index);
+            t.parts.push(part.clone());
+            t.lease_until = Some(now_ms + LEASE_MS);
+            targets.insert(key.as_str(), json(&t).as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// Targets left in `posting` whose claimer is gone (a crash): its lease
+    /// ran out, or it was a process on this machine that no longer runs.
+    pub fn stale_claims(&self, now: DateTime<Utc>) -> Result<Vec<TargetRecord>, StateError> {
+        let raw: Vec<(String, Vec<u8>)> = self.read(|tx| {
+            let inflight = tx.open_table(INFLIGHT)?;
+            let targets = tx.open_table(TARGETS)?;
+            let mut out = Vec::new();
+            for item in inflight.iter()? {
+                let (k, _) = item?;
+                if let Some(v) = targets.get(k.value())? {
+                    out.push((k.value().to_string(), v.value().to_vec()));
+                }
+            }
+            Ok(out)
+        })?;
+        let now_ms = to_ms(now);
+        let mut out = Vec::new();
+        for (k, v) in raw {
+            let t: TargetRecord = self.decode(&k, &v)?;
+            if t.status == TargetStatus::Posting && is_stale(&t, now_ms) {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes over a stale claim (see [`Store::stale_claims`]); exactly one
+    /// process gets it.
+    pub fn reclaim(
+        &self,
+        post: &str,
+        account: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Claim>, StateError> {
+        let key = target_key(post, account);
+        let now_ms = to_ms(now);
+        self.write(|tx| {
+            let mut targets = tx.open_table(TARGETS)?;
+            let Some(raw) = targets.get(key.as_str())?.map(|v| v.value().to_vec()) else {
+                return Ok(None);
+            };
+            let Ok(mut t) = serde_json::from_slice::<TargetRecord>(&raw) else {
+                return Ok(None);
+            };
+            if t.status != TargetStatus::Posting || !is_stale(&t, now_ms) {
+                return Ok(None);
+            }
+            t.claimed_by = Some(process_tag());
+            t.lease_until = Some(now_ms + LEASE_MS);
+            t.attempts += 1;
+            targets.insert(key.as_str(), json(&t).as_slice())?;
+            Ok(Some(Claim { target: t }))
+        })
+    }
+
+    /// Makes sure a post published outside the posts directory (standard
+    /// input) has its record and targets, without touching existing ones.
+    pub fn ensure_targets(&self, post: &PostRecord) -> Result<(), StateError> {
+        self.write(|tx| {
+            let mut posts = tx.open_table(POSTS)?;
+            if posts.get(post.id.as_str())?.is_none() {
+                posts.insert(post.id.as_str(), json(post).as_slice())?;
+            }
+            let mut targets = tx.open_table(TARGETS)?;
+            for account in &post.accounts {
+                let key = target_key(&post.id, account);
+                if targets.get(key.as_str())?.is_none() {
+                    let t = TargetRecord {
+                        post_id: post.id.clone(),
+                        account: account.clone(),
+                        status: TargetStatus::Scheduled,
+                        due: None,
+                        slot: None,
+                        attempts: 0,
+                        next_attempt: None,
+                        last_error: None,
+                        parts: Vec::new(),
+                        idempotency_key: None,
+                        first_claimed: None,
+                        posted_at: None,
+                        content_hash: post.content_hash.clone(),
+                        claimed_by: None,
+                        lease_until: None,
+                    };
+                    targets.insert(key.as_str(), json(&t).as_slice())?;
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Cancels targets of a post (all, or one account). Posted and in-flight
@@ -698,6 +834,35 @@ fn failed(t: &mut TargetRecord, error: &str, retry_at: Option<DateTime<Utc>>) {
             t.due = None;
         }
     }
+}
+
+/// This process, as `host:pid`.
+pub fn process_tag() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    format!("{}:{}", host.trim(), std::process::id())
+}
+
+/// Whether a `posting` claim is abandoned.
+fn is_stale(t: &TargetRecord, now_ms: i64) -> bool {
+    if t.lease_until.is_none_or(|l| l < now_ms) {
+        return true;
+    }
+    let Some((host, pid)) = t.claimed_by.as_deref().and_then(|c| c.rsplit_once(':')) else {
+        return true;
+    };
+    let me = process_tag();
+    let my_host = me.rsplit_once(':').map(|(h, _)| h).unwrap_or_default();
+    if host != my_host {
+        return false;
+    }
+    let Ok(pid) = pid.parse::<u32>() else {
+        return true;
+    };
+    // A process on this machine that no longer runs holds nothing.
+    pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// A key that identifies one publication of one post to one account, stable

@@ -531,6 +531,8 @@ fn desired_target(
         first_claimed: None,
         posted_at: None,
         content_hash: p.content_hash.clone(),
+        claimed_by: None,
+        lease_until: None,
     });
     let content_changed = t.content_hash != p.content_hash;
     t.status = status;

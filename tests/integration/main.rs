@@ -7,4 +7,5 @@ mod counting;
 mod frontmatter;
 mod props;
 mod rendering;
+mod schedule;
 mod validate;

@@ -1,0 +1,499 @@
+//! `social post` and `social publish --due`: where posts leave the machine.
+
+use super::output::{Styles, plural, table};
+use super::{Outcome, Project, Ui, usage};
+use crate::content::Status;
+use crate::platforms::{self, Context, Job};
+use crate::publish::{Engine, Progress, Ready, TargetResult, Verdict};
+use crate::state::PostRecord;
+use crate::validate::{self, Options};
+use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use std::collections::HashMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Publish posts now, ignoring their `at` (a target already posted is skipped)
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  social post posts/2026-12-01-launch.md
+  social post posts/launch.md --to bsky --dry-run
+  gh release view v1.2.0 --json body -q .body | social post - --to bsky,fedi
+
+A target already posted (state store or published.toml) is skipped with its URL:
+running `social post` twice never posts twice.")]
+pub struct PostArgs {
+    /// Post files, or `-` to read one post (frontmatter optional) from standard input
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Publish to these accounts instead of the post's own, comma-separated
+    #[arg(long, value_name = "ACCOUNTS", value_delimiter = ',')]
+    pub to: Vec<String>,
+    /// Show the requests that would be sent, and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the results as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Publish every target that is due, then exit (for cron and CI)
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  social publish --due
+  */5 * * * * cd ~/posts && social publish --due --quiet
+
+Targets missed by more than `catch_up` (social.toml, default 1h) are marked
+failed instead of published late; `social retry POST` puts them back.")]
+pub struct PublishArgs {
+    /// Publish what is due now (required: says what this run does)
+    #[arg(long, required = true)]
+    pub due: bool,
+    /// Print the results as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The progress display: one spinner line per target on a terminal, plain
+/// lines otherwise.
+pub struct TermProgress {
+    multi: Option<MultiProgress>,
+    bars: Mutex<HashMap<String, ProgressBar>>,
+    quiet: bool,
+}
+
+impl TermProgress {
+    pub fn new(ui: &Ui, json: bool) -> Self {
+        let tty = std::io::stderr().is_terminal() && !json && !ui.quiet;
+        TermProgress {
+            multi: tty.then(MultiProgress::new),
+            bars: Mutex::default(),
+            quiet: ui.quiet || json,
+        }
+    }
+}
+
+fn key(post: &str, account: &str) -> String {
+    format!("{post} → {account}")
+}
+
+impl Progress for TermProgress {
+    fn started(&self, post: &str, account: &str) {
+        if let Some(m) = &self.multi {
+            let bar = m.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_message(format!("{} publishing…", key(post, account)));
+            bar.enable_steady_tick(Duration::from_millis(100));
+            if let Ok(mut b) = self.bars.lock() {
+                b.insert(key(post, account), bar);
+            }
+        }
+    }
+
+    fn part(&self, post: &str, account: &str, index: usize, total: usize) {
+        if total > 1
+            && let Ok(b) = self.bars.lock()
+            && let Some(bar) = b.get(&key(post, account))
+        {
+            bar.set_message(format!("{} part {index}/{total} sent", key(post, account)));
+        }
+    }
+
+    fn finished(&self, r: &TargetResult) {
+        let line = describe(r);
+        let bar = self
+            .bars
+            .lock()
+            .ok()
+            .and_then(|mut b| b.remove(&key(&r.post, &r.account)));
+        match bar {
+            Some(bar) => bar.finish_with_message(line),
+            None if !self.quiet => {
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+            }
+            None => {}
+        }
+    }
+}
+
+fn describe(r: &TargetResult) -> String {
+    let k = key(&r.post, &r.account);
+    match &r.result {
+        Verdict::Posted { urls } => {
+            format!("posted {k} {}", urls.first().cloned().unwrap_or_default())
+        }
+        Verdict::AlreadyPosted { urls } => format!(
+            "already posted {k} {}",
+            urls.first().cloned().unwrap_or_default()
+        ),
+        Verdict::Retrying { error, retry_at } => {
+            format!("not yet {k}: {error} (retrying at {retry_at})")
+        }
+        Verdict::Failed { error } => format!("failed {k}: {error}"),
+        Verdict::Skipped { reason } => format!("skipped {k}: {reason}"),
+    }
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// Reads the post from standard input: frontmatter optional; without an id,
+/// one is made from the content so that a re-run is recognised.
+fn stdin_post(project: &Project, to: &[String]) -> anyhow::Result<validate::FileReport> {
+    let mut bytes = Vec::new();
+    std::io::stdin().lock().read_to_end(&mut bytes)?;
+    let path = Path::new("<stdin>");
+    let src = crate::content::decode(path, bytes).map_err(|d| usage(d.message, d.help))?;
+    let mut report = validate::check_text(path, &src, &project.config, Options::default());
+    if let Some(c) = report.checked.as_mut()
+        && (c.post.id_from_file_name || !to.is_empty())
+    {
+        let mut post = c.post.clone();
+        if post.id_from_file_name {
+            post.id = format!("stdin-{}", &post.content_hash()[..16]);
+            post.id_from_file_name = false;
+        }
+        if !to.is_empty() {
+            post.to = to.to_vec();
+        }
+        let mut diags = Vec::new();
+        *c = validate::check_post(post, &project.config, &mut diags);
+        report
+            .diagnostics
+            .retain(|d| d.account.is_none() && !d.message.contains("stands in for it"));
+        report.diagnostics.extend(diags);
+    }
+    Ok(report)
+}
+
+fn print_results(ui: &Ui, results: &[TargetResult], json: bool) -> std::io::Result<()> {
+    if json {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, results)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if results.is_empty() {
+        if !ui.quiet {
+            writeln!(ui.out(), "nothing to publish")?;
+        }
+        return Ok(());
+    }
+    let mut t = table(&["post", "account", "result", "url / reason"]);
+    for r in results {
+        let (what, detail) = match &r.result {
+            Verdict::Posted { urls } => ("posted", urls.join("\n")),
+            Verdict::AlreadyPosted { urls } => ("already posted", urls.join("\n")),
+            Verdict::Retrying { error, retry_at } => {
+                ("will retry", format!("{error} (at {retry_at})"))
+            }
+            Verdict::Failed { error } => ("failed", error.clone()),
+            Verdict::Skipped { reason } => ("skipped", reason.clone()),
+        };
+        t.add_row(vec![
+            r.post.clone(),
+            r.account.clone(),
+            what.to_string(),
+            detail,
+        ]);
+    }
+    let mut out = ui.out();
+    writeln!(out, "{t}")?;
+    let failed = results.iter().filter(|r| r.failed()).count();
+    if failed > 0 {
+        writeln!(
+            out,
+            "{}{} failed{}",
+            Styles::ERROR.render(),
+            plural(failed, "target"),
+            Styles::ERROR.render_reset()
+        )?;
+    }
+    Ok(())
+}
+
+fn exit(results: &[TargetResult], problems: bool) -> ExitCode {
+    if problems || results.iter().any(TargetResult::failed) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+pub fn run_post(ui: &Ui, project: &Project, args: PostArgs) -> Outcome {
+    for a in &args.to {
+        if !project.config.accounts.contains_key(a) {
+            let help = crate::diag::suggest(a, project.config.accounts.keys().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"));
+            return Err(usage(format!("unknown account `{a}`"), help));
+        }
+    }
+    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err(usage("`-` (standard input) can be given once", None));
+    }
+    let store = project.store()?;
+    let sync = project.sync(&store)?;
+    let _ = sync;
+    let mut problems = false;
+    let mut ready: Vec<Arc<Ready>> = Vec::new();
+    for file in &args.files {
+        let mut report = if file.as_os_str() == "-" {
+            stdin_post(project, &args.to)?
+        } else {
+            if !file.is_file() {
+                return Err(usage(format!("{}: no such file", file.display()), None));
+            }
+            let mut r = validate::check_file(
+                &crate::project::display_path(file),
+                &project.config,
+                Options::default(),
+            );
+            if !args.to.is_empty()
+                && let Some(c) = r.checked.as_mut()
+            {
+                let mut post = c.post.clone();
+                post.to = args.to.clone();
+                let mut diags = Vec::new();
+                *c = validate::check_post(post, &project.config, &mut diags);
+                r.diagnostics.retain(|d| d.account.is_none());
+                r.diagnostics.extend(diags);
+            }
+            r
+        };
+        let errors = report.diagnostics.iter().any(|d| d.is_error());
+        {
+            let mut err = ui.err();
+            for d in &report.diagnostics {
+                if d.is_error() || !ui.quiet {
+                    ui.diagnostic(&mut err, d)?;
+                }
+            }
+        }
+        let Some(checked) = report.checked.take() else {
+            problems = true;
+            continue;
+        };
+        if errors {
+            ui.error(
+                &format!(
+                    "{}: not published because of the errors above",
+                    report.path.display()
+                ),
+                None,
+            );
+            problems = true;
+            continue;
+        }
+        if checked.post.status == Status::Draft {
+            ui.error(
+                &format!("{}: the post is a draft", report.path.display()),
+                Some("set `status: ready` to publish it"),
+            );
+            problems = true;
+            continue;
+        }
+        if checked.targets.is_empty() {
+            ui.error(
+                &format!(
+                    "{}: the post has no accounts to go to",
+                    report.path.display()
+                ),
+                Some("pass --to ACCOUNTS"),
+            );
+            problems = true;
+            continue;
+        }
+        ready.push(Arc::new(Ready { checked }));
+    }
+
+    if args.dry_run {
+        return dry_run(ui, project, &ready, problems);
+    }
+
+    for r in &ready {
+        let c = &r.checked;
+        let record = PostRecord {
+            id: c.post.id.clone(),
+            path: None,
+            title: c.post.title.clone(),
+            content_hash: c.post.content_hash(),
+            at: None,
+            queue: None,
+            position: None,
+            draft: false,
+            accounts: c.targets.clone(),
+            errors: Vec::new(),
+        };
+        store.ensure_targets(&record)?;
+    }
+    let engine = Engine::new(project.config.clone(), store)?;
+    let progress = TermProgress::new(ui, args.json);
+    let posts: HashMap<String, Arc<Ready>> = ready
+        .iter()
+        .map(|r| (r.checked.post.id.clone(), r.clone()))
+        .collect();
+    let work: Vec<(Arc<Ready>, String)> = ready
+        .iter()
+        .flat_map(|r| {
+            r.checked
+                .targets
+                .iter()
+                .map(move |a| (r.clone(), a.clone()))
+        })
+        .collect();
+    let rt = runtime()?;
+    let results = rt.block_on(async {
+        let mut results = engine.reconcile_stale(&posts, &progress).await;
+        results.extend(engine.publish_now(work, &progress).await);
+        results
+    });
+    let results = dedup(results);
+    print_results(ui, &results, args.json)?;
+    Ok(exit(&results, problems))
+}
+
+/// A target reconciled and then met again in the same run is reported once.
+fn dedup(results: Vec<TargetResult>) -> Vec<TargetResult> {
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut out: Vec<TargetResult> = Vec::new();
+    for r in results {
+        let k = (r.post.clone(), r.account.clone());
+        match seen.get(&k) {
+            // The first verdict (the reconciled one) says what happened.
+            Some(_) => {}
+            None => {
+                seen.insert(k, out.len());
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+fn dry_run(ui: &Ui, project: &Project, ready: &[Arc<Ready>], problems: bool) -> Outcome {
+    let mut doc = Vec::new();
+    for r in ready {
+        let c = &r.checked;
+        for rendered in &c.rendered {
+            let account = &project.config.accounts[&rendered.account];
+            let ctx = Context {
+                http: platforms::http::Http::new()?,
+                // No credential is needed to describe a request.
+                secret: Some(crate::credentials::Secret::new("dry-run")),
+                store: None,
+            };
+            let requests = match platforms::connect(account, ctx) {
+                Ok(client) => {
+                    let job = Job {
+                        post: &c.post,
+                        account,
+                        rendered,
+                        media: &c.media,
+                        done: &[],
+                        idempotency_key: "dry-run",
+                        first_claimed: crate::clock::now(),
+                        reply_to: None,
+                    };
+                    client.dry_run(&job)
+                }
+                Err(e) => vec![serde_json::json!({ "error": e.to_string() })],
+            };
+            doc.push(serde_json::json!({
+                "post": c.post.id,
+                "account": rendered.account,
+                "platform": rendered.platform,
+                "requests": requests,
+            }));
+        }
+    }
+    let mut out = ui.out();
+    serde_json::to_writer_pretty(&mut out, &doc)?;
+    writeln!(out)?;
+    if !ui.quiet {
+        ui.note("dry run: nothing was sent");
+    }
+    Ok(if problems {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn run_publish(ui: &Ui, project: &Project, args: PublishArgs) -> Outcome {
+    let _ = args.due;
+    let store = project.store()?;
+    let report = project.sync(&store)?;
+    super::schedule::print_problems(ui, &report)?;
+    let now = crate::clock::now();
+    let (due, missed) = crate::publish::due_targets(&store, &project.config, now)?;
+    let stale = store.stale_claims(now)?;
+    // The posts involved, read and checked afresh.
+    let mut ids: Vec<String> = due
+        .iter()
+        .chain(stale.iter())
+        .map(|t| t.post_id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut posts: HashMap<String, Arc<Ready>> = HashMap::new();
+    let mut results = missed;
+    for id in &ids {
+        let Some(rec) = store.post(id)? else { continue };
+        let Some(rel) = &rec.path else { continue };
+        let path = crate::project::display_path(&project.config.root.join(rel));
+        let r = validate::check_file(&path, &project.config, Options::default());
+        match r.checked {
+            Some(c) if !r.diagnostics.iter().any(|d| d.is_error()) => {
+                posts.insert(id.clone(), Arc::new(Ready { checked: c }));
+            }
+            _ => {
+                for t in due.iter().filter(|t| &t.post_id == id) {
+                    let error = format!("{} has errors; run `social validate`", path.display());
+                    store.record(
+                        &t.post_id,
+                        &t.account,
+                        &crate::state::Outcome::Failed {
+                            error: error.clone(),
+                            retry_at: None,
+                        },
+                        now,
+                    )?;
+                    results.push(TargetResult {
+                        post: t.post_id.clone(),
+                        account: t.account.clone(),
+                        result: Verdict::Failed { error },
+                    });
+                }
+            }
+        }
+    }
+    let work: Vec<(Arc<Ready>, String)> = due
+        .iter()
+        .filter_map(|t| {
+            posts
+                .get(&t.post_id)
+                .map(|r| (r.clone(), t.account.clone()))
+        })
+        .collect();
+    let engine = Engine::new(project.config.clone(), store)?;
+    let progress = TermProgress::new(ui, args.json);
+    let rt = runtime()?;
+    let published = rt.block_on(async {
+        let mut r = engine.reconcile_stale(&posts, &progress).await;
+        r.extend(engine.publish(work, false, &progress).await);
+        r
+    });
+    results.extend(published);
+    let results = dedup(results);
+    print_results(ui, &results, args.json)?;
+    Ok(exit(&results, false))
+}

@@ -1,0 +1,565 @@
+//! The publishing engine: claim targets, publish them concurrently through
+//! their platform clients, record every part as it lands, and reconcile what
+//! a crashed run left in flight. Exactly once: a target is marked `posting`
+//! (with its idempotency key) in a committed transaction before any request,
+//! and results are committed right after.
+
+use crate::config::Config;
+use crate::content::Post;
+use crate::platforms::{self, Context, Job, PartSink, PlatformError, ReplyTo};
+use crate::state::ledger::{Ledger, LedgerEntry};
+use crate::state::{Claim, Outcome, PublishedPart, Store, TargetRecord, TargetStatus, from_ms};
+use crate::validate::{Checked, MediaInfo};
+use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// How a target ended in this run.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Published now.
+    Posted { urls: Vec<String> },
+    /// Already published earlier (store or ledger): nothing sent.
+    AlreadyPosted { urls: Vec<String> },
+    /// Not published now; due again at `retry_at`.
+    Retrying { error: String, retry_at: String },
+    /// Failed for good (until `social retry`).
+    Failed { error: String },
+    /// Not attempted (draft, cancelled, taken by another process…).
+    Skipped { reason: String },
+}
+
+/// One target's outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct TargetResult {
+    pub post: String,
+    pub account: String,
+    #[serde(flatten)]
+    pub result: Verdict,
+}
+
+impl TargetResult {
+    /// Whether this counts as a failure for the exit code.
+    pub fn failed(&self) -> bool {
+        matches!(
+            self.result,
+            Verdict::Failed { .. } | Verdict::Retrying { .. }
+        )
+    }
+}
+
+/// Reports progress of targets as they go (a progress display or plain lines).
+pub trait Progress: Send + Sync {
+    fn started(&self, post: &str, account: &str);
+    fn part(&self, post: &str, account: &str, index: usize, total: usize);
+    fn finished(&self, result: &TargetResult);
+}
+
+/// Progress that says nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn started(&self, _: &str, _: &str) {}
+    fn part(&self, _: &str, _: &str, _: usize, _: usize) {}
+    fn finished(&self, _: &TargetResult) {}
+}
+
+/// The engine of one run.
+pub struct Engine {
+    pub config: Config,
+    pub store: Store,
+    pub http: platforms::http::Http,
+    /// Targets published at once, across accounts.
+    pub concurrency: usize,
+    /// Attempts per target before it is marked failed.
+    pub max_attempts: u32,
+}
+
+/// A post ready to publish: parsed, checked, rendered for its targets.
+pub struct Ready {
+    pub checked: Checked,
+}
+
+impl Engine {
+    /// An engine over `config` and `store`.
+    pub fn new(config: Config, store: Store) -> Result<Engine, PlatformError> {
+        Ok(Engine {
+            config,
+            store,
+            http: platforms::http::Http::new()?,
+            concurrency: 8,
+            max_attempts: 3,
+        })
+    }
+
+    fn context(&self, account: &str) -> Context {
+        Context {
+            http: self.http.clone(),
+            secret: crate::credentials::secret(account),
+            store: Some(self.store.clone()),
+        }
+    }
+
+    /// Finishes what crashed runs left in `posting`: asks each platform what
+    /// it already has, records that, and publishes the rest.
+    pub async fn reconcile_stale(
+        &self,
+        posts: &HashMap<String, Arc<Ready>>,
+        progress: &dyn Progress,
+    ) -> Vec<TargetResult> {
+        let now = crate::clock::now();
+        let stale = match self.store.stale_claims(now) {
+            Ok(s) => s,
+            Err(e) => {
+                return vec![TargetResult {
+                    post: String::new(),
+                    account: String::new(),
+                    result: Verdict::Failed {
+                        error: e.to_string(),
+                    },
+                }];
+            }
+        };
+        let mut out = Vec::new();
+        for t in stale {
+            let Ok(Some(claim)) = self.store.reclaim(&t.post_id, &t.account, now) else {
+                continue;
+            };
+            let Some(ready) = posts.get(&t.post_id) else {
+                // The post's file is gone: nothing can be checked or sent; keep the
+                // claim as it is for a run that has the file.
+                out.push(self.finish(
+                    &claim.target,
+                    Err(PlatformError::config(format!(
+                        "post `{}` was being published when a run stopped, and its file is gone",
+                        t.post_id
+                    ))),
+                    true,
+                ));
+                continue;
+            };
+            out.push(self.run_claim(ready.clone(), claim, true, progress).await);
+        }
+        out
+    }
+
+    /// Publishes the given targets now (`social post`), ignoring their times.
+    pub async fn publish_now(
+        &self,
+        work: Vec<(Arc<Ready>, String)>,
+        progress: &dyn Progress,
+    ) -> Vec<TargetResult> {
+        self.publish(work, true, progress).await
+    }
+
+    /// Publishes targets (claiming each first) with bounded concurrency.
+    pub async fn publish(
+        &self,
+        work: Vec<(Arc<Ready>, String)>,
+        force: bool,
+        progress: &dyn Progress,
+    ) -> Vec<TargetResult> {
+        let sem = Arc::new(Semaphore::new(self.concurrency.max(1)));
+        let tasks = work.into_iter().map(|(ready, account)| {
+            let sem = sem.clone();
+            async move {
+                let _permit = sem.acquire().await;
+                self.publish_one(ready, &account, force, progress).await
+            }
+        });
+        join_all(tasks).await
+    }
+
+    async fn publish_one(
+        &self,
+        ready: Arc<Ready>,
+        account: &str,
+        force: bool,
+        progress: &dyn Progress,
+    ) -> TargetResult {
+        let post_id = ready.checked.post.id.clone();
+        let now = crate::clock::now();
+        let skipped = |reason: String| TargetResult {
+            post: post_id.clone(),
+            account: account.to_string(),
+            result: Verdict::Skipped { reason },
+        };
+        // The ledger first: a fresh clone or CI runner knows only the ledger.
+        if let Ok(ledger) = Ledger::load(&self.config.root)
+            && let Some(e) = ledger.get(&post_id, account)
+        {
+            return TargetResult {
+                post: post_id.clone(),
+                account: account.to_string(),
+                result: Verdict::AlreadyPosted {
+                    urls: e.urls.clone(),
+                },
+            };
+        }
+        let claim = match self.store.claim(&post_id, account, now, force) {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return match self.store.target(&post_id, account) {
+                    Ok(Some(t)) => match t.status {
+                        TargetStatus::Posted => TargetResult {
+                            post: post_id.clone(),
+                            account: account.to_string(),
+                            result: Verdict::AlreadyPosted {
+                                urls: urls(&t.parts),
+                            },
+                        },
+                        TargetStatus::Posting => {
+                            skipped("another social process is publishing it right now".into())
+                        }
+                        TargetStatus::Draft => {
+                            skipped("the post is a draft (set `status: ready`)".into())
+                        }
+                        TargetStatus::Cancelled => {
+                            skipped("cancelled (use `social retry` to publish it)".into())
+                        }
+                        other => skipped(format!("{other}, not due")),
+                    },
+                    Ok(None) => skipped("not in the state store".into()),
+                    Err(e) => TargetResult {
+                        post: post_id.clone(),
+                        account: account.to_string(),
+                        result: Verdict::Failed {
+                            error: e.to_string(),
+                        },
+                    },
+                };
+            }
+            Err(e) => {
+                return TargetResult {
+                    post: post_id.clone(),
+                    account: account.to_string(),
+                    result: Verdict::Failed {
+                        error: e.to_string(),
+                    },
+                };
+            }
+        };
+        self.run_claim(ready, claim, false, progress).await
+    }
+
+    /// Publishes a claimed target: reconciles first when a crashed or
+    /// ambiguous attempt may have published parts of it.
+    async fn run_claim(
+        &self,
+        ready: Arc<Ready>,
+        claim: Claim,
+        reconcile_first: bool,
+        progress: &dyn Progress,
+    ) -> TargetResult {
+        let t = claim.target;
+        progress.started(&t.post_id, &t.account);
+        let Some(account) = self.config.accounts.get(&t.account) else {
+            let e = PlatformError::config(format!(
+                "account `{}` is no longer in social.toml",
+                t.account
+            ));
+            let r = self.finish(&t, Err(e), false);
+            progress.finished(&r);
+            return r;
+        };
+        let Some(rendered) = ready
+            .checked
+            .rendered
+            .iter()
+            .find(|r| r.account == t.account)
+        else {
+            let e = PlatformError::config(format!(
+                "post `{}` no longer goes to {}",
+                t.post_id, t.account
+            ));
+            let r = self.finish(&t, Err(e), false);
+            progress.finished(&r);
+            return r;
+        };
+        let client = match platforms::connect(account, self.context(&t.account)) {
+            Ok(c) => c,
+            Err(e) => {
+                let r = self.finish(&t, Err(e), false);
+                progress.finished(&r);
+                return r;
+            }
+        };
+        let reply_to = match self.reply_target(&ready.checked.post, &t.account) {
+            Ok(r) => r,
+            Err(e) => {
+                let r = self.finish(&t, Err(e), true);
+                progress.finished(&r);
+                return r;
+            }
+        };
+        let first_claimed = t
+            .first_claimed
+            .and_then(from_ms)
+            .unwrap_or_else(crate::clock::now);
+        let key = t.idempotency_key.clone().unwrap_or_default();
+        let mut done = t.parts.clone();
+        let total = rendered.parts.len();
+        let media: &[MediaInfo] = &ready.checked.media;
+
+        let mut attempt_reconcile = reconcile_first;
+        let mut result: Result<(), PlatformError> = Ok(());
+        for round in 0..2 {
+            if attempt_reconcile {
+                let job = Job {
+                    post: &ready.checked.post,
+                    account,
+                    rendered,
+                    media,
+                    done: &[],
+                    idempotency_key: &key,
+                    first_claimed,
+                    reply_to: reply_to.clone(),
+                };
+                match client.reconcile(&job).await {
+                    Ok(found) if found.len() > done.len() => {
+                        for (i, p) in found.iter().enumerate().skip(done.len()) {
+                            let _ = self.store.record_part(
+                                &t.post_id,
+                                &t.account,
+                                i,
+                                p,
+                                crate::clock::now(),
+                            );
+                        }
+                        done = found;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+            if done.len() >= total {
+                result = Ok(());
+                break;
+            }
+            let job = Job {
+                post: &ready.checked.post,
+                account,
+                rendered,
+                media,
+                done: &done,
+                idempotency_key: &key,
+                first_claimed,
+                reply_to: reply_to.clone(),
+            };
+            let mut sink = Sink {
+                store: &self.store,
+                post: &t.post_id,
+                account: &t.account,
+                parts: done.clone(),
+                total,
+                progress,
+            };
+            result = client.publish(&job, &mut sink).await;
+            done = sink.parts;
+            match &result {
+                // An unclear answer: ask the platform once what it has, then go on.
+                Err(PlatformError::Unknown { .. }) if round == 0 => attempt_reconcile = true,
+                _ => break,
+            }
+        }
+        let mut t = t;
+        t.parts = done.clone();
+        let out = match result {
+            Ok(()) if done.len() >= total => Ok(done),
+            Ok(()) => Err(PlatformError::unknown(format!(
+                "the client returned after {} of {total} parts",
+                done.len()
+            ))),
+            Err(e) => Err(e),
+        };
+        let r = self.finish(&t, out, true);
+        progress.finished(&r);
+        r
+    }
+
+    /// Resolves `reply_to` for one account.
+    fn reply_target(&self, post: &Post, account: &str) -> Result<Option<ReplyTo>, PlatformError> {
+        let Some(r) = &post.reply_to else {
+            return Ok(None);
+        };
+        if r.contains("://") {
+            return Ok(Some(ReplyTo::Url(r.clone())));
+        }
+        let target = self
+            .store
+            .target(r, account)
+            .map_err(|e| PlatformError::config(e.to_string()))?;
+        match target {
+            Some(t) if t.status == TargetStatus::Posted && !t.parts.is_empty() => {
+                Ok(Some(ReplyTo::Part(
+                    t.parts
+                        .last()
+                        .cloned()
+                        .unwrap_or_else(|| t.parts[0].clone()),
+                )))
+            }
+            _ => Err(PlatformError::unavailable(format!(
+                "it replies to `{r}`, which is not yet published to {account}"
+            ))),
+        }
+    }
+
+    /// Records the end of an attempt; returns what to report.
+    fn finish(
+        &self,
+        t: &TargetRecord,
+        out: Result<Vec<PublishedPart>, PlatformError>,
+        may_retry: bool,
+    ) -> TargetResult {
+        let now = crate::clock::now();
+        let mk = |result| TargetResult {
+            post: t.post_id.clone(),
+            account: t.account.clone(),
+            result,
+        };
+        match out {
+            Ok(parts) => {
+                let outcome = Outcome::Posted {
+                    parts: parts.clone(),
+                };
+                if let Err(e) = self.store.record(&t.post_id, &t.account, &outcome, now) {
+                    return mk(Verdict::Failed {
+                        error: format!("published, but recording it failed: {e}"),
+                    });
+                }
+                let entry = LedgerEntry {
+                    published_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    ids: parts.iter().map(|p| p.id.clone()).collect(),
+                    urls: urls(&parts),
+                    content_hash: t.content_hash.clone(),
+                };
+                if let Err(e) = Ledger::record(&self.config.root, &t.post_id, &t.account, entry) {
+                    return mk(Verdict::Failed {
+                        error: format!("published, but writing published.toml failed: {e}"),
+                    });
+                }
+                mk(Verdict::Posted { urls: urls(&parts) })
+            }
+            Err(e) => {
+                let error = e.to_string();
+                let retry_at = if may_retry && e.is_transient() && t.attempts < self.max_attempts {
+                    Some(match &e {
+                        PlatformError::RateLimited {
+                            retry_at: Some(at), ..
+                        } => *at,
+                        _ => {
+                            now + chrono::Duration::from_std(self.http.backoff(t.attempts + 2))
+                                .unwrap_or_default()
+                        }
+                    })
+                } else {
+                    None
+                };
+                let outcome = if t.parts.is_empty() {
+                    Outcome::Failed {
+                        error: error.clone(),
+                        retry_at,
+                    }
+                } else {
+                    Outcome::Partial {
+                        parts: t.parts.clone(),
+                        error: error.clone(),
+                        retry_at,
+                    }
+                };
+                if let Err(se) = self.store.record(&t.post_id, &t.account, &outcome, now) {
+                    return mk(Verdict::Failed {
+                        error: format!("{error} (and recording it failed: {se})"),
+                    });
+                }
+                match retry_at {
+                    Some(at) => mk(Verdict::Retrying {
+                        error,
+                        retry_at: at.to_rfc3339(),
+                    }),
+                    None => mk(Verdict::Failed { error }),
+                }
+            }
+        }
+    }
+}
+
+fn urls(parts: &[PublishedPart]) -> Vec<String> {
+    parts.iter().filter_map(|p| p.url.clone()).collect()
+}
+
+struct Sink<'a> {
+    store: &'a Store,
+    post: &'a str,
+    account: &'a str,
+    parts: Vec<PublishedPart>,
+    total: usize,
+    progress: &'a dyn Progress,
+}
+
+impl PartSink for Sink<'_> {
+    fn part(&mut self, index: usize, part: PublishedPart) -> Result<(), PlatformError> {
+        self.store
+            .record_part(self.post, self.account, index, &part, crate::clock::now())
+            .map_err(|e| PlatformError::config(format!("cannot record a published part: {e}")))?;
+        self.parts.truncate(index);
+        self.parts.push(part);
+        self.progress
+            .part(self.post, self.account, index + 1, self.total);
+        Ok(())
+    }
+}
+
+/// The targets that are due by `now`, split by the catch-up rule: those
+/// missed by more than `catch_up` are marked failed ("missed its time by …").
+pub fn due_targets(
+    store: &Store,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<(Vec<TargetRecord>, Vec<TargetResult>), crate::state::StateError> {
+    let grace = chrono::Duration::from_std(config.catch_up).unwrap_or(chrono::Duration::hours(1));
+    let mut due = Vec::new();
+    let mut missed = Vec::new();
+    for (at, key) in store.due_until(now)? {
+        let Some((post, account)) = key.split_once('/') else {
+            continue;
+        };
+        let Some(t) = store.target(post, account)? else {
+            continue;
+        };
+        // A retry's time is its own; only the first attempt can be "missed".
+        if t.next_attempt.is_none() && now - at > grace {
+            let late = crate::content::time::relative(at, now)
+                .trim_end_matches(" ago")
+                .to_string();
+            let error = format!(
+                "missed its time by {late} (more than catch_up = {})",
+                humantime::format_duration(config.catch_up)
+            );
+            store.record(
+                post,
+                account,
+                &Outcome::Failed {
+                    error: error.clone(),
+                    retry_at: None,
+                },
+                now,
+            )?;
+            missed.push(TargetResult {
+                post: post.to_string(),
+                account: account.to_string(),
+                result: Verdict::Failed { error },
+            });
+        } else {
+            due.push(t);
+        }
+    }
+    Ok((due, missed))
+}
