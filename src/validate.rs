@@ -14,10 +14,12 @@ use std::path::{Path, PathBuf};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Options of a validation run.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Treat warnings as errors.
     pub strict: bool,
+    /// Render for these accounts instead of the post's own (`--to`).
+    pub to: Vec<String>,
 }
 
 /// What kind of file a media item is.
@@ -80,7 +82,7 @@ impl Report {
 }
 
 /// Reads, parses and checks every file; then checks across files (duplicate ids).
-pub fn check_files(files: &[PathBuf], config: &Config, opts: Options) -> Report {
+pub fn check_files(files: &[PathBuf], config: &Config, opts: &Options) -> Report {
     let mut reports: Vec<FileReport> = files
         .par_iter()
         .map(|p| check_file(p, config, opts))
@@ -112,14 +114,14 @@ pub fn check_files(files: &[PathBuf], config: &Config, opts: Options) -> Report 
 }
 
 /// Reads, parses and checks one file.
-pub fn check_file(path: &Path, config: &Config, opts: Options) -> FileReport {
+pub fn check_file(path: &Path, config: &Config, opts: &Options) -> FileReport {
     let mut diagnostics = Vec::new();
     let checked = match content::read_post_file(path) {
         Err(d) => {
             diagnostics.push(d);
             None
         }
-        Ok(src) => check_source(path, &src, config, &mut diagnostics),
+        Ok(src) => check_source(path, &src, config, opts, &mut diagnostics),
     };
     finish(&mut diagnostics, opts);
     FileReport {
@@ -130,9 +132,9 @@ pub fn check_file(path: &Path, config: &Config, opts: Options) -> FileReport {
 }
 
 /// Parses and checks post text that did not come from a file on disk (stdin).
-pub fn check_text(path: &Path, src: &str, config: &Config, opts: Options) -> FileReport {
+pub fn check_text(path: &Path, src: &str, config: &Config, opts: &Options) -> FileReport {
     let mut diagnostics = Vec::new();
-    let checked = check_source(path, src, config, &mut diagnostics);
+    let checked = check_source(path, src, config, opts, &mut diagnostics);
     finish(&mut diagnostics, opts);
     FileReport {
         path: path.to_path_buf(),
@@ -141,7 +143,7 @@ pub fn check_text(path: &Path, src: &str, config: &Config, opts: Options) -> Fil
     }
 }
 
-fn finish(diagnostics: &mut Vec<Diagnostic>, opts: Options) {
+fn finish(diagnostics: &mut Vec<Diagnostic>, opts: &Options) {
     if opts.strict {
         for d in diagnostics.iter_mut() {
             d.severity = Severity::Error;
@@ -156,11 +158,15 @@ fn check_source(
     path: &Path,
     src: &str,
     config: &Config,
+    opts: &Options,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Checked> {
     let parsed = content::parse_post(path, src, config.timezone);
     diags.extend(parsed.diagnostics);
-    let post = parsed.post?;
+    let mut post = parsed.post?;
+    if !opts.to.is_empty() {
+        post.to = opts.to.clone();
+    }
     Some(check_post(post, config, diags))
 }
 

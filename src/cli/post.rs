@@ -153,24 +153,28 @@ fn stdin_post(project: &Project, to: &[String]) -> anyhow::Result<validate::File
     std::io::stdin().lock().read_to_end(&mut bytes)?;
     let path = Path::new("<stdin>");
     let src = crate::content::decode(path, bytes).map_err(|d| usage(d.message, d.help))?;
-    let mut report = validate::check_text(path, &src, &project.config, Options::default());
+    let opts = Options {
+        to: to.to_vec(),
+        ..Options::default()
+    };
+    let mut report = validate::check_text(path, &src, &project.config, &opts);
     if let Some(c) = report.checked.as_mut()
-        && (c.post.id_from_file_name || !to.is_empty())
+        && c.post.id_from_file_name
     {
+        // Without an id, the content names the post: piping the same text
+        // again is recognised as the same post.
         let mut post = c.post.clone();
-        if post.id_from_file_name {
-            post.id = format!("stdin-{}", &post.content_hash()[..16]);
-            post.id_from_file_name = false;
-        }
-        if !to.is_empty() {
-            post.to = to.to_vec();
-        }
+        post.id = format!("stdin-{}", &post.content_hash()[..16]);
+        post.id_from_file_name = false;
         let mut diags = Vec::new();
         *c = validate::check_post(post, &project.config, &mut diags);
         report
             .diagnostics
             .retain(|d| d.account.is_none() && !d.message.contains("stands in for it"));
-        report.diagnostics.extend(diags);
+        report
+            .diagnostics
+            .extend(diags.into_iter().filter(|d| d.account.is_some()));
+        report.diagnostics.dedup();
     }
     Ok(report)
 }
@@ -252,22 +256,11 @@ pub fn run_post(ui: &Ui, project: &Project, args: PostArgs) -> Outcome {
             if !file.is_file() {
                 return Err(usage(format!("{}: no such file", file.display()), None));
             }
-            let mut r = validate::check_file(
-                &crate::project::display_path(file),
-                &project.config,
-                Options::default(),
-            );
-            if !args.to.is_empty()
-                && let Some(c) = r.checked.as_mut()
-            {
-                let mut post = c.post.clone();
-                post.to = args.to.clone();
-                let mut diags = Vec::new();
-                *c = validate::check_post(post, &project.config, &mut diags);
-                r.diagnostics.retain(|d| d.account.is_none());
-                r.diagnostics.extend(diags);
-            }
-            r
+            let opts = Options {
+                to: args.to.clone(),
+                ..Options::default()
+            };
+            validate::check_file(&crate::project::display_path(file), &project.config, &opts)
         };
         let errors = report.diagnostics.iter().any(|d| d.is_error());
         {
@@ -450,7 +443,7 @@ pub fn run_publish(ui: &Ui, project: &Project, args: PublishArgs) -> Outcome {
         let Some(rec) = store.post(id)? else { continue };
         let Some(rel) = &rec.path else { continue };
         let path = crate::project::display_path(&project.config.root.join(rel));
-        let r = validate::check_file(&path, &project.config, Options::default());
+        let r = validate::check_file(&path, &project.config, &Options::default());
         match r.checked {
             Some(c) if !r.diagnostics.iter().any(|d| d.is_error()) => {
                 posts.insert(id.clone(), Arc::new(Ready { checked: c }));

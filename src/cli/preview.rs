@@ -53,13 +53,17 @@ pub fn run(ui: &Ui, config: &Config, args: PreviewArgs) -> Outcome {
 }
 
 fn load(config: &Config, args: &PreviewArgs) -> anyhow::Result<FileReport> {
-    let opts = Options::default();
-    let mut report = if args.file.as_os_str() == "-" {
+    // With --to, render for the accounts asked for, even those the post does not name.
+    let opts = Options {
+        to: args.to.clone(),
+        ..Options::default()
+    };
+    let report = if args.file.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().lock().read_to_end(&mut bytes)?;
         let path = Path::new("<stdin>");
         let src = crate::content::decode(path, bytes).map_err(|d| usage(d.message, d.help))?;
-        validate::check_text(path, &src, config, opts)
+        validate::check_text(path, &src, config, &opts)
     } else {
         if !args.file.is_file() {
             return Err(usage(
@@ -67,22 +71,8 @@ fn load(config: &Config, args: &PreviewArgs) -> anyhow::Result<FileReport> {
                 None,
             ));
         }
-        validate::check_file(&project::display_path(&args.file), config, opts)
+        validate::check_file(&project::display_path(&args.file), config, &opts)
     };
-    if !args.to.is_empty()
-        && let Some(c) = report.checked.as_mut()
-    {
-        // Render for the accounts asked for, even those the post does not name.
-        let mut post = c.post.clone();
-        post.to = args.to.clone();
-        let mut diags = Vec::new();
-        *c = validate::check_post(post, config, &mut diags);
-        report.diagnostics.retain(|d| d.account.is_none());
-        report
-            .diagnostics
-            .extend(diags.into_iter().filter(|d| d.account.is_some()));
-        report.diagnostics.dedup();
-    }
     Ok(report)
 }
 

@@ -52,8 +52,9 @@ pub fn run(ui: &Ui, config: &Config, args: ValidateArgs) -> Outcome {
     let report = validate::check_files(
         &files,
         config,
-        Options {
+        &Options {
             strict: args.strict,
+            ..Options::default()
         },
     );
     match args.format {

@@ -331,8 +331,8 @@ pub fn read_post_file(path: &Path) -> Result<String, Diagnostic> {
             path,
             Pos::line(1),
             format!(
-                "the file is {:.1} MB; post files are limited to {} MB",
-                meta.len() as f64 / 1e6,
+                "the file is {:.1} MiB; post files are limited to {} MiB",
+                meta.len() as f64 / (1024.0 * 1024.0),
                 MAX_FILE_BYTES / (1024 * 1024)
             ),
         )

@@ -601,7 +601,7 @@ fn check(s: &Seen, old: Option<&FileRecord>, config: &Config, force: bool) -> Fr
         rec.size = s.size;
         return Fresh::Touched(rec);
     }
-    let report = validate::check_text(&display, &bytes, config, Options::default());
+    let report = validate::check_text(&display, &bytes, config, &Options::default());
     let diagnostics = report.diagnostics;
     let post = report.checked.map(|c| {
         let errors: Vec<Diagnostic> = diagnostics

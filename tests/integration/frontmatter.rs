@@ -369,9 +369,9 @@ fn fifty_megabyte_file() {
     drop(f);
     let run = p.validate(&["posts/huge.md"]);
     run.code(1);
-    let d = run.diagnostic("MB");
+    let d = run.diagnostic("MiB");
     assert_eq!(d.severity, "error");
-    assert!(d.message.contains("52.4 MB"), "{}", d.message);
+    assert!(d.message.contains("50.0 MiB"), "{}", d.message);
     assert!(d.message.contains("limited to"), "{}", d.message);
     // preview refuses it the same way.
     p.run(&["preview", "posts/huge.md"])

@@ -174,7 +174,7 @@ fn exercise(src: &str) {
             1,
         );
     }
-    let report = validate::check_text(path, &with_all_targets, config(), Options::default());
+    let report = validate::check_text(path, &with_all_targets, config(), &Options::default());
     if let Some(checked) = report.checked {
         for r in &checked.rendered {
             for part in &r.parts {

@@ -140,8 +140,18 @@ mod tests {
     fn another_password_account_or_damage_cannot_open_it() {
         let k = SealKey::derive("app-pass-word", "https://bsky.social", "bsky", "alice.test");
         let sealed = k.seal(&session()).unwrap();
-        let other_pw = SealKey::derive("other-password", "https://bsky.social", "bsky", "alice.test");
-        let other_acct = SealKey::derive("app-pass-word", "https://bsky.social", "bsky2", "alice.test");
+        let other_pw = SealKey::derive(
+            "other-password",
+            "https://bsky.social",
+            "bsky",
+            "alice.test",
+        );
+        let other_acct = SealKey::derive(
+            "app-pass-word",
+            "https://bsky.social",
+            "bsky2",
+            "alice.test",
+        );
         assert_eq!(other_pw.open(&sealed), None);
         assert_eq!(other_acct.open(&sealed), None);
         let mut damaged = sealed.clone();

@@ -76,10 +76,7 @@ mod tests {
         let k0 = record_key("p", "bsky", 0, t0);
         let k3 = record_key("p", "bsky", 3, t0);
         assert_eq!(tid_time(&k0), Some(t0));
-        assert_eq!(
-            tid_time(&k3),
-            Some(t0 + chrono::Duration::microseconds(3))
-        );
+        assert_eq!(tid_time(&k3), Some(t0 + chrono::Duration::microseconds(3)));
     }
 
     #[test]

@@ -1,0 +1,1 @@
+//! The Bluesky client against a real PDS on loopback.
