@@ -764,7 +764,7 @@ fn match_thread(job: &Job<'_>, statuses: &[Status]) -> Vec<PublishedPart> {
 /// The text of a status's HTML as a reader sees it: tags dropped (the
 /// hidden parts of shortened links kept), paragraphs and `<br>` as line
 /// breaks, entities decoded.
-pub fn html_to_text(html: &str) -> String {
+fn html_to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(i) = rest.find(['<', '&']) {
@@ -805,7 +805,11 @@ pub fn html_to_text(html: &str) -> String {
 /// Decodes the entity at the start of `s` (which starts with `&`): the
 /// text and the bytes it used. Something that is not an entity stays `&`.
 fn entity(s: &str) -> (String, usize) {
-    let Some(semi) = s[..s.len().min(12)].find(';') else {
+    let Some(semi) = s
+        .char_indices()
+        .take(12)
+        .find_map(|(i, c)| (c == ';').then_some(i))
+    else {
         return ("&".into(), 1);
     };
     let name = &s[1..semi];
@@ -1973,6 +1977,10 @@ mod tests {
             "x ''\" &bogus; & y"
         );
         assert_eq!(html_to_text("<p>unclosed <b"), "unclosed");
+        assert_eq!(
+            html_to_text("&日本語の文章です; <b>ü</b>"),
+            "&日本語の文章です; ü"
+        );
         assert_eq!(
             comparable("Thanks @bob@other.example. and @carol@x.y"),
             "Thanks @bob. and @carol"
