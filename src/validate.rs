@@ -171,7 +171,15 @@ fn check_source(
 }
 
 /// Checks a parsed post against the configuration and every target's platform.
-pub fn check_post(post: Post, config: &Config, diags: &mut Vec<Diagnostic>) -> Checked {
+pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) -> Checked {
+    // Defaults from social.toml fill what the post leaves open, so that the
+    // clients see one resolved post.
+    if post.lang.is_empty() {
+        post.lang = config.defaults.lang.clone();
+    }
+    if post.visibility.is_none() {
+        post.visibility = config.defaults.visibility.clone();
+    }
     let path = post.path.clone();
     let path = path.as_path();
 
@@ -366,13 +374,13 @@ fn check_rendered(
             );
             continue;
         }
-        let length = part.length + cw_len;
+        let length = part.length;
         if length > r.max_chars {
             let unit = limits.counting.unit();
-            let cw_note = if cw_len > 0 {
-                " (with the content warning)"
+            let what = if cw_len > 0 {
+                format!("{label} and the content warning are {}", length + cw_len)
             } else {
-                ""
+                format!("{label} is {length}")
             };
             let help = match limits.threads {
                 ThreadSupport::Join if r.source_parts > 1 => format!(
@@ -394,9 +402,9 @@ fn check_rendered(
                 err(
                     part.pos,
                     format!(
-                        "{who}: {label} is {length} {unit}{cw_note}, {} over the limit of {}",
+                        "{who}: {what} {unit}, {} over the limit of {}",
                         length - r.max_chars,
-                        r.max_chars
+                        r.max_chars + cw_len
                     ),
                 )
                 .with_help(help),
