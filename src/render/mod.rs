@@ -189,7 +189,15 @@ pub fn source_for<'a>(post: &'a Post, account: &Account) -> (Source, &'a str, Po
 
 /// Renders `post` for `account` under `limits`.
 pub fn render_for(post: &Post, account: &Account, limits: &Limits) -> Rendered {
-    let max_chars = account.max_characters.unwrap_or(limits.max_chars);
+    // A content warning counts against the same limit (Mastodon): the text gets what is left.
+    let cw_len = match (&post.cw, limits.has_content_warning) {
+        (Some(cw), true) => cw.graphemes(true).count(),
+        _ => 0,
+    };
+    let max_chars = account
+        .max_characters
+        .unwrap_or(limits.max_chars)
+        .saturating_sub(cw_len);
     let (source, text, pos) = source_for(post, account);
     let pieces = if post.thread == ThreadMode::Off {
         vec![(text, pos)]

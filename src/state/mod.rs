@@ -279,6 +279,7 @@ impl Store {
                     tx.open_table(t)?;
                 }
                 tx.open_table(DUE)?;
+                tx.open_table(INFLIGHT)?;
                 Ok(Ok(()))
             })?
             .map_err(|found| StateError::NewerSchema {

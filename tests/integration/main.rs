@@ -7,6 +7,7 @@ mod counting;
 mod examples;
 mod frontmatter;
 mod props;
+mod publish;
 mod rendering;
 mod schedule;
 mod validate;

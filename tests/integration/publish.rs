@@ -1,0 +1,187 @@
+//! Publishing through the binary against a fake Mastodon on 127.0.0.1 that
+//! honours Idempotency-Key as the real server does: `social post`, `social
+//! publish --due`, the catch-up rule, and a kill -9 in mid-flight.
+
+use crate::common::TestProject;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// A Mastodon status endpoint: one status per Idempotency-Key, as the real
+/// server keeps keys for an hour. Optionally holds the first answer back.
+#[derive(Clone, Default)]
+struct Statuses {
+    by_key: Arc<Mutex<HashMap<String, u64>>>,
+    texts: Arc<Mutex<Vec<String>>>,
+    hold_first: Arc<Mutex<Option<Duration>>>,
+}
+
+impl Statuses {
+    fn created(&self) -> Vec<String> {
+        self.texts.lock().unwrap().clone()
+    }
+}
+
+impl Respond for Statuses {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let key = req
+            .headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let text = body["status"].as_str().unwrap_or_default().to_string();
+        let id = {
+            let mut map = self.by_key.lock().unwrap();
+            let next = map.len() as u64 + 1;
+            *map.entry(key).or_insert_with(|| {
+                self.texts.lock().unwrap().push(text.clone());
+                next
+            })
+        };
+        let json = serde_json::json!({
+            "id": id.to_string(),
+            "url": format!("https://mastodon.example/@alice/{id}"),
+            "uri": format!("https://mastodon.example/users/alice/statuses/{id}"),
+            "content": format!("<p>{text}</p>"),
+        });
+        let mut t = ResponseTemplate::new(200).set_body_json(json);
+        if let Some(d) = self.hold_first.lock().unwrap().take() {
+            t = t.set_delay(d);
+        }
+        t
+    }
+}
+
+async fn mastodon(statuses: &Statuses) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/statuses"))
+        .and(header("authorization", "Bearer fedi-token"))
+        .respond_with(statuses.clone())
+        .mount(&server)
+        .await;
+    server
+}
+
+fn project(uri: &str) -> TestProject {
+    TestProject::with_config(&format!(
+        "timezone = \"UTC\"\ncatch_up = \"1h\"\n\n[accounts.fedi]\nplatform = \"mastodon\"\ninstance = \"{uri}\"\n"
+    ))
+}
+
+fn run(p: &TestProject, args: &[&str]) -> crate::common::Run {
+    p.run_cmd(p.cmd().env("SOCIAL_FEDI_TOKEN", "fedi-token").args(args))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_twice_publishes_once() {
+    let statuses = Statuses::default();
+    let server = mastodon(&statuses).await;
+    let p = project(&server.uri());
+    let file = p.simple_post("hello", "fedi", "", "Hello **world** #rust");
+    let first = run(&p, &["post", &file]);
+    first
+        .code(0)
+        .stdout_has("posted")
+        .stdout_has("https://mastodon.example/@alice/1");
+    assert_eq!(statuses.created(), ["Hello world #rust"]);
+    // The ledger records it, sorted and committed with the posts.
+    let ledger = std::fs::read_to_string(p.root.join("published.toml")).unwrap();
+    assert!(ledger.contains("[hello.fedi]"), "{ledger}");
+    assert!(
+        ledger.contains("https://mastodon.example/@alice/1"),
+        "{ledger}"
+    );
+    // Again: skipped with its URL, nothing sent.
+    run(&p, &["post", &file])
+        .code(0)
+        .stdout_has("already posted");
+    // Even with the state store gone (a fresh clone): the ledger decides.
+    std::fs::remove_dir_all(p.root.join(".social")).unwrap();
+    run(&p, &["post", &file])
+        .code(0)
+        .stdout_has("already posted");
+    assert_eq!(statuses.created().len(), 1);
+    // The secret never shows up anywhere.
+    let status = run(&p, &["status", "hello"]);
+    status.code(0).stdout_has("posted");
+    assert!(!first.stdout.contains("fedi-token") && !first.stderr.contains("fedi-token"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_due_applies_the_catch_up_window() {
+    let statuses = Statuses::default();
+    let server = mastodon(&statuses).await;
+    let p = project(&server.uri());
+    // SOCIAL_NOW is 2026-05-04T10:00:00Z.
+    p.simple_post(
+        "recent",
+        "fedi",
+        "at: 2026-05-04 09:30",
+        "Missed by 30 minutes",
+    );
+    p.simple_post("old", "fedi", "at: 2026-05-04 07:00", "Missed by 3 hours");
+    p.simple_post("later", "fedi", "at: 2026-05-04 12:00", "Not yet due");
+    let r = run(&p, &["publish", "--due"]);
+    r.code(1).stdout_has("missed its time by 3h");
+    assert_eq!(statuses.created(), ["Missed by 30 minutes"]);
+    let st = run(&p, &["status", "old", "--json"]).json();
+    assert_eq!(st[0]["status"], "failed");
+    // `retry` puts the missed one back; it goes out on the next run.
+    run(&p, &["retry", "old"]).code(0);
+    run(&p, &["publish", "--due"]).code(0).stdout_has("posted");
+    assert_eq!(
+        statuses.created(),
+        ["Missed by 30 minutes", "Missed by 3 hours"]
+    );
+    // Nothing else is due.
+    run(&p, &["publish", "--due"])
+        .code(0)
+        .stdout_has("nothing to publish");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_flight_then_run_again_posts_once() {
+    let statuses = Statuses::default();
+    *statuses.hold_first.lock().unwrap() = Some(Duration::from_secs(30));
+    let server = mastodon(&statuses).await;
+    let p = project(&server.uri());
+    let file = p.simple_post(
+        "crash",
+        "fedi",
+        "thread: true",
+        "Part one\n\n---\n\nPart two",
+    );
+    let mut child = p
+        .std_cmd(&p.root)
+        .env("SOCIAL_FEDI_TOKEN", "fedi-token")
+        .args(["post", &file])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the server holds the first request.
+    let start = Instant::now();
+    while statuses.created().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the request never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let st = run(&p, &["status", "crash", "--json"]).json();
+    assert_eq!(st[0]["status"], "posting", "the claim is left behind: {st}");
+    // The next run reconciles: same Idempotency-Key, so no second status.
+    let r = run(&p, &["post", &file]);
+    r.code(0).stdout_has("posted");
+    assert_eq!(statuses.created(), ["Part one", "Part two"]);
+    let st = run(&p, &["status", "crash", "--json"]).json();
+    assert_eq!(st[0]["status"], "posted");
+    assert_eq!(st[0]["urls"].as_array().unwrap().len(), 2);
+}
