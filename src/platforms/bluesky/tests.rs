@@ -436,6 +436,67 @@ async fn failed_refresh_falls_back_to_one_login() {
         .unwrap();
 }
 
+#[tokio::test]
+async fn an_invalid_stored_token_means_one_login_but_a_fresh_one_is_an_auth_error() {
+    let server = MockServer::start().await;
+    let f = Fixture::new(&server.uri(), "alice.test", SIMPLE, None);
+    let stale = Session {
+        did: DID.into(),
+        handle: "alice.test".into(),
+        access_jwt: "access-from-another-server".into(),
+        refresh_jwt: "refresh-from-another-server".into(),
+    };
+    let sealed = SealKey::derive(PASSWORD, &server.uri(), "bsky", "alice.test")
+        .seal(&stale)
+        .unwrap();
+    Store::open(&f.store_path())
+        .unwrap()
+        .set_meta(&store_key("bsky"), &sealed)
+        .unwrap();
+    let invalid = ResponseTemplate::new(400)
+        .set_body_json(json!({"error": "InvalidToken", "message": "Token could not be verified"}));
+    create_record()
+        .and(header("authorization", "Bearer access-from-another-server"))
+        .respond_with(invalid.clone())
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_login(&server, "access-1", 1).await;
+    create_record()
+        .and(header("authorization", "Bearer access-1"))
+        .respond_with(EchoCreate)
+        .expect(1)
+        .mount(&server)
+        .await;
+    f.client(PASSWORD)
+        .publish(&f.job(&[], claimed()), &mut Collect::default())
+        .await
+        .unwrap();
+    server.verify().await;
+
+    // A token refused right after logging in: no loop of logins.
+    server.reset().await;
+    Store::open(&f.store_path())
+        .unwrap()
+        .set_meta(&store_key("bsky"), b"")
+        .unwrap();
+    mount_login(&server, "access-1", 1).await;
+    create_record()
+        .respond_with(invalid)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = f
+        .client(PASSWORD)
+        .publish(&f.job(&[], claimed()), &mut Collect::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PlatformError::Auth { expired: false, .. }),
+        "{err:?}"
+    );
+}
+
 const THREAD: &str = "---\nid: launch\nto: [bsky]\nthread: true\nlang: [en, de]\n---\nGrüße! We launched [the tool](https://example.com/launch) today #rustlang with @bob.test and @nobody.test\n\n---\n\nSecond part.\n\n---\n\nThird part.\n";
 
 async fn mount_resolve(server: &MockServer) {
@@ -554,15 +615,14 @@ async fn a_thread_resumes_after_its_published_parts() {
         .await;
     let f = Fixture::new(&server.uri(), "alice.test", THREAD, None);
     let keys: Vec<String> = (0..3).map(|i| f.rkey(i, claimed())).collect();
-    let done: Vec<PublishedPart> = (0..2)
+    let mut done: Vec<PublishedPart> = (0..2)
         .map(|i| PublishedPart {
             id: format!("at://{DID}/app.bsky.feed.post/{}", keys[i]),
             url: None,
-            cid: Some(format!("{CID}")),
+            cid: Some(CID.to_string()),
         })
         .collect();
     // The second part's CID is unknown: read from the PDS.
-    let mut done = done;
     done[1].cid = None;
     let cid2 = "bafyreiac5vsbfuzrsizuelmfipzy7gcuc73g4alsxkgi5bmhfsl5fgaq2y";
     get_record(&keys[1])
