@@ -858,7 +858,7 @@ async fn a_dropped_answer_reads_the_key_back_then_creates_exactly_once_more() {
         .mount(&server)
         .await;
     let mut client = f.client(PASSWORD);
-    client.timeout = Some(Duration::from_millis(400));
+    client.timeout = Some(Duration::from_millis(1000));
     let mut sink = Collect::default();
     client
         .publish(&f.job(&[], claimed()), &mut sink)
@@ -884,7 +884,7 @@ impl Respond for Delayed {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         EchoCreate
             .respond(req)
-            .set_delay(Duration::from_millis(2500))
+            .set_delay(Duration::from_secs(10))
     }
 }
 
