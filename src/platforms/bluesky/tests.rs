@@ -882,9 +882,7 @@ impl EchoCreate {
 
 impl Respond for Delayed {
     fn respond(&self, req: &Request) -> ResponseTemplate {
-        EchoCreate
-            .respond(req)
-            .set_delay(Duration::from_secs(10))
+        EchoCreate.respond(req).set_delay(Duration::from_secs(10))
     }
 }
 
