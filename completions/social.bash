@@ -22,6 +22,9 @@ _social() {
             social,completions)
                 cmd="social__subcmd__completions"
                 ;;
+            social,daemon)
+                cmd="social__subcmd__daemon"
+                ;;
             social,help)
                 cmd="social__subcmd__help"
                 ;;
@@ -63,6 +66,9 @@ _social() {
                 ;;
             social__subcmd__help,completions)
                 cmd="social__subcmd__help__subcmd__completions"
+                ;;
+            social__subcmd__help,daemon)
+                cmd="social__subcmd__help__subcmd__daemon"
                 ;;
             social__subcmd__help,help)
                 cmd="social__subcmd__help__subcmd__help"
@@ -146,7 +152,7 @@ _social() {
 
     case "${cmd}" in
         social)
-            opts="-v -q -h -V --project --state --color --verbose --quiet --help --version init new validate preview post publish schedule status cancel retry queue state completions help"
+            opts="-v -q -h -V --project --state --color --verbose --quiet --help --version init new validate preview post publish schedule daemon status cancel retry queue state completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -227,8 +233,38 @@ _social() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        social__subcmd__daemon)
+            opts="-v -q -h -V --log-format --project --state --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         social__subcmd__help)
-            opts="init new validate preview post publish schedule status cancel retry queue state completions help"
+            opts="init new validate preview post publish schedule daemon status cancel retry queue state completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +292,20 @@ _social() {
             return 0
             ;;
         social__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        social__subcmd__help__subcmd__daemon)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

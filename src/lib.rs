@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod credentials;
+pub mod daemon;
 pub mod diag;
 pub mod platforms;
 pub mod project;

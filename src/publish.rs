@@ -15,6 +15,7 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Semaphore;
 
 /// How a target ended in this run.
@@ -77,6 +78,8 @@ pub struct Engine {
     pub concurrency: usize,
     /// Attempts per target before it is marked failed.
     pub max_attempts: u32,
+    /// Set when shutting down: targets not yet claimed are left for later.
+    pub stop: Arc<AtomicBool>,
 }
 
 /// A post ready to publish: parsed, checked, rendered for its targets.
@@ -93,6 +96,7 @@ impl Engine {
             http: platforms::http::Http::new()?,
             concurrency: 8,
             max_attempts: 3,
+            stop: Arc::default(),
         })
     }
 
@@ -188,6 +192,9 @@ impl Engine {
             account: account.to_string(),
             result: Verdict::Skipped { reason },
         };
+        if self.stop.load(Ordering::SeqCst) {
+            return skipped("shutting down; left for the next run".into());
+        }
         // The ledger first: a fresh clone or CI runner knows only the ledger.
         if let Ok(ledger) = Ledger::load(&self.config.root)
             && let Some(e) = ledger.get(&post_id, account)
@@ -419,10 +426,14 @@ impl Engine {
         may_retry: bool,
     ) -> TargetResult {
         let now = crate::clock::now();
-        let mk = |result| TargetResult {
-            post: t.post_id.clone(),
-            account: t.account.clone(),
-            result,
+        let mk = |result: Verdict| {
+            let r = TargetResult {
+                post: t.post_id.clone(),
+                account: t.account.clone(),
+                result,
+            };
+            log_result(&r);
+            r
         };
         match out {
             Ok(parts) => {
@@ -487,6 +498,27 @@ impl Engine {
                     None => mk(Verdict::Failed { error }),
                 }
             }
+        }
+    }
+}
+
+/// Logs one publish attempt: post id, account, outcome, URL or error.
+fn log_result(r: &TargetResult) {
+    match &r.result {
+        Verdict::Posted { urls } => {
+            tracing::info!(post = %r.post, account = %r.account, outcome = "posted", url = %urls.first().map(String::as_str).unwrap_or(""), "published")
+        }
+        Verdict::AlreadyPosted { urls } => {
+            tracing::info!(post = %r.post, account = %r.account, outcome = "already_posted", url = %urls.first().map(String::as_str).unwrap_or(""), "already published")
+        }
+        Verdict::Retrying { error, retry_at } => {
+            tracing::warn!(post = %r.post, account = %r.account, outcome = "retrying", error = %error, retry_at = %retry_at, "publish failed; will retry")
+        }
+        Verdict::Failed { error } => {
+            tracing::error!(post = %r.post, account = %r.account, outcome = "failed", error = %error, "publish failed")
+        }
+        Verdict::Skipped { reason } => {
+            tracing::debug!(post = %r.post, account = %r.account, outcome = "skipped", reason = %reason, "skipped")
         }
     }
 }
@@ -562,4 +594,68 @@ pub fn due_targets(
         }
     }
     Ok((due, missed))
+}
+
+/// What `publish --due` does after syncing: reconcile targets a crashed run
+/// left in flight, fail those missed by more than `catch_up`, and publish the
+/// rest of what is due, each post read and checked afresh from its file.
+pub async fn publish_due(
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> Result<Vec<TargetResult>, crate::state::StateError> {
+    let store = &engine.store;
+    let config = &engine.config;
+    let now = crate::clock::now();
+    let (due, missed) = due_targets(store, config, now)?;
+    let stale = store.stale_claims(now)?;
+    let mut ids: Vec<String> = due
+        .iter()
+        .chain(stale.iter())
+        .map(|t| t.post_id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut posts: HashMap<String, Arc<Ready>> = HashMap::new();
+    let mut results = missed;
+    for id in &ids {
+        let Some(rec) = store.post(id)? else { continue };
+        let Some(rel) = &rec.path else { continue };
+        let path = crate::project::display_path(&config.root.join(rel));
+        let r = crate::validate::check_file(&path, config, &crate::validate::Options::default());
+        match r.checked {
+            Some(c) if !r.diagnostics.iter().any(|d| d.is_error()) => {
+                posts.insert(id.clone(), Arc::new(Ready { checked: c }));
+            }
+            _ => {
+                for t in due.iter().filter(|t| &t.post_id == id) {
+                    let error = format!("{} has errors; run `social validate`", path.display());
+                    store.record(
+                        &t.post_id,
+                        &t.account,
+                        &Outcome::Failed {
+                            error: error.clone(),
+                            retry_at: None,
+                        },
+                        now,
+                    )?;
+                    results.push(TargetResult {
+                        post: t.post_id.clone(),
+                        account: t.account.clone(),
+                        result: Verdict::Failed { error },
+                    });
+                }
+            }
+        }
+    }
+    let work: Vec<(Arc<Ready>, String)> = due
+        .iter()
+        .filter_map(|t| {
+            posts
+                .get(&t.post_id)
+                .map(|r| (r.clone(), t.account.clone()))
+        })
+        .collect();
+    results.extend(engine.reconcile_stale(&posts, progress).await);
+    results.extend(engine.publish(work, false, progress).await);
+    Ok(results)
 }

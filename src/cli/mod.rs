@@ -4,6 +4,7 @@
 
 mod cancel;
 mod completions;
+mod daemon;
 mod init;
 mod new;
 mod output;
@@ -79,6 +80,7 @@ pub enum Command {
     Post(post::PostArgs),
     Publish(post::PublishArgs),
     Schedule(schedule::ScheduleArgs),
+    Daemon(daemon::DaemonArgs),
     Status(status::StatusArgs),
     Cancel(cancel::CancelArgs),
     Retry(cancel::RetryArgs),
@@ -169,6 +171,7 @@ fn run(cli: Cli, ui: &Ui) -> Outcome {
         Command::Post(args) => post::run_post(ui, &Project::open(g)?, args),
         Command::Publish(args) => post::run_publish(ui, &Project::open(g)?, args),
         Command::Schedule(args) => schedule::run(ui, &Project::open(g)?, args),
+        Command::Daemon(args) => daemon::run(ui, &Project::open(g)?, args),
         Command::Status(args) => status::run(ui, &Project::open(g)?, args),
         Command::Cancel(args) => cancel::run_cancel(ui, &Project::open(g)?, args),
         Command::Retry(args) => cancel::run_retry(ui, &Project::open(g)?, args),

@@ -423,69 +423,16 @@ fn dry_run(ui: &Ui, project: &Project, ready: &[Arc<Ready>], problems: bool) -> 
 
 pub fn run_publish(ui: &Ui, project: &Project, args: PublishArgs) -> Outcome {
     let _ = args.due;
+    if ui.verbose > 0 {
+        super::daemon::init_logging(ui, super::daemon::LogFormat::Text);
+    }
     let store = project.store()?;
     let report = project.sync(&store)?;
     super::schedule::print_problems(ui, &report)?;
-    let now = crate::clock::now();
-    let (due, missed) = crate::publish::due_targets(&store, &project.config, now)?;
-    let stale = store.stale_claims(now)?;
-    // The posts involved, read and checked afresh.
-    let mut ids: Vec<String> = due
-        .iter()
-        .chain(stale.iter())
-        .map(|t| t.post_id.clone())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    let mut posts: HashMap<String, Arc<Ready>> = HashMap::new();
-    let mut results = missed;
-    for id in &ids {
-        let Some(rec) = store.post(id)? else { continue };
-        let Some(rel) = &rec.path else { continue };
-        let path = crate::project::display_path(&project.config.root.join(rel));
-        let r = validate::check_file(&path, &project.config, &Options::default());
-        match r.checked {
-            Some(c) if !r.diagnostics.iter().any(|d| d.is_error()) => {
-                posts.insert(id.clone(), Arc::new(Ready { checked: c }));
-            }
-            _ => {
-                for t in due.iter().filter(|t| &t.post_id == id) {
-                    let error = format!("{} has errors; run `social validate`", path.display());
-                    store.record(
-                        &t.post_id,
-                        &t.account,
-                        &crate::state::Outcome::Failed {
-                            error: error.clone(),
-                            retry_at: None,
-                        },
-                        now,
-                    )?;
-                    results.push(TargetResult {
-                        post: t.post_id.clone(),
-                        account: t.account.clone(),
-                        result: Verdict::Failed { error },
-                    });
-                }
-            }
-        }
-    }
-    let work: Vec<(Arc<Ready>, String)> = due
-        .iter()
-        .filter_map(|t| {
-            posts
-                .get(&t.post_id)
-                .map(|r| (r.clone(), t.account.clone()))
-        })
-        .collect();
     let engine = Engine::new(project.config.clone(), store)?;
     let progress = TermProgress::new(ui, args.json);
     let rt = runtime()?;
-    let published = rt.block_on(async {
-        let mut r = engine.reconcile_stale(&posts, &progress).await;
-        r.extend(engine.publish(work, false, &progress).await);
-        r
-    });
-    results.extend(published);
+    let results = rt.block_on(crate::publish::publish_due(&engine, &progress))?;
     let results = dedup(results);
     print_results(ui, &results, args.json)?;
     Ok(exit(&results, false))

@@ -105,6 +105,22 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
         ]);
     }
     writeln!(out, "{t}")?;
+    match crate::daemon::running(&project.config) {
+        Some(d) => writeln!(
+            out,
+            "{}daemon: running (pid {}, since {}){}",
+            Styles::DIM.render(),
+            d.pid,
+            time::format_local(d.started_at, tz),
+            Styles::DIM.render_reset()
+        )?,
+        None => writeln!(
+            out,
+            "{}daemon: not running{}",
+            Styles::DIM.render(),
+            Styles::DIM.render_reset()
+        )?,
+    }
     if let Some((at, key)) = store.next_due()? {
         writeln!(
             out,

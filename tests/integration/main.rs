@@ -4,6 +4,7 @@
 mod commands;
 mod common;
 mod counting;
+mod daemon;
 mod examples;
 mod frontmatter;
 mod props;

@@ -12,14 +12,17 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 /// A Mastodon status endpoint: one status per Idempotency-Key, as the real
 /// server keeps keys for an hour. Optionally holds the first answer back.
 #[derive(Clone, Default)]
-struct Statuses {
+pub struct Statuses {
     by_key: Arc<Mutex<HashMap<String, u64>>>,
     texts: Arc<Mutex<Vec<String>>>,
-    hold_first: Arc<Mutex<Option<Duration>>>,
+    /// When each status arrived.
+    pub arrivals: Arc<Mutex<Vec<std::time::SystemTime>>>,
+    pub hold_first: Arc<Mutex<Option<Duration>>>,
 }
 
 impl Statuses {
-    fn created(&self) -> Vec<String> {
+    /// The texts of the statuses created, in order.
+    pub fn created(&self) -> Vec<String> {
         self.texts.lock().unwrap().clone()
     }
 }
@@ -39,6 +42,10 @@ impl Respond for Statuses {
             let next = map.len() as u64 + 1;
             *map.entry(key).or_insert_with(|| {
                 self.texts.lock().unwrap().push(text.clone());
+                self.arrivals
+                    .lock()
+                    .unwrap()
+                    .push(std::time::SystemTime::now());
                 next
             })
         };
@@ -56,7 +63,7 @@ impl Respond for Statuses {
     }
 }
 
-async fn mastodon(statuses: &Statuses) -> MockServer {
+pub async fn mastodon(statuses: &Statuses) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/v1/statuses"))
@@ -67,13 +74,13 @@ async fn mastodon(statuses: &Statuses) -> MockServer {
     server
 }
 
-fn project(uri: &str) -> TestProject {
+pub fn project(uri: &str) -> TestProject {
     TestProject::with_config(&format!(
         "timezone = \"UTC\"\ncatch_up = \"1h\"\n\n[accounts.fedi]\nplatform = \"mastodon\"\ninstance = \"{uri}\"\n"
     ))
 }
 
-fn run(p: &TestProject, args: &[&str]) -> crate::common::Run {
+pub fn run(p: &TestProject, args: &[&str]) -> crate::common::Run {
     p.run_cmd(p.cmd().env("SOCIAL_FEDI_TOKEN", "fedi-token").args(args))
 }
 
