@@ -212,6 +212,15 @@ fn report_error(ui: &Ui, e: anyhow::Error) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    if let Some(d @ crate::daemon::DaemonError::AlreadyRunning { .. }) =
+        e.downcast_ref::<crate::daemon::DaemonError>()
+    {
+        ui.error(
+            &d.to_string(),
+            Some("stop it first (`kill PID`), or let it do the publishing"),
+        );
+        return ExitCode::from(2);
+    }
     if let Some(u) = e.downcast_ref::<UsageError>() {
         ui.error(&u.message, u.help.as_deref());
         return ExitCode::from(2);

@@ -164,7 +164,7 @@ async fn a_second_daemon_is_refused() {
     let p = project(&server.uri());
     let d = Daemon::start(&p);
     let second = p.run_cmd(p.cmd().env_remove("SOCIAL_NOW").args(["daemon"]));
-    second.code(1).stderr_has(&format!(
+    second.code(2).stderr_has(&format!(
         "another social daemon is running for this project (pid {}",
         d.0.id()
     ));

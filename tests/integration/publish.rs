@@ -192,3 +192,37 @@ async fn killed_mid_flight_then_run_again_posts_once() {
     assert_eq!(st[0]["status"], "posted");
     assert_eq!(st[0]["urls"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_notes_from_stdin_post_once() {
+    let statuses = Statuses::default();
+    let server = mastodon(&statuses).await;
+    let p = project(&server.uri());
+    let notes = "v1.2.0 is out! https://example.com/v1.2.0\n\n- faster sync\n- **new** daemon";
+    for _ in 0..2 {
+        p.run_cmd(
+            p.cmd()
+                .env("SOCIAL_FEDI_TOKEN", "fedi-token")
+                .args(["post", "-", "--to", "fedi"])
+                .write_stdin(notes),
+        )
+        .code(0);
+    }
+    assert_eq!(
+        statuses.created(),
+        ["v1.2.0 is out! https://example.com/v1.2.0\n\n• faster sync\n• new daemon"]
+    );
+    // With frontmatter: its id names it in the ledger.
+    let with_id = "---\nid: release-v1.2.1\n---\nv1.2.1 fixes a bug.";
+    p.run_cmd(
+        p.cmd()
+            .env("SOCIAL_FEDI_TOKEN", "fedi-token")
+            .args(["post", "-", "--to", "fedi"])
+            .write_stdin(with_id),
+    )
+    .code(0)
+    .stdout_has("release-v1.2.1");
+    let ledger = std::fs::read_to_string(p.root.join("published.toml")).unwrap();
+    assert!(ledger.contains("[\"release-v1.2.1\".fedi]"), "{ledger}");
+    assert_eq!(statuses.created().len(), 2);
+}
