@@ -7,6 +7,7 @@ pub mod bluesky;
 pub mod error;
 pub mod http;
 pub mod mastodon;
+pub mod twitter;
 
 pub use error::PlatformError;
 
@@ -385,6 +386,7 @@ pub fn connect(account: &Account, ctx: Context) -> Result<Box<dyn Platform>, Pla
     match account.platform {
         PlatformKind::Bluesky => Ok(Box::new(bluesky::Bluesky::new(account, ctx)?)),
         PlatformKind::Mastodon => Ok(Box::new(mastodon::Mastodon::new(account, ctx)?)),
+        PlatformKind::Twitter => Ok(Box::new(twitter::Twitter::new(account, ctx)?)),
         other => Err(PlatformError::config(format!(
             "publishing to {} is not available in this version of social (validation and preview are)",
             other.display_name()

@@ -1,0 +1,2240 @@
+//! The X (Twitter) API v2 client: posts through `POST /2/tweets`, media
+//! through the v2 upload endpoints (`/2/media/upload/initialize`,
+//! `/{id}/append`, `/{id}/finalize`, polled with `command=STATUS` while X
+//! processes a GIF or video), alt text through `/2/media/metadata`, threads
+//! as `reply.in_reply_to_tweet_id` chains. The secret is an OAuth 2.0
+//! user-context access token; refreshing it belongs to the accounts code, so
+//! a 401 is reported as an expired credential.
+//!
+//! Exactly once: X has no idempotency key, so a tweet create is never sent
+//! twice blindly. An answer that leaves the outcome open is
+//! [`PlatformError::Unknown`], and the engine then calls
+//! [`Platform::reconcile`], which looks for the parts among the account's
+//! recent posts by their text. X's own duplicate check ("You are not allowed
+//! to create a Tweet with duplicate content.") is confirmed the same way
+//! before a part counts as published.
+
+use super::http::{Http, Repeat, short};
+use super::{Context, Job, PartSink, Platform, PlatformError, ReplyTo};
+use crate::config::Account;
+use crate::credentials::{self, Secret};
+use crate::render::count::url_ranges;
+use crate::state::PublishedPart;
+use crate::validate::{MediaInfo, MediaKind};
+use chrono::{DateTime, Utc};
+use reqwest::{Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use unicode_normalization::UnicodeNormalization;
+
+/// Where the X API lives unless the account says otherwise (`api_url`).
+pub const DEFAULT_API_URL: &str = "https://api.x.com";
+
+/// Largest segment of a chunked upload. X takes up to 5 MB per APPEND; 4 MiB
+/// leaves room for the multipart framing.
+const CHUNK: usize = 4 * 1024 * 1024;
+
+/// Posts per page of the account's timeline (`max_results`, 5 to 100).
+const PAGE: usize = 20;
+
+/// Pages of the account's timeline read at most when looking for parts.
+const PAGES: usize = 5;
+
+/// How much earlier than the first claim a post may claim to be created
+/// (server and local clocks disagree) and still count as one of ours.
+const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The X client for one account.
+pub struct Twitter {
+    account: String,
+    /// The account's username, for post URLs.
+    username: Option<String>,
+    /// The API base URL, without a trailing `/`.
+    base: String,
+    token: Secret,
+    http: Http,
+    /// The account's user id, read once from `/2/users/me`.
+    user_id: tokio::sync::OnceCell<String>,
+    /// Segment size of uploads.
+    chunk: usize,
+    /// Longest wait for an upload to finish processing.
+    media_wait: Duration,
+    /// Longest single wait between polls, whatever `check_after_secs` says.
+    poll_max: Duration,
+}
+
+/// A post as the API returns it (the fields this client reads).
+#[derive(Deserialize, Debug, Clone)]
+struct Tweet {
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    referenced_tweets: Vec<Reference>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+struct Reference {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+}
+
+impl Tweet {
+    /// The post this one replies to.
+    fn parent(&self) -> Option<&str> {
+        self.referenced_tweets
+            .iter()
+            .find(|r| r.kind == "replied_to")
+            .map(|r| r.id.as_str())
+    }
+
+    fn is_retweet(&self) -> bool {
+        self.referenced_tweets.iter().any(|r| r.kind == "retweeted")
+    }
+
+    fn created(&self) -> Option<DateTime<Utc>> {
+        let t = self.created_at.as_deref()?;
+        DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+}
+
+/// `{"data": …}`, the envelope of every v2 answer.
+#[derive(Deserialize)]
+struct Envelope<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+}
+
+/// A page of a user's posts: `data` is absent when there are none.
+#[derive(Deserialize)]
+struct Timeline {
+    #[serde(default)]
+    data: Vec<Tweet>,
+    #[serde(default)]
+    meta: TimelineMeta,
+}
+
+#[derive(Deserialize, Default)]
+struct TimelineMeta {
+    #[serde(default)]
+    next_token: Option<String>,
+}
+
+/// Where X is with an upload (`processing_info`).
+#[derive(Deserialize, Debug, Clone, Default)]
+struct Processing {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    check_after_secs: Option<u64>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+/// Ids are strings in v2; accept numbers as well.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Text(String),
+    Number(u64),
+}
+
+fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Id::deserialize(d).map(|id| match id {
+        Id::Text(s) => s,
+        Id::Number(n) => n.to_string(),
+    })
+}
+
+/// Whether a failed answer may leave something created behind.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    /// A read or an upload step: a bad answer is `Unavailable`.
+    None,
+    /// A tweet create: a success we cannot read is `Unknown`.
+    Create,
+}
+
+impl Twitter {
+    /// The client for `account`, which needs an OAuth 2.0 user access token.
+    pub fn new(account: &Account, ctx: Context) -> Result<Self, PlatformError> {
+        let base = account
+            .api_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .unwrap_or(DEFAULT_API_URL)
+            .trim_end_matches('/')
+            .to_string();
+        reqwest::Url::parse(&base).map_err(|e| {
+            PlatformError::config(format!(
+                "account `{}`: `api_url` is not a URL ({e}): {base}",
+                account.name
+            ))
+        })?;
+        let token = ctx.secret.ok_or_else(|| {
+            PlatformError::config(format!(
+                "no access token for account `{}`: set the environment variable {}",
+                account.name,
+                credentials::env_var(&account.name)
+            ))
+        })?;
+        let username = account
+            .username
+            .as_deref()
+            .map(|u| u.trim().trim_start_matches('@').to_string())
+            .filter(|u| !u.is_empty());
+        Ok(Twitter {
+            account: account.name.clone(),
+            username,
+            base,
+            token,
+            http: ctx.http,
+            user_id: tokio::sync::OnceCell::new(),
+            chunk: CHUNK,
+            media_wait: Duration::from_secs(600),
+            poll_max: Duration::from_secs(60),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The public URL of post `id`.
+    fn post_url(&self, id: &str) -> String {
+        match &self.username {
+            Some(u) => format!("https://x.com/{u}/status/{id}"),
+            None => format!("https://x.com/i/status/{id}"),
+        }
+    }
+
+    fn published(&self, id: &str) -> PublishedPart {
+        PublishedPart {
+            id: id.to_string(),
+            url: Some(self.post_url(id)),
+            cid: None,
+        }
+    }
+
+    /// Sends one request with the token. X counts rate limits per endpoint,
+    /// so each endpoint gets its own budget in the HTTP layer: a used-up
+    /// timeline read must not hold back tweet creates.
+    async fn send(
+        &self,
+        endpoint: &str,
+        repeat: Repeat,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Response, PlatformError> {
+        let bucket = format!("{} {endpoint}", self.account);
+        self.http
+            .send(&bucket, repeat, |c| {
+                build(c).bearer_auth(self.token.expose())
+            })
+            .await
+    }
+
+    /// A GET, retried as the HTTP layer allows, its JSON read.
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        what: &str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, PlatformError> {
+        let url = self.url(path);
+        let resp = self
+            .send(endpoint, Repeat::Safe, |c| c.get(&url).query(query))
+            .await?;
+        read_json(resp, what, Effect::None).await
+    }
+
+    /// The post id the first part replies to, if any.
+    fn reply_target(&self, job: &Job<'_>) -> Result<Option<String>, PlatformError> {
+        match &job.reply_to {
+            None => Ok(None),
+            Some(ReplyTo::Part(p)) => Ok(Some(p.id.clone())),
+            Some(ReplyTo::Url(u)) => status_id(u).map(Some).ok_or_else(|| {
+                PlatformError::rejected(format!(
+                    "`reply_to` is not the URL of a post on X (https://x.com/<user>/status/<id>): {u}"
+                ))
+            }),
+        }
+    }
+
+    /// Uploads one file (initialize, append, finalize, wait), sets its alt
+    /// text, and returns its media id.
+    async fn upload(&self, m: &MediaInfo) -> Result<String, PlatformError> {
+        let unreadable = |e: std::io::Error| {
+            PlatformError::config(format!(
+                "cannot read the media file {}: {e}",
+                m.resolved.display()
+            ))
+        };
+        let mut file = tokio::fs::File::open(&m.resolved)
+            .await
+            .map_err(unreadable)?;
+        let total = file.metadata().await.map_err(unreadable)?.len();
+
+        let init = initialize_body(m, total);
+        let url = self.url("/2/media/upload/initialize");
+        let resp = self
+            .send("media/initialize", Repeat::Safe, |c| {
+                c.post(&url).json(&init)
+            })
+            .await?;
+        let what = format!("starting the upload of {}", m.path);
+        let started: Envelope<Created> = read_json(resp, &what, Effect::None).await?;
+        let id = started.data.id;
+
+        // Resending a segment replaces it, so every step of an upload is
+        // safe to repeat; an abandoned upload expires on its own.
+        let url = self.url(&format!("/2/media/upload/{}/append", segment(&id)));
+        let mut sent = 0u64;
+        let mut index = 0usize;
+        loop {
+            let mut chunk = Vec::with_capacity(self.chunk.min(total as usize));
+            (&mut file)
+                .take(self.chunk as u64)
+                .read_to_end(&mut chunk)
+                .await
+                .map_err(unreadable)?;
+            if chunk.is_empty() && index > 0 {
+                break;
+            }
+            let n = chunk.len() as u64;
+            let resp = self
+                .send("media/append", Repeat::Safe, |c| {
+                    let part = reqwest::multipart::Part::bytes(chunk.clone())
+                        .file_name("media")
+                        .mime_str("application/octet-stream")
+                        .expect("a valid MIME type");
+                    let form = reqwest::multipart::Form::new()
+                        .text("segment_index", index.to_string())
+                        .part("media", part);
+                    c.post(&url).multipart(form)
+                })
+                .await?;
+            let what = format!("uploading part {} of {}", index + 1, m.path);
+            expect_success(resp, &what).await?;
+            sent += n;
+            index += 1;
+            if sent >= total {
+                break;
+            }
+        }
+
+        let url = self.url(&format!("/2/media/upload/{}/finalize", segment(&id)));
+        let resp = self
+            .send("media/finalize", Repeat::Safe, |c| c.post(&url))
+            .await?;
+        let what = format!("finishing the upload of {}", m.path);
+        let done: Value = read_json(resp, &what, Effect::None).await?;
+        if let Some(info) = processing_info(&done) {
+            self.wait_processed(&id, &m.path, info).await?;
+        }
+
+        // X documents alt text for images and GIFs only; a video's alt text
+        // would make the metadata call, and with it the post, fail.
+        if let Some(alt) = m.alt.as_deref().filter(|_| m.kind != MediaKind::Video) {
+            let body = metadata_body(&id, alt);
+            let url = self.url("/2/media/metadata");
+            let resp = self
+                .send("media/metadata", Repeat::Safe, |c| c.post(&url).json(&body))
+                .await?;
+            let what = format!("setting the alt text of {}", m.path);
+            expect_success(resp, &what).await?;
+        }
+        Ok(id)
+    }
+
+    /// Polls an upload while X processes it, waiting what X asks between
+    /// polls, until it succeeded, failed, or `media_wait` has passed.
+    async fn wait_processed(
+        &self,
+        id: &str,
+        path: &str,
+        mut info: Processing,
+    ) -> Result<(), PlatformError> {
+        let deadline = tokio::time::Instant::now() + self.media_wait;
+        let query = [
+            ("command", "STATUS".to_string()),
+            ("media_id", id.to_string()),
+        ];
+        loop {
+            match info.state.as_str() {
+                "succeeded" | "" => return Ok(()),
+                "failed" => {
+                    let why = info
+                        .error
+                        .as_ref()
+                        .map(|e| {
+                            e.get("message")
+                                .and_then(Value::as_str)
+                                .map(str::to_string)
+                                .unwrap_or_else(|| e.to_string())
+                        })
+                        .unwrap_or_else(|| "no reason given".into());
+                    return Err(PlatformError::rejected(format!(
+                        "X could not process {path}: {why}"
+                    )));
+                }
+                // pending, in_progress, and states X may add later.
+                _ => {}
+            }
+            let wait =
+                Duration::from_secs(info.check_after_secs.unwrap_or(1).max(1)).min(self.poll_max);
+            if tokio::time::Instant::now() + wait > deadline {
+                return Err(PlatformError::unavailable(format!(
+                    "{path} was still being processed by X after {}s",
+                    self.media_wait.as_secs()
+                )));
+            }
+            tokio::time::sleep(wait).await;
+            let what = format!("checking the processing of {path}");
+            let status: Value = self
+                .get_json("media/status", &what, "/2/media/upload", &query)
+                .await?;
+            info = processing_info(&status).unwrap_or_default();
+        }
+    }
+
+    /// Creates one post. Never resent blindly: an answer that leaves the
+    /// outcome open is `Unknown`.
+    async fn create_tweet(&self, body: &Value, what: &str) -> Result<String, PlatformError> {
+        let url = self.url("/2/tweets");
+        let resp = self
+            .send("tweets", Repeat::Unsafe, |c| c.post(&url).json(body))
+            .await?;
+        let created: Envelope<Created> = read_json(resp, what, Effect::Create).await?;
+        Ok(created.data.id)
+    }
+
+    /// The authenticated user's id, read once per client.
+    async fn me(&self) -> Result<&str, PlatformError> {
+        self.user_id
+            .get_or_try_init(|| async {
+                let me: Envelope<Created> = self
+                    .get_json("users/me", "reading the account", "/2/users/me", &[])
+                    .await?;
+                Ok::<_, PlatformError>(me.data.id)
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    /// The account's posts created since shortly before `since`, oldest
+    /// first, reading at most [`PAGES`] pages.
+    async fn recent_tweets(&self, since: DateTime<Utc>) -> Result<Vec<Tweet>, PlatformError> {
+        let id = self.me().await?.to_string();
+        let path = format!("/2/users/{}/tweets", segment(&id));
+        let mut all: Vec<Tweet> = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..PAGES {
+            let mut query = vec![
+                ("max_results", PAGE.to_string()),
+                (
+                    "tweet.fields",
+                    "created_at,text,in_reply_to_user_id,referenced_tweets".to_string(),
+                ),
+            ];
+            if let Some(t) = &token {
+                query.push(("pagination_token", t.clone()));
+            }
+            let page: Timeline = self
+                .get_json("users/tweets", "reading the account's posts", &path, &query)
+                .await?;
+            let reached = page
+                .data
+                .last()
+                .and_then(Tweet::created)
+                .is_some_and(|t| t < since);
+            all.extend(page.data);
+            token = page.meta.next_token;
+            if token.is_none() || reached {
+                break;
+            }
+        }
+        all.reverse();
+        Ok(all)
+    }
+
+    /// After X refused a part as a duplicate: the post of ours it collides
+    /// with, if one is among the account's recent posts (same text, same
+    /// parent, created after the first claim).
+    async fn confirm_duplicate(
+        &self,
+        job: &Job<'_>,
+        text: &str,
+        parent: Option<&str>,
+        posted: &[String],
+    ) -> Result<Option<PublishedPart>, PlatformError> {
+        let since = job.first_claimed - CLOCK_SLACK;
+        let tweets = self.recent_tweets(since).await?;
+        let used: Vec<&str> = posted.iter().map(String::as_str).collect();
+        Ok(find_part(&tweets, text, parent, since, &used).map(|t| self.published(&t.id)))
+    }
+}
+
+#[async_trait::async_trait]
+impl Platform for Twitter {
+    async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
+        let parts = &job.rendered.parts;
+        let start = job.done.len();
+        if start >= parts.len() {
+            return Ok(());
+        }
+        let first_parent = self.reply_target(job)?;
+        let mut reply = match job.done.last() {
+            Some(prev) => Some(prev.id.clone()),
+            None => first_parent,
+        };
+        // Media belong to the first part; a resumed thread has sent them.
+        let mut media_ids = Vec::new();
+        if start == 0 {
+            for m in job.media {
+                media_ids.push(self.upload(m).await?);
+            }
+        }
+        let mut posted: Vec<String> = job.done.iter().map(|p| p.id.clone()).collect();
+        let total = parts.len();
+        for (i, part) in parts.iter().enumerate().skip(start) {
+            let ids: &[String] = if i == 0 { &media_ids } else { &[] };
+            let text = &part.text.text;
+            let body = tweet_body(text, reply.as_deref(), ids);
+            let what = if total > 1 {
+                format!("posting part {} of {total}", i + 1)
+            } else {
+                "posting".to_string()
+            };
+            let part_done = match self.create_tweet(&body, &what).await {
+                Ok(id) => self.published(&id),
+                Err(PlatformError::Rejected {
+                    duplicate: true,
+                    message,
+                }) => match self
+                    .confirm_duplicate(job, text, reply.as_deref(), &posted)
+                    .await?
+                {
+                    Some(found) => found,
+                    None => {
+                        return Err(PlatformError::Rejected {
+                            duplicate: true,
+                            message: format!(
+                                "{message} (no post with this text from the last attempts was found on the account, so this is not a repeat of ours)"
+                            ),
+                        });
+                    }
+                },
+                Err(e) => return Err(e),
+            };
+            posted.push(part_done.id.clone());
+            reply = Some(part_done.id.clone());
+            sink.part(i, part_done)?;
+        }
+        Ok(())
+    }
+
+    /// Looks for the parts among the account's recent posts: each with the
+    /// part's text (URLs aside, which X shortens), replying to the part
+    /// before (the first to the post it replies to, or to nothing), and
+    /// created after the first claim. The answer is `job.done` followed by
+    /// the further parts found, in order.
+    async fn reconcile(&self, job: &Job<'_>) -> Result<Vec<PublishedPart>, PlatformError> {
+        let mut found: Vec<PublishedPart> = job.done.to_vec();
+        if found.len() >= job.rendered.parts.len() {
+            return Ok(found);
+        }
+        let first_parent = self.reply_target(job)?;
+        let since = job.first_claimed - CLOCK_SLACK;
+        let tweets = self.recent_tweets(since).await?;
+        let mut used: Vec<String> = found.iter().map(|p| p.id.clone()).collect();
+        for part in job.rendered.parts.iter().skip(found.len()) {
+            let parent = match found.last() {
+                Some(p) => Some(p.id.clone()),
+                None => first_parent.clone(),
+            };
+            let used_ids: Vec<&str> = used.iter().map(String::as_str).collect();
+            match find_part(
+                &tweets,
+                &part.text.text,
+                parent.as_deref(),
+                since,
+                &used_ids,
+            ) {
+                Some(t) => {
+                    used.push(t.id.clone());
+                    found.push(self.published(&t.id));
+                }
+                None => break,
+            }
+        }
+        Ok(found)
+    }
+
+    fn dry_run(&self, job: &Job<'_>) -> Vec<Value> {
+        let parts = &job.rendered.parts;
+        let start = job.done.len();
+        let mut out = Vec::new();
+        if start >= parts.len() {
+            return out;
+        }
+        let mut reply = match (job.done.last(), &job.reply_to) {
+            (Some(prev), _) => Some(prev.id.clone()),
+            (None, Some(ReplyTo::Part(p))) => Some(p.id.clone()),
+            (None, Some(ReplyTo::Url(u))) => {
+                Some(status_id(u).unwrap_or_else(|| format!("<not an X post URL: {u}>")))
+            }
+            (None, None) => None,
+        };
+        let mut media_ids = Vec::new();
+        if start == 0 {
+            for (n, m) in job.media.iter().enumerate() {
+                let id = format!("<id of upload {}>", n + 1);
+                out.push(json!({
+                    "method": "POST",
+                    "url": self.url("/2/media/upload/initialize"),
+                    "json": initialize_body(m, m.bytes),
+                }));
+                let segments = m.bytes.div_ceil(self.chunk as u64).max(1);
+                for index in 0..segments {
+                    let from = index * self.chunk as u64;
+                    let len = (m.bytes - from).min(self.chunk as u64);
+                    out.push(json!({
+                        "method": "POST",
+                        "url": self.url(&format!("/2/media/upload/{id}/append")),
+                        "multipart": {
+                            "segment_index": index.to_string(),
+                            "media": {
+                                "path": m.resolved.display().to_string(),
+                                "offset": from,
+                                "bytes": len,
+                                "content_type": "application/octet-stream",
+                            },
+                        },
+                    }));
+                }
+                out.push(json!({
+                    "method": "POST",
+                    "url": self.url(&format!("/2/media/upload/{id}/finalize")),
+                }));
+                if let Some(alt) = m.alt.as_deref().filter(|_| m.kind != MediaKind::Video) {
+                    out.push(json!({
+                        "method": "POST",
+                        "url": self.url("/2/media/metadata"),
+                        "json": metadata_body(&id, alt),
+                    }));
+                }
+                media_ids.push(id);
+            }
+        }
+        for (i, part) in parts.iter().enumerate().skip(start) {
+            let ids: &[String] = if i == 0 { &media_ids } else { &[] };
+            out.push(json!({
+                "method": "POST",
+                "url": self.url("/2/tweets"),
+                "json": tweet_body(&part.text.text, reply.as_deref(), ids),
+            }));
+            reply = Some(format!("<id of the post of part {}>", i + 1));
+        }
+        out
+    }
+}
+
+/// The JSON body of `POST /2/tweets`.
+fn tweet_body(text: &str, reply: Option<&str>, media_ids: &[String]) -> Value {
+    let mut b = serde_json::Map::new();
+    b.insert("text".into(), json!(text));
+    if !media_ids.is_empty() {
+        b.insert("media".into(), json!({ "media_ids": media_ids }));
+    }
+    if let Some(r) = reply {
+        b.insert("reply".into(), json!({ "in_reply_to_tweet_id": r }));
+    }
+    Value::Object(b)
+}
+
+/// The JSON body of `POST /2/media/upload/initialize`.
+fn initialize_body(m: &MediaInfo, total_bytes: u64) -> Value {
+    json!({
+        "media_type": m.mime,
+        "total_bytes": total_bytes,
+        "media_category": media_category(m.kind),
+    })
+}
+
+/// The JSON body of `POST /2/media/metadata` setting alt text.
+fn metadata_body(id: &str, alt: &str) -> Value {
+    json!({"id": id, "metadata": {"alt_text": {"text": alt}}})
+}
+
+/// X's use case of an upload, which sets its size and processing rules.
+fn media_category(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Image => "tweet_image",
+        MediaKind::Gif => "tweet_gif",
+        MediaKind::Video => "tweet_video",
+    }
+}
+
+/// `processing_info` of a finalize or status answer: in `data` (v2), or at
+/// the top (the v1.1 shape, which some answers still have).
+fn processing_info(v: &Value) -> Option<Processing> {
+    let info = v
+        .get("data")
+        .and_then(|d| d.get("processing_info"))
+        .or_else(|| v.get("processing_info"))?;
+    serde_json::from_value(info.clone()).ok()
+}
+
+/// The post id in an x.com or twitter.com post URL
+/// (`/<user>/status/<id>`, `/i/web/status/<id>`, with or without a tail).
+pub fn status_id(url: &str) -> Option<String> {
+    let u = reqwest::Url::parse(url.trim()).ok()?;
+    let host = u.host_str()?.to_ascii_lowercase();
+    let host = host
+        .strip_prefix("www.")
+        .or_else(|| host.strip_prefix("mobile."))
+        .unwrap_or(&host);
+    if !matches!(host, "x.com" | "twitter.com") {
+        return None;
+    }
+    let segs: Vec<&str> = u.path_segments()?.filter(|s| !s.is_empty()).collect();
+    segs.windows(2)
+        .find(|w| {
+            matches!(w[0], "status" | "statuses")
+                && !w[1].is_empty()
+                && w[1].bytes().all(|b| b.is_ascii_digit())
+        })
+        .map(|w| w[1].to_string())
+}
+
+/// A path segment: ids come from servers, so anything but the usual id
+/// characters is percent-encoded.
+fn segment(id: &str) -> String {
+    let mut s = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s
+}
+
+/// Reads a success body as `T`, anything else as a typed error.
+async fn read_json<T: DeserializeOwned>(
+    resp: Response,
+    what: &str,
+    effect: Effect,
+) -> Result<T, PlatformError> {
+    let status = resp.status();
+    let unclear = |m: String| match effect {
+        Effect::Create if status.is_success() => PlatformError::unknown(m),
+        _ => PlatformError::unavailable(m),
+    };
+    let body = resp
+        .text()
+        .await
+        .map_err(|e| unclear(format!("{what}: the answer was cut off: {e}")))?;
+    if !status.is_success() {
+        return Err(error_for(status, &body, what));
+    }
+    serde_json::from_str(&body).map_err(|e| {
+        unclear(format!(
+            "{what}: HTTP {status} with an unreadable answer ({e}): {}",
+            short(&body)
+        ))
+    })
+}
+
+/// Checks that a request whose answer carries nothing we need succeeded.
+async fn expect_success(resp: Response, what: &str) -> Result<(), PlatformError> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let body = resp.text().await.unwrap_or_default();
+    Err(error_for(status, &body, what))
+}
+
+/// The error of an answer the HTTP layer handed back (429 and 5xx are its own).
+fn error_for(status: StatusCode, body: &str, what: &str) -> PlatformError {
+    let said = server_message(body);
+    let message = format!("{what}: HTTP {status}: {said}");
+    match status.as_u16() {
+        // The access token lasts two hours; refreshing it is the caller's part.
+        401 => PlatformError::Auth {
+            expired: true,
+            message,
+        },
+        403 if is_duplicate(&said) => PlatformError::Rejected {
+            duplicate: true,
+            message,
+        },
+        400..=499 => PlatformError::rejected(message),
+        _ => PlatformError::unavailable(message),
+    }
+}
+
+/// Whether X refused a post for repeating one the account already has.
+fn is_duplicate(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("duplicate content") || m.contains("status is a duplicate")
+}
+
+/// X's explanation: a problem object's `detail` (else `title`), and the
+/// messages of `errors: [{message | detail}]`, else the start of the body.
+fn server_message(body: &str) -> String {
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return if body.trim().is_empty() {
+            "no details given".into()
+        } else {
+            short(body)
+        };
+    };
+    let text = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let mut said: Vec<String> = Vec::new();
+    if let Some(s) = text(&v, "detail").or_else(|| text(&v, "title")) {
+        said.push(s);
+    }
+    if let Some(errors) = v.get("errors").and_then(Value::as_array) {
+        for e in errors {
+            if let Some(s) = text(e, "message")
+                .or_else(|| text(e, "detail"))
+                .or_else(|| text(e, "title"))
+                && !said.contains(&s)
+            {
+                said.push(s);
+            }
+        }
+    }
+    if let Some(s) = text(&v, "error_description").or_else(|| text(&v, "error"))
+        && said.is_empty()
+    {
+        said.push(s);
+    }
+    if said.is_empty() {
+        short(body)
+    } else {
+        short(&said.join("; "))
+    }
+}
+
+/// The first post among `tweets` (oldest first) that is part `text`:
+/// not a repost, not in `used`, created after `since` (when the post says),
+/// replying to `parent` (or to nothing), with the same text.
+fn find_part<'a>(
+    tweets: &'a [Tweet],
+    text: &str,
+    parent: Option<&str>,
+    since: DateTime<Utc>,
+    used: &[&str],
+) -> Option<&'a Tweet> {
+    let want = comparable(text);
+    tweets.iter().find(|t| {
+        !t.is_retweet()
+            && !used.contains(&t.id.as_str())
+            && t.created().is_none_or(|c| c >= since)
+            && t.parent() == parent
+            && same_text(&comparable(&decode_entities(&t.text)), &want)
+    })
+}
+
+/// Whether a post's text (reduced) is the text we sent (reduced). A reply to
+/// someone else may carry their `@handle` in front.
+fn same_text(shown: &str, sent: &str) -> bool {
+    shown == sent || without_leading_mentions(shown) == sent
+}
+
+fn without_leading_mentions(s: &str) -> &str {
+    let mut rest = s.trim_start();
+    while let Some(after) = rest.strip_prefix('@') {
+        let n = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        if n == 0 {
+            break;
+        }
+        rest = after[n..].trim_start();
+    }
+    rest
+}
+
+/// Undoes the escaping X applies to post text (`&amp;`, `&lt;`, `&gt;`).
+fn decode_entities(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let (c, n) = if rest.starts_with("&amp;") {
+            ('&', 5)
+        } else if rest.starts_with("&lt;") {
+            ('<', 4)
+        } else if rest.starts_with("&gt;") {
+            ('>', 4)
+        } else {
+            ('&', 1)
+        };
+        out.push(c);
+        rest = &rest[n..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A text reduced for comparing what was sent with what X shows: NFC, every
+/// URL removed (X replaces links with t.co links and appends one for
+/// attached media), whitespace runs as one space.
+fn comparable(text: &str) -> String {
+    let text: String = text.nfc().collect();
+    let mut reduced = String::with_capacity(text.len());
+    let mut last = 0;
+    for r in url_ranges(&text, false) {
+        reduced.push_str(&text[last..r.start]);
+        reduced.push(' ');
+        last = r.end;
+    }
+    reduced.push_str(&text[last..]);
+    reduced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::Post;
+    use crate::platforms::TWITTER;
+    use crate::render::{Rendered, render_for};
+    use chrono_tz::Tz;
+    use std::path::Path;
+    use wiremock::matchers::{body_json, header, method, path, query_param};
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+    const TOKEN: &str = "x-user-token-123";
+    const BEARER: &str = "Bearer x-user-token-123";
+    const MEDIA_ID: &str = "710511363345354753";
+    const ALT: &str = "The new dashboard, showing three scheduled posts";
+    const DUPLICATE: &str = "You are not allowed to create a Tweet with duplicate content.";
+
+    fn account(api: &str) -> Account {
+        Account {
+            name: "x".into(),
+            platform: crate::platforms::PlatformKind::Twitter,
+            handle: None,
+            service: None,
+            instance: None,
+            username: Some("alice".into()),
+            api_url: Some(api.into()),
+            client_id: None,
+            user_id: None,
+            media_base_url: None,
+            max_characters: None,
+            linkedin_version: None,
+        }
+    }
+
+    fn http() -> Http {
+        let mut h = Http::new().unwrap();
+        h.base_backoff = Duration::from_millis(5);
+        h.max_backoff = Duration::from_millis(20);
+        h.max_attempts = 3;
+        h
+    }
+
+    fn client(server: &MockServer) -> Twitter {
+        let ctx = Context {
+            http: http(),
+            secret: Some(Secret::new(TOKEN)),
+            store: None,
+        };
+        let mut t = Twitter::new(&account(&server.uri()), ctx).unwrap();
+        t.poll_max = Duration::from_millis(10);
+        t.media_wait = Duration::from_secs(5);
+        t
+    }
+
+    /// A parsed and rendered post, the way the engine builds a job.
+    struct Fixture {
+        post: Post,
+        account: Account,
+        rendered: Rendered,
+        media: Vec<MediaInfo>,
+        first_claimed: DateTime<Utc>,
+        reply_to: Option<ReplyTo>,
+    }
+
+    impl Fixture {
+        fn new(server: &MockServer, src: &str) -> Fixture {
+            let parsed = crate::content::parse_post(Path::new("posts/t.md"), src, Tz::UTC);
+            let post = parsed.post.expect("the test post parses");
+            let account = account(&server.uri());
+            let rendered = render_for(&post, &account, &TWITTER);
+            Fixture {
+                post,
+                account,
+                rendered,
+                media: Vec::new(),
+                first_claimed: Utc::now(),
+                reply_to: None,
+            }
+        }
+
+        fn job<'a>(&'a self, done: &'a [PublishedPart]) -> Job<'a> {
+            Job {
+                post: &self.post,
+                account: &self.account,
+                rendered: &self.rendered,
+                media: &self.media,
+                done,
+                idempotency_key: "social-0123abcd",
+                first_claimed: self.first_claimed,
+                reply_to: self.reply_to.clone(),
+            }
+        }
+
+        /// A timestamp `mins` minutes after the first claim, as X writes them.
+        fn at(&self, mins: i64) -> String {
+            (self.first_claimed + chrono::Duration::minutes(mins))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        }
+    }
+
+    #[derive(Default)]
+    struct Collect(Vec<(usize, PublishedPart)>);
+
+    impl PartSink for Collect {
+        fn part(&mut self, index: usize, part: PublishedPart) -> Result<(), PlatformError> {
+            self.0.push((index, part));
+            Ok(())
+        }
+    }
+
+    fn created(id: &str) -> ResponseTemplate {
+        ResponseTemplate::new(201).set_body_json(json!({"data": {"id": id, "text": "ignored"}}))
+    }
+
+    fn published(id: &str) -> PublishedPart {
+        PublishedPart {
+            id: id.into(),
+            url: Some(format!("https://x.com/alice/status/{id}")),
+            cid: None,
+        }
+    }
+
+    /// A post create checked field by field: token, content type, exact JSON.
+    fn create(body: Value) -> wiremock::MockBuilder {
+        Mock::given(method("POST"))
+            .and(path("/2/tweets"))
+            .and(header("authorization", BEARER))
+            .and(header("content-type", "application/json"))
+            .and(body_json(body))
+    }
+
+    /// Any post create: for counting that none (or one) is sent.
+    fn any_create() -> wiremock::MockBuilder {
+        Mock::given(method("POST")).and(path("/2/tweets"))
+    }
+
+    async fn mount_me(server: &MockServer) {
+        Mock::given(method("GET"))
+            .and(path("/2/users/me"))
+            .and(header("authorization", BEARER))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(
+                    json!({"data": {"id": "42", "name": "Alice", "username": "alice"}}),
+                ),
+            )
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+
+    /// The account's timeline (newest first, as X lists it), read once.
+    async fn mount_timeline(server: &MockServer, tweets: Value) {
+        Mock::given(method("GET"))
+            .and(path("/2/users/42/tweets"))
+            .and(header("authorization", BEARER))
+            .and(query_param("max_results", "20"))
+            .and(query_param(
+                "tweet.fields",
+                "created_at,text,in_reply_to_user_id,referenced_tweets",
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "data": tweets,
+                "meta": {"result_count": 1},
+            })))
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+
+    /// One field of a multipart body.
+    #[derive(Debug)]
+    struct Field {
+        name: String,
+        content_type: Option<String>,
+        value: Vec<u8>,
+    }
+
+    /// Splits a multipart/form-data body into its fields.
+    fn multipart(req: &Request) -> Option<Vec<Field>> {
+        let ct = req.headers.get("content-type")?.to_str().ok()?;
+        let boundary = ct
+            .strip_prefix("multipart/form-data")?
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("boundary="))?
+            .trim_matches('"');
+        let delim = format!("--{boundary}").into_bytes();
+        let body = &req.body;
+        let mut starts = Vec::new();
+        let mut i = 0;
+        while i + delim.len() <= body.len() {
+            if body[i..].starts_with(&delim) {
+                starts.push(i);
+                i += delim.len();
+            } else {
+                i += 1;
+            }
+        }
+        let mut fields = Vec::new();
+        for w in starts.windows(2) {
+            let chunk = &body[w[0] + delim.len()..w[1]];
+            let chunk = chunk.strip_prefix(b"\r\n")?;
+            let chunk = chunk.strip_suffix(b"\r\n")?;
+            let split = chunk.windows(4).position(|x| x == b"\r\n\r\n")?;
+            let head = String::from_utf8_lossy(&chunk[..split]).to_string();
+            let mut f = Field {
+                name: String::new(),
+                content_type: None,
+                value: chunk[split + 4..].to_vec(),
+            };
+            for line in head.split("\r\n") {
+                let lower = line.to_ascii_lowercase();
+                if lower.starts_with("content-disposition:") {
+                    for p in line.split(';').skip(1) {
+                        if let Some(("name", v)) = p.trim().split_once('=') {
+                            f.name = v.trim_matches('"').to_string();
+                        }
+                    }
+                } else if lower.starts_with("content-type:") {
+                    f.content_type = Some(line["content-type:".len()..].trim().to_string());
+                }
+            }
+            fields.push(f);
+        }
+        Some(fields)
+    }
+
+    /// An APPEND request of segment `index` carrying exactly `bytes`.
+    fn append(index: usize, bytes: &'static [u8]) -> wiremock::MockBuilder {
+        Mock::given(method("POST"))
+            .and(path(format!("/2/media/upload/{MEDIA_ID}/append")))
+            .and(header("authorization", BEARER))
+            .and(move |req: &Request| {
+                let Some(fields) = multipart(req) else {
+                    return false;
+                };
+                let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                names == ["segment_index", "media"]
+                    && fields[0].value == index.to_string().as_bytes()
+                    && fields[1].value == bytes
+                    && fields[1].content_type.as_deref() == Some("application/octet-stream")
+            })
+    }
+
+    fn initialize(body: Value) -> wiremock::MockBuilder {
+        Mock::given(method("POST"))
+            .and(path("/2/media/upload/initialize"))
+            .and(header("authorization", BEARER))
+            .and(header("content-type", "application/json"))
+            .and(body_json(body))
+    }
+
+    fn initialized() -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(json!({"data": {
+            "id": MEDIA_ID,
+            "media_key": format!("3_{MEDIA_ID}"),
+            "expires_after_secs": 86400,
+        }}))
+    }
+
+    fn finalize() -> wiremock::MockBuilder {
+        Mock::given(method("POST"))
+            .and(path(format!("/2/media/upload/{MEDIA_ID}/finalize")))
+            .and(header("authorization", BEARER))
+    }
+
+    fn finalized(processing: Option<Value>) -> ResponseTemplate {
+        let mut data = json!({
+            "id": MEDIA_ID,
+            "media_key": format!("3_{MEDIA_ID}"),
+            "size": 25,
+            "expires_after_secs": 86400,
+        });
+        if let Some(p) = processing {
+            data["processing_info"] = p;
+        }
+        ResponseTemplate::new(200).set_body_json(json!({ "data": data }))
+    }
+
+    fn status() -> wiremock::MockBuilder {
+        Mock::given(method("GET"))
+            .and(path("/2/media/upload"))
+            .and(header("authorization", BEARER))
+            .and(query_param("command", "STATUS"))
+            .and(query_param("media_id", MEDIA_ID))
+    }
+
+    fn status_is(state: &str) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(json!({"data": {
+            "id": MEDIA_ID,
+            "media_key": format!("3_{MEDIA_ID}"),
+            "processing_info": {"state": state, "check_after_secs": 1, "progress_percent": 50},
+        }}))
+    }
+
+    fn metadata(alt: &str) -> wiremock::MockBuilder {
+        Mock::given(method("POST"))
+            .and(path("/2/media/metadata"))
+            .and(header("authorization", BEARER))
+            .and(header("content-type", "application/json"))
+            .and(body_json(
+                json!({"id": MEDIA_ID, "metadata": {"alt_text": {"text": alt}}}),
+            ))
+    }
+
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n fake image bytes";
+    const GIF: &[u8] = b"GIF89a fake animation";
+    const VIDEO: &[u8] = b"0123456789abcdefghijKLMNO";
+
+    fn media_file(
+        dir: &Path,
+        name: &str,
+        bytes: &[u8],
+        mime: &'static str,
+        kind: MediaKind,
+    ) -> MediaInfo {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        MediaInfo {
+            path: format!("media/{name}"),
+            resolved: p,
+            mime,
+            kind,
+            bytes: bytes.len() as u64,
+            alt: Some(ALT.into()),
+        }
+    }
+
+    fn paths(reqs: &[Request]) -> Vec<String> {
+        reqs.iter().map(|r| r.url.path().to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn text_post() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(
+            &server,
+            "---\nid: hello\n---\nHello **world**: [docs](https://example.com/docs) #rustlang\n",
+        );
+        create(json!({"text": "Hello world: docs (https://example.com/docs) #rustlang"}))
+            .respond_with(created("1800000000000000001"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut sink = Collect::default();
+        client(&server)
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.0, vec![(0, published("1800000000000000001"))]);
+    }
+
+    #[tokio::test]
+    async fn post_url_without_a_username() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(&server, "---\nid: hello\n---\nHi\n");
+        create(json!({"text": "Hi"}))
+            .respond_with(created("7"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut acc = account(&server.uri());
+        acc.username = None;
+        let ctx = Context {
+            http: http(),
+            secret: Some(Secret::new(TOKEN)),
+            store: None,
+        };
+        let mut sink = Collect::default();
+        Twitter::new(&acc, ctx)
+            .unwrap()
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.0[0].1.url.as_deref(), Some("https://x.com/i/status/7"));
+    }
+
+    #[tokio::test]
+    async fn image_with_alt_text() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = Fixture::new(&server, "---\nid: shot\n---\nLook at this\n");
+        f.media = vec![media_file(
+            dir.path(),
+            "screenshot.png",
+            PNG,
+            "image/png",
+            MediaKind::Image,
+        )];
+
+        initialize(json!({
+            "media_type": "image/png",
+            "total_bytes": PNG.len(),
+            "media_category": "tweet_image",
+        }))
+        .respond_with(initialized())
+        .expect(1)
+        .mount(&server)
+        .await;
+        append(0, PNG)
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"data": {"expires_at": 1}})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        finalize()
+            .respond_with(finalized(None))
+            .expect(1)
+            .mount(&server)
+            .await;
+        status()
+            .respond_with(status_is("succeeded"))
+            .expect(0)
+            .mount(&server)
+            .await;
+        metadata(ALT)
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {
+                "id": MEDIA_ID,
+                "associated_metadata": {"alt_text": {"text": ALT}},
+            }})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        create(json!({"text": "Look at this", "media": {"media_ids": [MEDIA_ID]}}))
+            .respond_with(created("201"))
+            .expect(1)
+            .mount(&server)
+            .await;
+
+        let mut sink = Collect::default();
+        client(&server)
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.0, vec![(0, published("201"))]);
+        let reqs = server.received_requests().await.unwrap();
+        assert_eq!(
+            paths(&reqs),
+            [
+                "/2/media/upload/initialize".to_string(),
+                format!("/2/media/upload/{MEDIA_ID}/append"),
+                format!("/2/media/upload/{MEDIA_ID}/finalize"),
+                "/2/media/metadata".to_string(),
+                "/2/tweets".to_string(),
+            ]
+        );
+        // FINALIZE carries no body.
+        assert!(reqs[2].body.is_empty());
+    }
+
+    #[tokio::test]
+    async fn gif_is_polled_until_processed() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = Fixture::new(&server, "---\nid: gif\n---\nDancing\n");
+        f.media = vec![media_file(
+            dir.path(),
+            "dance.gif",
+            GIF,
+            "image/gif",
+            MediaKind::Gif,
+        )];
+
+        initialize(json!({
+            "media_type": "image/gif",
+            "total_bytes": GIF.len(),
+            "media_category": "tweet_gif",
+        }))
+        .respond_with(initialized())
+        .expect(1)
+        .mount(&server)
+        .await;
+        append(0, GIF)
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(&server)
+            .await;
+        finalize()
+            .respond_with(finalized(Some(
+                json!({"state": "pending", "check_after_secs": 1}),
+            )))
+            .expect(1)
+            .mount(&server)
+            .await;
+        status()
+            .respond_with(status_is("in_progress"))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        status()
+            .respond_with(status_is("succeeded"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        metadata(ALT)
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {}})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        create(json!({"text": "Dancing", "media": {"media_ids": [MEDIA_ID]}}))
+            .respond_with(created("301"))
+            .expect(1)
+            .mount(&server)
+            .await;
+
+        let mut sink = Collect::default();
+        client(&server)
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.0, vec![(0, published("301"))]);
+        // The post came only after processing had succeeded.
+        let reqs = server.received_requests().await.unwrap();
+        let order = paths(&reqs);
+        assert_eq!(order[3], "/2/media/upload");
+        assert_eq!(order[4], "/2/media/upload");
+        assert_eq!(order.last().map(String::as_str), Some("/2/tweets"));
+    }
+
+    #[tokio::test]
+    async fn video_is_sent_in_segments_and_polled() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = Fixture::new(&server, "---\nid: vid\n---\nWatch\n");
+        f.media = vec![media_file(
+            dir.path(),
+            "demo.mp4",
+            VIDEO,
+            "video/mp4",
+            MediaKind::Video,
+        )];
+
+        initialize(json!({
+            "media_type": "video/mp4",
+            "total_bytes": VIDEO.len(),
+            "media_category": "tweet_video",
+        }))
+        .respond_with(initialized())
+        .expect(1)
+        .mount(&server)
+        .await;
+        for (i, seg) in VIDEO.chunks(10).enumerate() {
+            append(i, seg)
+                .respond_with(ResponseTemplate::new(200))
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        finalize()
+            .respond_with(finalized(Some(
+                json!({"state": "in_progress", "check_after_secs": 5}),
+            )))
+            .expect(1)
+            .mount(&server)
+            .await;
+        status()
+            .respond_with(status_is("succeeded"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        // X takes alt text for images and GIFs only.
+        Mock::given(path("/2/media/metadata"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(0)
+            .mount(&server)
+            .await;
+        create(json!({"text": "Watch", "media": {"media_ids": [MEDIA_ID]}}))
+            .respond_with(created("401"))
+            .expect(1)
+            .mount(&server)
+            .await;
+
+        let mut c = client(&server);
+        c.chunk = 10;
+        let mut sink = Collect::default();
+        c.publish(&f.job(&[]), &mut sink).await.unwrap();
+        assert_eq!(sink.0, vec![(0, published("401"))]);
+        let reqs = server.received_requests().await.unwrap();
+        let appends = paths(&reqs)
+            .iter()
+            .filter(|p| p.ends_with("/append"))
+            .count();
+        assert_eq!(appends, 3);
+    }
+
+    #[tokio::test]
+    async fn failed_processing_is_rejected_and_nothing_is_posted() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = Fixture::new(&server, "---\nid: vid\n---\nWatch\n");
+        f.media = vec![media_file(
+            dir.path(),
+            "demo.mp4",
+            VIDEO,
+            "video/mp4",
+            MediaKind::Video,
+        )];
+        Mock::given(path("/2/media/upload/initialize"))
+            .respond_with(initialized())
+            .expect(1)
+            .mount(&server)
+            .await;
+        append(0, VIDEO)
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(&server)
+            .await;
+        finalize()
+            .respond_with(finalized(Some(
+                json!({"state": "pending", "check_after_secs": 1}),
+            )))
+            .expect(1)
+            .mount(&server)
+            .await;
+        status()
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {
+                "id": MEDIA_ID,
+                "processing_info": {
+                    "state": "failed",
+                    "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"},
+                },
+            }})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        any_create()
+            .respond_with(created("1"))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        match err {
+            PlatformError::Rejected { message, duplicate } => {
+                assert!(!duplicate);
+                assert!(message.contains("Unsupported video format"), "{message}");
+            }
+            other => panic!("expected Rejected, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn thread_is_a_reply_chain() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(
+            &server,
+            "---\nid: t\nthread: true\n---\nOne\n\n---\n\nTwo\n\n---\n\nThree\n",
+        );
+        assert_eq!(f.rendered.parts.len(), 3);
+        create(json!({"text": "One"}))
+            .respond_with(created("1"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        create(json!({"text": "Two", "reply": {"in_reply_to_tweet_id": "1"}}))
+            .respond_with(created("2"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        create(json!({"text": "Three", "reply": {"in_reply_to_tweet_id": "2"}}))
+            .respond_with(created("3"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut sink = Collect::default();
+        client(&server)
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(
+            sink.0,
+            vec![
+                (0, published("1")),
+                (1, published("2")),
+                (2, published("3"))
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn resume_after_the_parts_already_done() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = Fixture::new(
+            &server,
+            "---\nid: t\nthread: true\n---\nOne\n\n---\n\nTwo\n\n---\n\nThree\n",
+        );
+        f.media = vec![media_file(
+            dir.path(),
+            "screenshot.png",
+            PNG,
+            "image/png",
+            MediaKind::Image,
+        )];
+        // The first part and its media went out in an earlier attempt.
+        Mock::given(path("/2/media/upload/initialize"))
+            .respond_with(initialized())
+            .expect(0)
+            .mount(&server)
+            .await;
+        create(json!({"text": "One", "media": {"media_ids": [MEDIA_ID]}}))
+            .respond_with(created("1"))
+            .expect(0)
+            .mount(&server)
+            .await;
+        create(json!({"text": "Two", "reply": {"in_reply_to_tweet_id": "1"}}))
+            .respond_with(created("2"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        create(json!({"text": "Three", "reply": {"in_reply_to_tweet_id": "2"}}))
+            .respond_with(created("3"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let done = [published("1")];
+        let mut sink = Collect::default();
+        client(&server)
+            .publish(&f.job(&done), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.0, vec![(1, published("2")), (2, published("3"))]);
+
+        // Everything done: nothing to send.
+        let all = [published("1"), published("2"), published("3")];
+        client(&server)
+            .publish(&f.job(&all), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.0.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn replies_to_a_post_url_or_another_part() {
+        let server = MockServer::start().await;
+        let mut f = Fixture::new(&server, "---\nid: r\n---\nAgreed!\n");
+        f.reply_to = Some(ReplyTo::Url(
+            "https://twitter.com/bob/status/1234567890123456789?s=20".into(),
+        ));
+        create(
+            json!({"text": "Agreed!", "reply": {"in_reply_to_tweet_id": "1234567890123456789"}}),
+        )
+        .respond_with(created("8"))
+        .expect(1)
+        .mount(&server)
+        .await;
+        client(&server)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap();
+
+        let server = MockServer::start().await;
+        let mut f = Fixture::new(&server, "---\nid: r\n---\nFollow-up\n");
+        f.reply_to = Some(ReplyTo::Part(published("555")));
+        create(json!({"text": "Follow-up", "reply": {"in_reply_to_tweet_id": "555"}}))
+            .respond_with(created("9"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        client(&server)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn reply_to_a_url_that_is_not_an_x_post_is_rejected() {
+        let server = MockServer::start().await;
+        let mut f = Fixture::new(&server, "---\nid: r\n---\nAgreed!\n");
+        f.reply_to = Some(ReplyTo::Url("https://bsky.app/profile/bob/post/3k".into()));
+        let err = client(&server)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PlatformError::Rejected { .. }), "{err:?}");
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn short_rate_limit_is_waited_out() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(&server, "---\nid: rl\n---\nHi\n");
+        let reset = Utc::now().timestamp() + 1;
+        create(json!({"text": "Hi"}))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("x-rate-limit-limit", "100")
+                    .insert_header("x-rate-limit-remaining", "0")
+                    .insert_header("x-rate-limit-reset", reset.to_string().as_str())
+                    .set_body_json(json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429})),
+            )
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        create(json!({"text": "Hi"}))
+            .respond_with(created("1"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut sink = Collect::default();
+        client(&server)
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.0, vec![(0, published("1"))]);
+        // The retry waited for the reset second.
+        assert!(Utc::now().timestamp() >= reset);
+    }
+
+    #[tokio::test]
+    async fn long_rate_limit_hands_the_target_back() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(&server, "---\nid: rl\n---\nHi\n");
+        let reset = Utc::now().timestamp() + 2 * 3600;
+        any_create()
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("x-rate-limit-limit", "100")
+                    .insert_header("x-rate-limit-remaining", "0")
+                    .insert_header("x-rate-limit-reset", reset.to_string().as_str())
+                    .set_body_json(json!({"title": "Too Many Requests", "status": 429})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut sink = Collect::default();
+        let err = client(&server)
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap_err();
+        match err {
+            PlatformError::RateLimited { retry_at, .. } => {
+                assert_eq!(retry_at.map(|t| t.timestamp()), Some(reset));
+            }
+            other => panic!("expected RateLimited, got {other:?}"),
+        }
+        assert!(sink.0.is_empty());
+    }
+
+    #[tokio::test]
+    async fn server_error_on_a_read_is_retried() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        Mock::given(method("GET"))
+            .and(path("/2/users/me"))
+            .respond_with(ResponseTemplate::new(503).set_body_string("over capacity"))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_me(&server).await;
+        mount_timeline(
+            &server,
+            json!([{"id": "5", "text": "Hi", "created_at": f.at(1), "edit_history_tweet_ids": ["5"]}]),
+        )
+        .await;
+        let found = client(&server).reconcile(&f.job(&[])).await.unwrap();
+        assert_eq!(found, vec![published("5")]);
+    }
+
+    #[tokio::test]
+    async fn server_error_on_a_create_is_unknown_and_not_resent() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        any_create()
+            .respond_with(ResponseTemplate::new(503).set_body_string("<html>down</html>"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PlatformError::Unknown { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_success_is_unknown() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        any_create()
+            .respond_with(ResponseTemplate::new(201).set_body_string("{\"data\": {\"id"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PlatformError::Unknown { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn unauthorized_is_an_expired_credential_without_the_token() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        any_create()
+            .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+                "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, PlatformError::Auth { expired: true, message } if message.contains("Unauthorized")),
+            "{err:?}"
+        );
+        assert!(!format!("{err} {err:?}").contains(TOKEN));
+    }
+
+    #[tokio::test]
+    async fn a_refused_post_is_rejected_with_the_detail() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        any_create()
+            .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+                "errors": [{"parameters": {"media.media_ids": ["1"]}, "message": "Your media IDs are invalid."}],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        match err {
+            PlatformError::Rejected { message, duplicate } => {
+                assert!(!duplicate);
+                assert!(message.contains("Your media IDs are invalid."), "{message}");
+                assert!(message.contains("One or more parameters"), "{message}");
+            }
+            other => panic!("expected Rejected, got {other:?}"),
+        }
+    }
+
+    fn duplicate() -> ResponseTemplate {
+        ResponseTemplate::new(403).set_body_json(json!({
+            "detail": DUPLICATE, "type": "about:blank", "title": "Forbidden", "status": 403
+        }))
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_of_our_own_post_counts_as_posted() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(
+            &server,
+            "---\nid: t\nthread: true\n---\nLaunch day! https://example.com/launch\n\n---\n\nMore soon\n",
+        );
+        // The first part landed in an attempt whose answer was lost.
+        create(json!({"text": "Launch day! https://example.com/launch"}))
+            .respond_with(duplicate())
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_me(&server).await;
+        mount_timeline(
+            &server,
+            json!([
+                {"id": "900", "text": "Launch day! https://t.co/AbCdEf", "created_at": f.at(0)},
+                // Same text a week earlier: not this post.
+                {"id": "100", "text": "Launch day! https://t.co/XyZ",
+                 "created_at": (f.first_claimed - chrono::Duration::days(7)).to_rfc3339()},
+            ]),
+        )
+        .await;
+        create(json!({"text": "More soon", "reply": {"in_reply_to_tweet_id": "900"}}))
+            .respond_with(created("901"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut sink = Collect::default();
+        client(&server)
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.0, vec![(0, published("900")), (1, published("901"))]);
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_not_found_on_the_account_is_rejected() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(&server, "---\nid: d\n---\nGood morning\n");
+        any_create()
+            .respond_with(duplicate())
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_me(&server).await;
+        mount_timeline(
+            &server,
+            json!([
+                // A reply with the same text: not a first part.
+                {"id": "3", "text": "@bob Good morning", "created_at": f.at(1),
+                 "in_reply_to_user_id": "7", "referenced_tweets": [{"type": "replied_to", "id": "2"}]},
+                // The same text last week: X refuses it, but it is not ours.
+                {"id": "1", "text": "Good morning",
+                 "created_at": (f.first_claimed - chrono::Duration::days(7)).to_rfc3339()},
+            ]),
+        )
+        .await;
+        let mut sink = Collect::default();
+        let err = client(&server)
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap_err();
+        match err {
+            PlatformError::Rejected { message, duplicate } => {
+                assert!(duplicate);
+                assert!(message.contains(DUPLICATE), "{message}");
+            }
+            other => panic!("expected Rejected, got {other:?}"),
+        }
+        assert!(sink.0.is_empty());
+    }
+
+    /// A thread whose parts X shows with t.co links, escaped entities and
+    /// a media link appended, among posts that must not match.
+    fn crashed_thread(server: &MockServer) -> Fixture {
+        let mut f = Fixture::new(
+            server,
+            "---\nid: t\nthread: true\n---\nLaunch day! Read it at https://example.com/a/very/long/path & more #rustlang\n\n---\n\nIt's \"second\" <part>\n\n---\n\nThird\n",
+        );
+        f.first_claimed = Utc::now() - chrono::Duration::hours(2);
+        f
+    }
+
+    fn crashed_timeline(f: &Fixture, with_third: bool) -> Value {
+        let mut tweets = vec![
+            json!({"id": "40", "text": "Unrelated", "created_at": f.at(30)}),
+            // A repost of the second part: not ours.
+            json!({"id": "31", "text": "RT @alice: It's \"second\" &lt;part&gt;", "created_at": f.at(6),
+                   "referenced_tweets": [{"type": "retweeted", "id": "30"}]}),
+            json!({"id": "30", "text": "It's \"second\" &lt;part&gt;", "created_at": f.at(5),
+                   "in_reply_to_user_id": "42", "referenced_tweets": [{"type": "replied_to", "id": "20"}]}),
+            json!({"id": "20", "text": "Launch day! Read it at https://t.co/aBcD &amp; more #rustlang https://t.co/MeDiA",
+                   "created_at": f.at(1)}),
+            // The same first part a week earlier: another post.
+            json!({"id": "5", "text": "Launch day! Read it at https://t.co/old &amp; more #rustlang",
+                   "created_at": (f.first_claimed - chrono::Duration::days(7)).to_rfc3339()}),
+        ];
+        if with_third {
+            tweets.insert(
+                0,
+                json!({"id": "50", "text": "Third", "created_at": f.at(7),
+                       "referenced_tweets": [{"type": "replied_to", "id": "30"}]}),
+            );
+            // The same text replying to something else.
+            tweets.insert(
+                0,
+                json!({"id": "51", "text": "Third", "created_at": f.at(8),
+                       "referenced_tweets": [{"type": "replied_to", "id": "40"}]}),
+            );
+        }
+        Value::Array(tweets)
+    }
+
+    #[tokio::test]
+    async fn reconcile_finds_every_part_so_nothing_is_posted_again() {
+        let server = MockServer::start().await;
+        let f = crashed_thread(&server);
+        mount_me(&server).await;
+        mount_timeline(&server, crashed_timeline(&f, true)).await;
+        any_create()
+            .respond_with(created("1"))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let c = client(&server);
+        let found = c.reconcile(&f.job(&[])).await.unwrap();
+        assert_eq!(
+            found,
+            vec![published("20"), published("30"), published("50")]
+        );
+        let mut sink = Collect::default();
+        c.publish(&f.job(&found), &mut sink).await.unwrap();
+        assert!(sink.0.is_empty());
+    }
+
+    #[tokio::test]
+    async fn reconcile_finds_the_prefix_and_publish_sends_the_rest() {
+        let server = MockServer::start().await;
+        let f = crashed_thread(&server);
+        mount_me(&server).await;
+        mount_timeline(&server, crashed_timeline(&f, false)).await;
+        create(json!({"text": "Third", "reply": {"in_reply_to_tweet_id": "30"}}))
+            .respond_with(created("60"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let c = client(&server);
+        let found = c.reconcile(&f.job(&[])).await.unwrap();
+        assert_eq!(found, vec![published("20"), published("30")]);
+        let mut sink = Collect::default();
+        c.publish(&f.job(&found), &mut sink).await.unwrap();
+        assert_eq!(sink.0, vec![(2, published("60"))]);
+        let reqs = server.received_requests().await.unwrap();
+        assert_eq!(
+            reqs.iter().filter(|r| r.url.path() == "/2/tweets").count(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn reconcile_of_a_reply_checks_the_parent() {
+        let server = MockServer::start().await;
+        let mut f = Fixture::new(&server, "---\nid: r\n---\nAgreed!\n");
+        f.reply_to = Some(ReplyTo::Url("https://x.com/bob/status/777".into()));
+        mount_me(&server).await;
+        mount_timeline(
+            &server,
+            json!([
+                {"id": "9", "text": "@bob Agreed!", "created_at": f.at(1),
+                 "referenced_tweets": [{"type": "replied_to", "id": "777"}]},
+                {"id": "8", "text": "@carol Agreed!", "created_at": f.at(1),
+                 "referenced_tweets": [{"type": "replied_to", "id": "666"}]},
+            ]),
+        )
+        .await;
+        let found = client(&server).reconcile(&f.job(&[])).await.unwrap();
+        assert_eq!(found, vec![published("9")]);
+    }
+
+    #[tokio::test]
+    async fn reconcile_with_nothing_on_the_account_finds_nothing() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(&server, "---\nid: n\n---\nHi\n");
+        mount_me(&server).await;
+        Mock::given(method("GET"))
+            .and(path("/2/users/42/tweets"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"meta": {"result_count": 0}})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let found = client(&server).reconcile(&f.job(&[])).await.unwrap();
+        assert!(found.is_empty());
+    }
+
+    #[tokio::test]
+    async fn dry_run_shows_the_requests_without_sending() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = Fixture::new(
+            &server,
+            "---\nid: t\nthread: true\n---\nOne\n\n---\n\nTwo\n",
+        );
+        f.media = vec![media_file(
+            dir.path(),
+            "screenshot.png",
+            PNG,
+            "image/png",
+            MediaKind::Image,
+        )];
+        f.reply_to = Some(ReplyTo::Url("https://x.com/bob/status/777".into()));
+        let reqs = client(&server).dry_run(&f.job(&[]));
+        let urls: Vec<&str> = reqs.iter().map(|r| r["url"].as_str().unwrap()).collect();
+        let base = server.uri();
+        assert_eq!(
+            urls,
+            [
+                format!("{base}/2/media/upload/initialize"),
+                format!("{base}/2/media/upload/<id of upload 1>/append"),
+                format!("{base}/2/media/upload/<id of upload 1>/finalize"),
+                format!("{base}/2/media/metadata"),
+                format!("{base}/2/tweets"),
+                format!("{base}/2/tweets"),
+            ]
+        );
+        assert_eq!(
+            reqs[0]["json"],
+            json!({"media_type": "image/png", "total_bytes": PNG.len(), "media_category": "tweet_image"})
+        );
+        assert_eq!(reqs[1]["multipart"]["segment_index"], json!("0"));
+        assert_eq!(
+            reqs[3]["json"],
+            json!({"id": "<id of upload 1>", "metadata": {"alt_text": {"text": ALT}}})
+        );
+        assert_eq!(
+            reqs[4]["json"],
+            json!({
+                "text": "One",
+                "media": {"media_ids": ["<id of upload 1>"]},
+                "reply": {"in_reply_to_tweet_id": "777"},
+            })
+        );
+        assert_eq!(
+            reqs[5]["json"],
+            json!({"text": "Two", "reply": {"in_reply_to_tweet_id": "<id of the post of part 1>"}})
+        );
+        assert!(!reqs.iter().any(|r| r.to_string().contains(TOKEN)));
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[test]
+    fn missing_token_or_bad_url_is_a_config_error() {
+        let ctx = |secret: Option<Secret>| Context {
+            http: Http::new().unwrap(),
+            secret,
+            store: None,
+        };
+        let err = Twitter::new(&account("https://api.x.com"), ctx(None))
+            .err()
+            .unwrap();
+        assert!(
+            matches!(&err, PlatformError::Config { message } if message.contains("SOCIAL_X_TOKEN")),
+            "{err:?}"
+        );
+        let err = Twitter::new(&account("not a url"), ctx(Some(Secret::new(TOKEN))))
+            .err()
+            .unwrap();
+        assert!(matches!(err, PlatformError::Config { .. }), "{err:?}");
+        let mut acc = account("");
+        acc.api_url = None;
+        let t = Twitter::new(&acc, ctx(Some(Secret::new(TOKEN)))).unwrap();
+        assert_eq!(t.url("/2/tweets"), "https://api.x.com/2/tweets");
+    }
+
+    #[test]
+    fn status_ids_from_urls() {
+        for (url, id) in [
+            ("https://x.com/alice/status/123", Some("123")),
+            (
+                "https://twitter.com/alice/status/123?s=20&t=abc",
+                Some("123"),
+            ),
+            (
+                "https://mobile.twitter.com/alice/status/123/photo/1",
+                Some("123"),
+            ),
+            ("https://www.x.com/i/web/status/456", Some("456")),
+            ("https://x.com/i/status/789", Some("789")),
+            ("https://x.com/alice", None),
+            ("https://x.com/alice/status/abc", None),
+            ("https://example.com/alice/status/123", None),
+            ("not a url", None),
+        ] {
+            assert_eq!(status_id(url).as_deref(), id, "{url}");
+        }
+    }
+
+    #[test]
+    fn texts_compare_as_x_shows_them() {
+        let sent = "Read https://example.com/a & <b>\n\nthen  example.org too";
+        let shown =
+            "Read https://t.co/xyz &amp; &lt;b&gt; then https://t.co/abc too https://t.co/media";
+        assert_eq!(comparable(&decode_entities(shown)), comparable(sent));
+        assert_eq!(decode_entities("&amp;lt; & &gt;&amp;"), "&lt; & >&");
+        assert!(same_text("@bob @carol_2 Agreed!", "Agreed!"));
+        assert!(!same_text("Agreed! @bob", "Agreed!"));
+        // NFC on both sides.
+        assert_eq!(comparable("Cafe\u{301}"), comparable("Café"));
+    }
+
+    #[test]
+    fn error_bodies_are_read_tolerantly() {
+        assert_eq!(
+            server_message(
+                r#"{"title": "Forbidden", "detail": "Nope", "type": "about:blank", "status": 403}"#
+            ),
+            "Nope"
+        );
+        assert_eq!(server_message(r#"{"title": "Forbidden"}"#), "Forbidden");
+        assert_eq!(
+            server_message(r#"{"errors": [{"message": "A"}, {"message": "B"}]}"#),
+            "A; B"
+        );
+        assert_eq!(
+            server_message(r#"{"errors": [{"code": 187, "message": "Status is a duplicate."}]}"#),
+            "Status is a duplicate."
+        );
+        assert_eq!(server_message(r#"{"error": 3}"#), r#"{"error": 3}"#);
+        assert_eq!(server_message(""), "no details given");
+        assert_eq!(server_message("<html>x</html>"), "<html>x</html>");
+        assert!(server_message(&"x".repeat(1000)).chars().count() < 400);
+
+        let body = format!(r#"{{"detail": "{DUPLICATE}", "status": 403}}"#);
+        assert!(matches!(
+            error_for(StatusCode::FORBIDDEN, &body, "posting"),
+            PlatformError::Rejected {
+                duplicate: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            error_for(
+                StatusCode::FORBIDDEN,
+                r#"{"detail": "You are not permitted to perform this action."}"#,
+                "posting"
+            ),
+            PlatformError::Rejected {
+                duplicate: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            error_for(StatusCode::UNAUTHORIZED, "", "posting"),
+            PlatformError::Auth { expired: true, .. }
+        ));
+        assert!(matches!(
+            error_for(StatusCode::NOT_FOUND, "{}", "posting"),
+            PlatformError::Rejected { .. }
+        ));
+    }
+}
