@@ -6,6 +6,8 @@
 pub mod bluesky;
 pub mod error;
 pub mod http;
+pub mod instagram;
+pub mod linkedin;
 pub mod mastodon;
 pub mod twitter;
 
@@ -387,9 +389,11 @@ pub fn connect(account: &Account, ctx: Context) -> Result<Box<dyn Platform>, Pla
         PlatformKind::Bluesky => Ok(Box::new(bluesky::Bluesky::new(account, ctx)?)),
         PlatformKind::Mastodon => Ok(Box::new(mastodon::Mastodon::new(account, ctx)?)),
         PlatformKind::Twitter => Ok(Box::new(twitter::Twitter::new(account, ctx)?)),
-        other => Err(PlatformError::config(format!(
-            "publishing to {} is not available in this version of social (validation and preview are)",
-            other.display_name()
-        ))),
+        PlatformKind::Linkedin => Ok(Box::new(linkedin::Linkedin::new(account, ctx)?)),
+        PlatformKind::Instagram => Ok(Box::new(instagram::Instagram::new(
+            account,
+            ctx,
+            account.media_base_url.clone(),
+        )?)),
     }
 }

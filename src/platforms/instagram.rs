@@ -1,0 +1,1747 @@
+//! The Instagram client (Graph API content publishing, Instagram Login):
+//! a media container per post (`POST /<ig-user-id>/media`), child
+//! containers for a carousel, the container's `status_code` polled until
+//! `FINISHED`, then `POST /<ig-user-id>/media_publish` and the permalink.
+//!
+//! Instagram fetches the media itself from public URLs: a file's URL is
+//! the media base URL (the account's `media_base_url`, else the project's)
+//! followed by the file's path as written in the post.
+//!
+//! Exactly once: the final container's id is kept in the state store
+//! (`instagram/<target key>/container`) before it is handed to
+//! `media_publish`, and Instagram refuses to publish one container twice.
+//! [`Platform::reconcile`] reads that container's status: `PUBLISHED`
+//! means the post went out, and its media is found among the account's
+//! recent media by caption. No stored container means nothing was ever
+//! handed to `media_publish`.
+//!
+//! The daily publishing limit (`content_publishing_limit`) is read before
+//! publishing; when it is used up the target is handed back as
+//! [`PlatformError::RateLimited`], which the engine reschedules.
+
+use super::http::{Http, Repeat, short};
+use super::{Context, Job, PartSink, Platform, PlatformError};
+use crate::config::Account;
+use crate::credentials::{self, Secret};
+use crate::state::{PublishedPart, Store};
+use crate::validate::{MediaInfo, MediaKind};
+use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
+use reqwest::{Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+use std::time::Duration;
+use unicode_normalization::UnicodeNormalization;
+
+/// The API when an account names none. An account may pin a Graph API
+/// version by including it: `api_url = "https://graph.instagram.com/v23.0"`.
+pub const DEFAULT_API: &str = "https://graph.instagram.com";
+
+/// Most items of a carousel.
+pub const MAX_CAROUSEL_ITEMS: usize = 10;
+
+/// How much earlier than the first claim a media may say it was created
+/// (clocks disagree) and still count as ours.
+const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
+
+/// When the publishing limit is used up and Instagram does not say when a
+/// slot frees up (its window is a rolling 24 hours): try again after this.
+const QUOTA_RETRY: chrono::Duration = chrono::Duration::hours(1);
+
+/// The state-store meta key holding the container a target publishes.
+pub fn container_key(idempotency_key: &str) -> String {
+    format!("instagram/{idempotency_key}/container")
+}
+
+/// The public URL of a media file: `base`, then the path as written in the
+/// post, each segment percent-encoded.
+pub fn media_url(base: &str, path: &str) -> String {
+    let mut url = base.trim_end_matches('/').to_string();
+    for seg in path.split(['/', '\\']) {
+        if seg.is_empty() || seg == "." {
+            continue;
+        }
+        url.push('/');
+        url.push_str(&segment(seg));
+    }
+    url
+}
+
+/// The Instagram client for one account.
+pub struct Instagram {
+    account: String,
+    /// API base URL, without a trailing `/`.
+    base: String,
+    token: Secret,
+    http: Http,
+    store: Option<Store>,
+    /// The Instagram professional account id, when configured.
+    user_id: Option<String>,
+    /// Where the project's media files are served, without a trailing `/`.
+    pub media_base_url: Option<String>,
+    /// Longest wait for a container to finish (videos take minutes).
+    media_wait: Duration,
+    /// First delay between polls of a container; doubles up to `poll_max`.
+    poll_first: Duration,
+    poll_max: Duration,
+}
+
+/// Graph ids are strings; tolerate numbers.
+fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!(
+            "expected an id, got {other}"
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+struct Created {
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Me {
+    #[serde(default)]
+    user_id: Option<Value>,
+    #[serde(default)]
+    id: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ContainerStatus {
+    #[serde(default)]
+    status_code: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PublishingLimit {
+    #[serde(default)]
+    data: Vec<LimitEntry>,
+}
+
+#[derive(Deserialize)]
+struct LimitEntry {
+    #[serde(default)]
+    quota_usage: Option<u64>,
+    #[serde(default)]
+    config: Option<LimitConfig>,
+}
+
+#[derive(Deserialize)]
+struct LimitConfig {
+    #[serde(default)]
+    quota_total: Option<u64>,
+    /// Seconds.
+    #[serde(default)]
+    quota_duration: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct MediaPage {
+    #[serde(default)]
+    data: Vec<MediaItem>,
+}
+
+#[derive(Deserialize, Debug)]
+struct MediaItem {
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+    #[serde(default)]
+    caption: Option<String>,
+    #[serde(default)]
+    permalink: Option<String>,
+    #[serde(default)]
+    timestamp: Option<String>,
+}
+
+impl MediaItem {
+    fn created(&self) -> Option<DateTime<Utc>> {
+        let t = self.timestamp.as_deref()?;
+        DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z")
+            .or_else(|_| DateTime::parse_from_rfc3339(t))
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+}
+
+#[derive(Deserialize)]
+struct Permalink {
+    #[serde(default)]
+    permalink: Option<String>,
+}
+
+/// What a failed request may have left behind.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    /// A read, or a container create (an unused container expires by itself).
+    None,
+    /// `media_publish`: an answer we cannot read is `Unknown`.
+    Publish,
+}
+
+/// What to send for one container, as Graph API parameters.
+type Params = Vec<(&'static str, String)>;
+
+impl Instagram {
+    /// The client for `account`, which needs a (long-lived) access token.
+    /// `media_base_url` is used when the account sets none (the project's).
+    pub fn new(
+        account: &Account,
+        ctx: Context,
+        media_base_url: Option<String>,
+    ) -> Result<Self, PlatformError> {
+        let base = account
+            .api_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .unwrap_or(DEFAULT_API)
+            .trim_end_matches('/')
+            .to_string();
+        reqwest::Url::parse(&base).map_err(|e| {
+            PlatformError::config(format!(
+                "account `{}`: `api_url` is not a URL ({e}): {base}",
+                account.name
+            ))
+        })?;
+        let token = ctx.secret.ok_or_else(|| {
+            PlatformError::config(format!(
+                "no access token for account `{}`: set the environment variable {}",
+                account.name,
+                credentials::env_var(&account.name)
+            ))
+        })?;
+        let media_base_url = account
+            .media_base_url
+            .clone()
+            .or(media_base_url)
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .filter(|u| !u.is_empty());
+        Ok(Instagram {
+            account: account.name.clone(),
+            base,
+            token,
+            http: ctx.http,
+            store: ctx.store,
+            user_id: account
+                .user_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string),
+            media_base_url,
+            media_wait: Duration::from_secs(600),
+            poll_first: Duration::from_secs(2),
+            poll_max: Duration::from_secs(15),
+        })
+    }
+
+    /// Sets the media base URL used when the account sets none.
+    pub fn with_media_base_url(mut self, url: Option<String>) -> Self {
+        if self.media_base_url.is_none() {
+            self.media_base_url = url
+                .map(|u| u.trim().trim_end_matches('/').to_string())
+                .filter(|u| !u.is_empty());
+        }
+        self
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A GET with the token, retried as the HTTP layer allows, its JSON read.
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, PlatformError> {
+        let url = self.url(path);
+        let resp = self
+            .http
+            .send(&self.account, Repeat::Safe, |c| {
+                c.get(&url).bearer_auth(self.token.expose()).query(query)
+            })
+            .await?;
+        read_json(resp, what, Effect::None).await
+    }
+
+    /// The professional account's id: configured, else `GET /me`.
+    async fn ig_user_id(&self) -> Result<String, PlatformError> {
+        if let Some(id) = &self.user_id {
+            return Ok(id.clone());
+        }
+        let me: Me = self
+            .get_json(
+                "reading the account",
+                "/me",
+                &[("fields", "user_id,username".into())],
+            )
+            .await?;
+        let id = me.user_id.or(me.id).and_then(|v| match v {
+            Value::String(s) if !s.is_empty() => Some(s),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        id.ok_or_else(|| {
+            PlatformError::unavailable("reading the account: the answer has no `user_id`")
+        })
+    }
+
+    /// Refuses with `RateLimited` when the publishing limit is used up.
+    async fn check_quota(&self, uid: &str) -> Result<(), PlatformError> {
+        let limit: PublishingLimit = self
+            .get_json(
+                "reading the publishing limit",
+                &format!("/{}/content_publishing_limit", segment(uid)),
+                &[("fields", "quota_usage,config".into())],
+            )
+            .await?;
+        let Some(entry) = limit.data.first() else {
+            return Ok(());
+        };
+        let (Some(used), Some(total)) = (
+            entry.quota_usage,
+            entry.config.as_ref().and_then(|c| c.quota_total),
+        ) else {
+            return Ok(());
+        };
+        if used < total {
+            return Ok(());
+        }
+        let hours = entry
+            .config
+            .as_ref()
+            .and_then(|c| c.quota_duration)
+            .map(|s| format!(" in {} hours", s / 3600))
+            .unwrap_or_default();
+        Err(PlatformError::RateLimited {
+            retry_at: Some(crate::clock::now() + QUOTA_RETRY),
+            message: format!(
+                "Instagram's publishing limit is used up: {used} of {total} posts{hours}"
+            ),
+        })
+    }
+
+    /// Creates one container. A repeated create leaves an unused container
+    /// behind, which expires after a day: safe to retry.
+    async fn create_container(&self, uid: &str, params: &Params) -> Result<String, PlatformError> {
+        let url = self.url(&format!("/{}/media", segment(uid)));
+        let resp = self
+            .http
+            .send(&self.account, Repeat::Safe, |c| {
+                c.post(&url).bearer_auth(self.token.expose()).query(params)
+            })
+            .await?;
+        let created: Created =
+            read_json(resp, "creating the media container", Effect::None).await?;
+        Ok(created.id)
+    }
+
+    async fn container_status(&self, id: &str) -> Result<ContainerStatus, PlatformError> {
+        self.get_json(
+            "reading the media container's status",
+            &format!("/{}", segment(id)),
+            &[("fields", "status_code,status".into())],
+        )
+        .await
+    }
+
+    /// Polls a container until it is ready to publish.
+    async fn wait_finished(&self, id: &str, what: &str) -> Result<(), PlatformError> {
+        let deadline = tokio::time::Instant::now() + self.media_wait;
+        let mut delay = self.poll_first;
+        loop {
+            let s = self.container_status(id).await?;
+            let detail = s.status.as_deref().unwrap_or("no details given");
+            match s.status_code.as_deref() {
+                Some("FINISHED") => return Ok(()),
+                Some("ERROR") => {
+                    return Err(PlatformError::rejected(format!(
+                        "Instagram could not process {what}: {detail}"
+                    )));
+                }
+                Some("EXPIRED") => {
+                    return Err(PlatformError::rejected(format!(
+                        "the media container of {what} expired before it was published"
+                    )));
+                }
+                Some("PUBLISHED") => {
+                    return Err(PlatformError::unknown(format!(
+                        "the media container of {what} is already published"
+                    )));
+                }
+                _ => {}
+            }
+            if tokio::time::Instant::now() + delay > deadline {
+                return Err(PlatformError::unavailable(format!(
+                    "Instagram was still processing {what} after {}s",
+                    self.media_wait.as_secs()
+                )));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.poll_max);
+        }
+    }
+
+    /// Publishes a container. Never resent blindly: an unclear answer is
+    /// `Unknown`, and the container's status tells what happened.
+    async fn publish_container(&self, uid: &str, container: &str) -> Result<String, PlatformError> {
+        let url = self.url(&format!("/{}/media_publish", segment(uid)));
+        let resp = self
+            .http
+            .send(&self.account, Repeat::Unsafe, |c| {
+                c.post(&url)
+                    .bearer_auth(self.token.expose())
+                    .query(&[("creation_id", container)])
+            })
+            .await?;
+        let created: Created = read_json(resp, "publishing the post", Effect::Publish).await?;
+        Ok(created.id)
+    }
+
+    /// The media's permalink; a post that went out is not failed for want of it.
+    async fn permalink(&self, media_id: &str) -> Option<String> {
+        self.get_json::<Permalink>(
+            "reading the post's permalink",
+            &format!("/{}", segment(media_id)),
+            &[("fields", "permalink".into())],
+        )
+        .await
+        .ok()
+        .and_then(|p| p.permalink)
+    }
+
+    /// The published media of `job` among the account's recent media: the
+    /// same caption, created after the first claim.
+    async fn find_media(
+        &self,
+        uid: &str,
+        job: &Job<'_>,
+    ) -> Result<Option<PublishedPart>, PlatformError> {
+        let page: MediaPage = self
+            .get_json(
+                "reading the account's recent media",
+                &format!("/{}/media", segment(uid)),
+                &[("fields", "id,caption,permalink,timestamp".into())],
+            )
+            .await?;
+        let since = job.first_claimed - CLOCK_SLACK;
+        let caption = comparable(&caption(job));
+        Ok(page
+            .data
+            .into_iter()
+            .find(|m| {
+                m.created().is_none_or(|t| t >= since)
+                    && comparable(m.caption.as_deref().unwrap_or("")) == caption
+            })
+            .map(|m| PublishedPart {
+                id: m.id,
+                url: m.permalink,
+                cid: None,
+            }))
+    }
+
+    /// The container an earlier attempt stored for this target.
+    fn stored_container(&self, job: &Job<'_>) -> Result<Option<String>, PlatformError> {
+        let Some(store) = &self.store else {
+            return Ok(None);
+        };
+        let bytes = store
+            .meta(&container_key(job.idempotency_key))
+            .map_err(|e| PlatformError::unavailable(format!("reading the state store: {e}")))?;
+        Ok(bytes
+            .and_then(|b| String::from_utf8(b).ok())
+            .filter(|s| !s.is_empty()))
+    }
+
+    /// Builds the containers of `job` and returns the one to publish.
+    async fn build_container(&self, uid: &str, job: &Job<'_>) -> Result<String, PlatformError> {
+        let base = self.media_base_url.as_deref().ok_or_else(|| {
+            PlatformError::config(format!(
+                "Instagram fetches media from a public URL: set `media_base_url = \"https://…\"` \
+                 under [accounts.{}] or at the top of social.toml",
+                self.account
+            ))
+        })?;
+        let caption = caption(job);
+        match job.media {
+            [one] => {
+                let id = self
+                    .create_container(uid, &single_params(base, one, &caption))
+                    .await?;
+                Ok(id)
+            }
+            many => {
+                let mut children = Vec::new();
+                for m in many {
+                    let id = self.create_container(uid, &child_params(base, m)).await?;
+                    if m.kind == MediaKind::Video {
+                        self.wait_finished(&id, &m.path).await?;
+                    }
+                    children.push(id);
+                }
+                self.create_container(uid, &carousel_params(&children, &caption))
+                    .await
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Platform for Instagram {
+    async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
+        if !job.done.is_empty() {
+            return Ok(());
+        }
+        check_media(job)?;
+        let uid = self.ig_user_id().await?;
+
+        // An earlier attempt's container: published already, or reusable.
+        let mut reuse = None;
+        if let Some(c) = self.stored_container(job)? {
+            match self.container_status(&c).await?.status_code.as_deref() {
+                Some("PUBLISHED") => {
+                    return match self.find_media(&uid, job).await? {
+                        Some(found) => sink.part(0, found),
+                        None => Err(PlatformError::unknown(format!(
+                            "media container {c} is published, but the post is not among the account's recent media yet"
+                        ))),
+                    };
+                }
+                Some("FINISHED") | Some("IN_PROGRESS") => reuse = Some(c),
+                _ => {}
+            }
+        }
+
+        self.check_quota(&uid).await?;
+        let container = match reuse {
+            Some(c) => c,
+            None => {
+                let c = self.build_container(&uid, job).await?;
+                // Stored before publishing: the mark that it may have gone out.
+                if let Some(store) = &self.store {
+                    store
+                        .set_meta(&container_key(job.idempotency_key), c.as_bytes())
+                        .map_err(|e| {
+                            PlatformError::unavailable(format!(
+                                "recording the media container in the state store: {e}"
+                            ))
+                        })?;
+                }
+                c
+            }
+        };
+        self.wait_finished(&container, "the post's media").await?;
+        let media_id = self.publish_container(&uid, &container).await?;
+        let url = self.permalink(&media_id).await;
+        sink.part(
+            0,
+            PublishedPart {
+                id: media_id,
+                url,
+                cid: None,
+            },
+        )
+    }
+
+    /// With a state store: nothing went out unless a container was stored,
+    /// and then its status says whether it was published. Without one, the
+    /// account's recent media are searched for the caption.
+    async fn reconcile(&self, job: &Job<'_>) -> Result<Vec<PublishedPart>, PlatformError> {
+        if !job.done.is_empty() {
+            return Ok(job.done.to_vec());
+        }
+        if self.store.is_some() {
+            let Some(c) = self.stored_container(job)? else {
+                return Ok(Vec::new());
+            };
+            let status = self.container_status(&c).await?;
+            if status.status_code.as_deref() != Some("PUBLISHED") {
+                return Ok(Vec::new());
+            }
+            let uid = self.ig_user_id().await?;
+            return match self.find_media(&uid, job).await? {
+                Some(found) => Ok(vec![found]),
+                None => Err(PlatformError::unknown(format!(
+                    "media container {c} is published, but the post is not among the account's recent media yet"
+                ))),
+            };
+        }
+        let uid = self.ig_user_id().await?;
+        Ok(self.find_media(&uid, job).await?.into_iter().collect())
+    }
+
+    fn dry_run(&self, job: &Job<'_>) -> Vec<Value> {
+        let mut out = Vec::new();
+        if !job.done.is_empty() || job.media.is_empty() {
+            return out;
+        }
+        let uid = match &self.user_id {
+            Some(u) => u.clone(),
+            None => {
+                out.push(json!({
+                    "method": "GET",
+                    "url": self.url("/me"),
+                    "query": {"fields": "user_id,username"},
+                }));
+                "<user_id>".into()
+            }
+        };
+        let base = self
+            .media_base_url
+            .clone()
+            .unwrap_or_else(|| "<media_base_url>".into());
+        let media_path = format!("/{}/media", segment(&uid));
+        let post = |params: &Params| {
+            json!({
+                "method": "POST",
+                "url": self.url(&media_path),
+                "query": params.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            })
+        };
+        out.push(json!({
+            "method": "GET",
+            "url": self.url(&format!("/{}/content_publishing_limit", segment(&uid))),
+            "query": {"fields": "quota_usage,config"},
+        }));
+        let caption = caption(job);
+        match job.media {
+            [one] => out.push(post(&single_params(&base, one, &caption))),
+            many => {
+                let mut children = Vec::new();
+                for (n, m) in many.iter().enumerate() {
+                    out.push(post(&child_params(&base, m)));
+                    children.push(format!("<container {}>", n + 1));
+                }
+                out.push(post(&carousel_params(&children, &caption)));
+            }
+        }
+        out.push(json!({
+            "method": "POST",
+            "url": self.url(&format!("/{}/media_publish", segment(&uid))),
+            "query": {"creation_id": "<container of the post, once FINISHED>"},
+        }));
+        out
+    }
+}
+
+/// Refuses what Instagram cannot take, before anything is sent.
+fn check_media(job: &Job<'_>) -> Result<(), PlatformError> {
+    match job.media.len() {
+        0 => Err(PlatformError::rejected(
+            "an Instagram post needs at least one image or video",
+        )),
+        n if n > MAX_CAROUSEL_ITEMS => Err(PlatformError::rejected(format!(
+            "an Instagram post takes at most {MAX_CAROUSEL_ITEMS} images and videos, not {n}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The caption: the rendered text (the renderer joins a thread into one part).
+fn caption(job: &Job<'_>) -> String {
+    job.rendered
+        .parts
+        .iter()
+        .map(|p| p.text.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// A post of one image (with its alt text) or one video (a reel).
+fn single_params(base: &str, m: &MediaInfo, caption: &str) -> Params {
+    let url = media_url(base, &m.path);
+    let mut p: Params = Vec::new();
+    if m.kind == MediaKind::Video {
+        p.push(("media_type", "REELS".into()));
+        p.push(("video_url", url));
+    } else {
+        p.push(("image_url", url));
+    }
+    p.push(("caption", caption.to_string()));
+    if m.kind != MediaKind::Video
+        && let Some(alt) = &m.alt
+    {
+        p.push(("alt_text", alt.clone()));
+    }
+    p
+}
+
+/// One item of a carousel.
+fn child_params(base: &str, m: &MediaInfo) -> Params {
+    let url = media_url(base, &m.path);
+    let mut p: Params = Vec::new();
+    if m.kind == MediaKind::Video {
+        p.push(("media_type", "VIDEO".into()));
+        p.push(("video_url", url));
+    } else {
+        p.push(("image_url", url));
+    }
+    p.push(("is_carousel_item", "true".into()));
+    if m.kind != MediaKind::Video
+        && let Some(alt) = &m.alt
+    {
+        p.push(("alt_text", alt.clone()));
+    }
+    p
+}
+
+fn carousel_params(children: &[String], caption: &str) -> Params {
+    vec![
+        ("media_type", "CAROUSEL".into()),
+        ("children", children.join(",")),
+        ("caption", caption.to_string()),
+    ]
+}
+
+/// A text reduced for comparing: NFC, whitespace runs as one space.
+fn comparable(text: &str) -> String {
+    let text: String = text.nfc().collect();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A path segment, percent-encoded but for unreserved characters.
+fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Reads a response: a success body as `T`, anything else as a typed error.
+async fn read_json<T: DeserializeOwned>(
+    resp: Response,
+    what: &str,
+    effect: Effect,
+) -> Result<T, PlatformError> {
+    let status = resp.status();
+    let regain = regain_access_at(resp.headers());
+    let unclear = |m: String| match effect {
+        Effect::Publish if status.is_success() => PlatformError::unknown(m),
+        _ => PlatformError::unavailable(m),
+    };
+    let body = resp
+        .text()
+        .await
+        .map_err(|e| unclear(format!("{what}: the answer was cut off: {e}")))?;
+    if !status.is_success() {
+        return Err(error_for(status, &body, what, regain, effect));
+    }
+    serde_json::from_str(&body).map_err(|e| {
+        unclear(format!(
+            "{what}: HTTP {status} with an unreadable answer ({e}): {}",
+            short(&body)
+        ))
+    })
+}
+
+/// When Meta says throttled calls may resume: the largest
+/// `estimated_time_to_regain_access` (minutes) of the
+/// `x-business-use-case-usage` header.
+fn regain_access_at(h: &HeaderMap) -> Option<DateTime<Utc>> {
+    let v: Value = serde_json::from_str(h.get("x-business-use-case-usage")?.to_str().ok()?).ok()?;
+    let minutes = v
+        .as_object()?
+        .values()
+        .filter_map(Value::as_array)
+        .flatten()
+        .filter_map(|u| u.get("estimated_time_to_regain_access")?.as_i64())
+        .max()?;
+    (minutes > 0).then(|| crate::clock::now() + chrono::Duration::minutes(minutes))
+}
+
+/// The parts of a Graph API error body.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct GraphError {
+    message: String,
+    code: Option<i64>,
+    subcode: Option<i64>,
+    transient: bool,
+}
+
+/// Reads `{"error": {message, type, code, error_subcode, error_user_msg,
+/// is_transient}}` tolerantly: anything missing stays empty.
+fn graph_error(body: &str) -> GraphError {
+    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let e = &v["error"];
+    let text = |k: &str| {
+        e.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let num = |k: &str| {
+        e.get(k)
+            .and_then(|x| x.as_i64().or_else(|| x.as_str()?.parse().ok()))
+    };
+    let code = num("code");
+    let subcode = num("error_subcode");
+    let mut message = match (text("message"), text("error_user_msg")) {
+        (Some(m), Some(u)) if u != m => format!("{m} ({u})"),
+        (Some(m), _) => m.to_string(),
+        (None, Some(u)) => u.to_string(),
+        (None, None) if body.trim().is_empty() => "no details given".into(),
+        (None, None) => short(body),
+    };
+    match (code, subcode) {
+        (Some(c), Some(s)) => message.push_str(&format!(" [code {c}, subcode {s}]")),
+        (Some(c), None) => message.push_str(&format!(" [code {c}]")),
+        _ => {}
+    }
+    GraphError {
+        message: short(&message),
+        code,
+        subcode,
+        transient: e.get("is_transient").and_then(Value::as_bool) == Some(true),
+    }
+}
+
+/// The error of a non-success answer the HTTP layer handed back (4xx).
+fn error_for(
+    status: StatusCode,
+    body: &str,
+    what: &str,
+    regain: Option<DateTime<Utc>>,
+    effect: Effect,
+) -> PlatformError {
+    let g = graph_error(body);
+    let message = format!("{what}: HTTP {status}: {}", g.message);
+    match (g.code, g.subcode) {
+        (Some(190), _) => PlatformError::Auth {
+            expired: true,
+            message,
+        },
+        // "We restrict certain activity to protect our community": not a rate limit.
+        (Some(4), Some(2_207_051)) => PlatformError::rejected(message),
+        // Call-rate limits, and the publishing limit (9 / 2207042).
+        (Some(4 | 17 | 32 | 613), _) | (Some(9), Some(2_207_042)) => PlatformError::RateLimited {
+            retry_at: Some(regain.unwrap_or_else(|| crate::clock::now() + QUOTA_RETRY)),
+            message,
+        },
+        // Instagram's own "try again" errors (-1, -2, 1, 2).
+        _ if g.transient || matches!(g.code, Some(-2 | -1 | 1 | 2)) => match effect {
+            Effect::Publish => PlatformError::unknown(message),
+            Effect::None => PlatformError::unavailable(message),
+        },
+        _ => match status.as_u16() {
+            401 => PlatformError::Auth {
+                expired: true,
+                message,
+            },
+            _ => PlatformError::rejected(message),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::Post;
+    use crate::platforms::{INSTAGRAM, PlatformKind};
+    use crate::render::{Rendered, render_for};
+    use chrono_tz::Tz;
+    use std::path::Path;
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+    const TOKEN: &str = "ig-token-secret";
+    const BEARER: &str = "Bearer ig-token-secret";
+    const KEY: &str = "social-0123abcd";
+    const UID: &str = "17841400000000001";
+    const MEDIA_BASE: &str = "https://cdn.example.com/posts";
+
+    fn account(api: &str) -> Account {
+        Account {
+            name: "ig".into(),
+            platform: PlatformKind::Instagram,
+            handle: None,
+            service: None,
+            instance: None,
+            username: None,
+            api_url: Some(api.into()),
+            client_id: None,
+            user_id: Some(UID.into()),
+            media_base_url: None,
+            max_characters: None,
+            linkedin_version: None,
+        }
+    }
+
+    fn http() -> Http {
+        let mut h = Http::new().unwrap();
+        h.base_backoff = Duration::from_millis(5);
+        h.max_backoff = Duration::from_millis(20);
+        h.max_attempts = 3;
+        h
+    }
+
+    fn client_for(acc: &Account, store: Option<Store>) -> Instagram {
+        let ctx = Context {
+            http: http(),
+            secret: Some(Secret::new(TOKEN)),
+            store,
+        };
+        let mut ig = Instagram::new(acc, ctx, Some(format!("{MEDIA_BASE}/"))).unwrap();
+        ig.poll_first = Duration::from_millis(5);
+        ig.poll_max = Duration::from_millis(20);
+        ig.media_wait = Duration::from_secs(5);
+        ig
+    }
+
+    fn client(server: &MockServer, store: Option<Store>) -> Instagram {
+        client_for(&account(&server.uri()), store)
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state.redb")).unwrap();
+        (dir, store)
+    }
+
+    struct Fixture {
+        post: Post,
+        account: Account,
+        rendered: Rendered,
+        media: Vec<MediaInfo>,
+        first_claimed: DateTime<Utc>,
+    }
+
+    impl Fixture {
+        fn new(server: &MockServer, src: &str, media: Vec<MediaInfo>) -> Fixture {
+            let parsed = crate::content::parse_post(Path::new("posts/t.md"), src, Tz::UTC);
+            let post = parsed.post.expect("the test post parses");
+            let account = account(&server.uri());
+            let rendered = render_for(&post, &account, &INSTAGRAM);
+            Fixture {
+                post,
+                account,
+                rendered,
+                media,
+                first_claimed: Utc::now(),
+            }
+        }
+
+        fn job<'a>(&'a self, done: &'a [PublishedPart]) -> Job<'a> {
+            Job {
+                post: &self.post,
+                account: &self.account,
+                rendered: &self.rendered,
+                media: &self.media,
+                done,
+                idempotency_key: KEY,
+                first_claimed: self.first_claimed,
+                reply_to: None,
+            }
+        }
+    }
+
+    #[derive(Default)]
+    struct Collect(Vec<(usize, PublishedPart)>);
+
+    impl PartSink for Collect {
+        fn part(&mut self, index: usize, part: PublishedPart) -> Result<(), PlatformError> {
+            self.0.push((index, part));
+            Ok(())
+        }
+    }
+
+    fn media(path: &str, kind: MediaKind, alt: Option<&str>) -> MediaInfo {
+        MediaInfo {
+            path: path.into(),
+            resolved: Path::new("/nonexistent").join(path),
+            mime: if kind == MediaKind::Video {
+                "video/mp4"
+            } else {
+                "image/jpeg"
+            },
+            kind,
+            bytes: 1000,
+            alt: alt.map(str::to_string),
+        }
+    }
+
+    /// Matches a request whose query is exactly `want` (order aside).
+    fn exact_query(want: &[(&str, &str)]) -> impl Fn(&Request) -> bool + Send + Sync + 'static {
+        let mut want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        want.sort();
+        move |req: &Request| {
+            let mut got: Vec<(String, String)> = req
+                .url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            got.sort();
+            got == want
+        }
+    }
+
+    fn graph(verb: &str, p: &str, query: &[(&str, &str)]) -> wiremock::MockBuilder {
+        Mock::given(method(verb))
+            .and(path(p.to_string()))
+            .and(header("authorization", BEARER))
+            .and(exact_query(query))
+    }
+
+    fn ok(v: Value) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(v)
+    }
+
+    async fn mount_quota(server: &MockServer, used: u64, times: u64) {
+        graph(
+            "GET",
+            &format!("/{UID}/content_publishing_limit"),
+            &[("fields", "quota_usage,config")],
+        )
+        .respond_with(ok(json!({"data": [
+            {"quota_usage": used, "config": {"quota_total": 50, "quota_duration": 86400}}
+        ]})))
+        .expect(times)
+        .mount(server)
+        .await;
+    }
+
+    /// Status reads of container `id`: `in_progress` times IN_PROGRESS, then FINISHED.
+    async fn mount_status(server: &MockServer, id: &str, in_progress: u64, finished: u64) {
+        let q = [("fields", "status_code,status")];
+        if in_progress > 0 {
+            graph("GET", &format!("/{id}"), &q)
+                .respond_with(ok(
+                    json!({"status_code": "IN_PROGRESS", "status": "In Progress", "id": id}),
+                ))
+                .up_to_n_times(in_progress)
+                .expect(in_progress)
+                .mount(server)
+                .await;
+        }
+        graph("GET", &format!("/{id}"), &q)
+            .respond_with(ok(json!({"status_code": "FINISHED", "status": "Finished: Media has been uploaded and it is ready to be published.", "id": id})))
+            .expect(finished)
+            .mount(server)
+            .await;
+    }
+
+    async fn mount_publish(server: &MockServer, container: &str, media_id: &str, times: u64) {
+        graph(
+            "POST",
+            &format!("/{UID}/media_publish"),
+            &[("creation_id", container)],
+        )
+        .respond_with(ok(json!({"id": media_id})))
+        .expect(times)
+        .mount(server)
+        .await;
+    }
+
+    async fn mount_permalink(server: &MockServer, media_id: &str) {
+        graph("GET", &format!("/{media_id}"), &[("fields", "permalink")])
+            .respond_with(ok(json!({
+                "permalink": format!("https://www.instagram.com/p/{media_id}/"), "id": media_id
+            })))
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+
+    fn published(media_id: &str) -> PublishedPart {
+        PublishedPart {
+            id: media_id.into(),
+            url: Some(format!("https://www.instagram.com/p/{media_id}/")),
+            cid: None,
+        }
+    }
+
+    const CAPTION_SRC: &str = "---\nid: t\n---\nHello **world** #rustlang\n";
+    const CAPTION: &str = "Hello world #rustlang";
+
+    #[test]
+    fn media_urls_encode_each_segment() {
+        assert_eq!(
+            media_url("https://cdn.example.com/repo/", "media/my photo #1.jpg"),
+            "https://cdn.example.com/repo/media/my%20photo%20%231.jpg"
+        );
+        assert_eq!(
+            media_url("https://cdn.example.com", "./media/ü/a?b.jpg"),
+            "https://cdn.example.com/media/%C3%BC/a%3Fb.jpg"
+        );
+    }
+
+    #[tokio::test]
+    async fn post_with_an_image_and_alt_text() {
+        let server = MockServer::start().await;
+        let (_dir, store) = store();
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media(
+                "media/shot 1.jpg",
+                MediaKind::Image,
+                Some("The dashboard"),
+            )],
+        );
+        mount_quota(&server, 3, 1).await;
+        graph(
+            "POST",
+            &format!("/{UID}/media"),
+            &[
+                ("image_url", &format!("{MEDIA_BASE}/media/shot%201.jpg")),
+                ("caption", CAPTION),
+                ("alt_text", "The dashboard"),
+            ],
+        )
+        .respond_with(ok(json!({"id": "c1"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+        mount_status(&server, "c1", 2, 1).await;
+        mount_publish(&server, "c1", "m1", 1).await;
+        mount_permalink(&server, "m1").await;
+        let mut sink = Collect::default();
+        client(&server, Some(store.clone()))
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.0, vec![(0, published("m1"))]);
+        assert_eq!(
+            store.meta(&container_key(KEY)).unwrap().as_deref(),
+            Some(&b"c1"[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn one_video_is_a_reel() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media(
+                "media/clip.mp4",
+                MediaKind::Video,
+                Some("ignored for reels"),
+            )],
+        );
+        mount_quota(&server, 0, 1).await;
+        graph(
+            "POST",
+            &format!("/{UID}/media"),
+            &[
+                ("media_type", "REELS"),
+                ("video_url", &format!("{MEDIA_BASE}/media/clip.mp4")),
+                ("caption", CAPTION),
+            ],
+        )
+        .respond_with(ok(json!({"id": "r1"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+        mount_status(&server, "r1", 1, 1).await;
+        mount_publish(&server, "r1", "m2", 1).await;
+        mount_permalink(&server, "m2").await;
+        let mut sink = Collect::default();
+        client(&server, None)
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.0, vec![(0, published("m2"))]);
+    }
+
+    #[tokio::test]
+    async fn several_items_become_a_carousel() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![
+                media("media/a.jpg", MediaKind::Image, Some("First")),
+                media("media/b.mp4", MediaKind::Video, None),
+                media("media/c.jpg", MediaKind::Image, None),
+            ],
+        );
+        mount_quota(&server, 0, 1).await;
+        let media_path = format!("/{UID}/media");
+        graph(
+            "POST",
+            &media_path,
+            &[
+                ("image_url", &format!("{MEDIA_BASE}/media/a.jpg")),
+                ("is_carousel_item", "true"),
+                ("alt_text", "First"),
+            ],
+        )
+        .respond_with(ok(json!({"id": "k1"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+        graph(
+            "POST",
+            &media_path,
+            &[
+                ("media_type", "VIDEO"),
+                ("video_url", &format!("{MEDIA_BASE}/media/b.mp4")),
+                ("is_carousel_item", "true"),
+            ],
+        )
+        .respond_with(ok(json!({"id": "k2"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+        graph(
+            "POST",
+            &media_path,
+            &[
+                ("image_url", &format!("{MEDIA_BASE}/media/c.jpg")),
+                ("is_carousel_item", "true"),
+            ],
+        )
+        .respond_with(ok(json!({"id": "k3"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+        // The video item is waited for before the carousel is built.
+        mount_status(&server, "k2", 1, 1).await;
+        graph(
+            "POST",
+            &media_path,
+            &[
+                ("media_type", "CAROUSEL"),
+                ("children", "k1,k2,k3"),
+                ("caption", CAPTION),
+            ],
+        )
+        .respond_with(ok(json!({"id": "car"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+        mount_status(&server, "car", 0, 1).await;
+        mount_publish(&server, "car", "m3", 1).await;
+        mount_permalink(&server, "m3").await;
+        let mut sink = Collect::default();
+        client(&server, None)
+            .publish(&f.job(&[]), &mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.0, vec![(0, published("m3"))]);
+    }
+
+    #[tokio::test]
+    async fn a_used_up_publishing_limit_reschedules_without_creating_anything() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        mount_quota(&server, 50, 1).await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(500))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let err = client(&server, None)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        let PlatformError::RateLimited {
+            retry_at: Some(at),
+            message,
+        } = err
+        else {
+            panic!("expected a rate limit, got {err:?}");
+        };
+        assert!(message.contains("50 of 50"), "{message}");
+        let wait = at - Utc::now();
+        assert!(wait > chrono::Duration::minutes(59) && wait <= chrono::Duration::minutes(61));
+    }
+
+    #[tokio::test]
+    async fn a_throttled_call_waits_for_the_time_meta_names() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        mount_quota(&server, 0, 1).await;
+        Mock::given(method("POST"))
+            .and(path(format!("/{UID}/media")))
+            .respond_with(
+                ResponseTemplate::new(403)
+                    .insert_header(
+                        "x-business-use-case-usage",
+                        format!(r#"{{"{UID}":[{{"type":"instagram","call_count":100,"total_cputime":20,"total_time":30,"estimated_time_to_regain_access":25}}]}}"#),
+                    )
+                    .set_body_json(json!({"error": {
+                        "message": "Application request limit reached", "type": "OAuthException",
+                        "code": 4, "is_transient": true, "fbtrace_id": "AbC"
+                    }})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server, None)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        let PlatformError::RateLimited {
+            retry_at: Some(at), ..
+        } = err
+        else {
+            panic!("expected a rate limit, got {err:?}");
+        };
+        let wait = at - Utc::now();
+        assert!(wait > chrono::Duration::minutes(24) && wait <= chrono::Duration::minutes(25));
+    }
+
+    #[tokio::test]
+    async fn a_429_with_retry_after_is_a_rate_limit() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        Mock::given(method("GET"))
+            .and(path(format!("/{UID}/content_publishing_limit")))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "7200"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server, None)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, PlatformError::RateLimited { retry_at: Some(at), .. } if at > Utc::now() + chrono::Duration::minutes(119)),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn reads_are_retried_after_a_5xx_and_the_publish_is_not() {
+        let server = MockServer::start().await;
+        let (_dir, store) = store();
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        Mock::given(method("GET"))
+            .and(path(format!("/{UID}/content_publishing_limit")))
+            .respond_with(ResponseTemplate::new(500).set_body_json(json!({"error": {
+                "message": "An unexpected error has occurred. Please retry your request later.",
+                "type": "OAuthException", "code": 2, "is_transient": true
+            }})))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_quota(&server, 0, 1).await;
+        Mock::given(method("POST"))
+            .and(path(format!("/{UID}/media")))
+            .respond_with(ok(json!({"id": "c9"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_status(&server, "c9", 0, 1).await;
+        Mock::given(method("POST"))
+            .and(path(format!("/{UID}/media_publish")))
+            .respond_with(ResponseTemplate::new(502))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server, Some(store.clone()))
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PlatformError::Unknown { .. }), "{err:?}");
+        // The container is recorded: reconciliation can tell what happened.
+        assert_eq!(
+            store.meta(&container_key(KEY)).unwrap().as_deref(),
+            Some(&b"c9"[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_auth() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+                "message": "Error validating access token: Session has expired on Monday, 30-Nov-26.",
+                "type": "OAuthException", "code": 190, "error_subcode": 463, "fbtrace_id": "X"
+            }})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server, None)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        match err {
+            PlatformError::Auth { expired, message } => {
+                assert!(expired);
+                assert!(message.contains("Session has expired"), "{message}");
+                assert!(!message.contains(TOKEN));
+            }
+            other => panic!("expected Auth, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_container_is_a_content_error() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        mount_quota(&server, 0, 1).await;
+        Mock::given(method("POST"))
+            .and(path(format!("/{UID}/media")))
+            .respond_with(ok(json!({"id": "bad"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        graph("GET", "/bad", &[("fields", "status_code,status")])
+            .respond_with(ok(
+                json!({"status_code": "ERROR", "status": "Error: 2207026"}),
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(format!("/{UID}/media_publish")))
+            .respond_with(ok(json!({"id": "never"})))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let err = client(&server, None)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, PlatformError::Rejected { message, .. } if message.contains("2207026")),
+            "{err:?}"
+        );
+    }
+
+    /// The duplicate guard: an unclear publish, then reconciliation sees the
+    /// container PUBLISHED and finds the post; nothing is published twice.
+    #[tokio::test]
+    async fn an_unclear_publish_is_confirmed_through_the_container() {
+        let server = MockServer::start().await;
+        let (_dir, store) = store();
+        let mut f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        f.first_claimed = Utc::now() - chrono::Duration::minutes(2);
+        mount_quota(&server, 0, 1).await;
+        Mock::given(method("POST"))
+            .and(path(format!("/{UID}/media")))
+            .respond_with(ok(json!({"id": "c5"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let status_q = [("fields", "status_code,status")];
+        graph("GET", "/c5", &status_q)
+            .respond_with(ok(json!({"status_code": "FINISHED"})))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        graph("GET", "/c5", &status_q)
+            .respond_with(ok(
+                json!({"status_code": "PUBLISHED", "status": "Published"}),
+            ))
+            .expect(2)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(format!("/{UID}/media_publish")))
+            .respond_with(ResponseTemplate::new(503))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let ts = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%z").to_string();
+        graph(
+            "GET",
+            &format!("/{UID}/media"),
+            &[("fields", "id,caption,permalink,timestamp")],
+        )
+        .respond_with(ok(json!({"data": [
+            {"id": "m8", "caption": "Other", "permalink": "https://www.instagram.com/p/m8/", "timestamp": ts(Utc::now())},
+            {"id": "m7", "caption": CAPTION, "permalink": "https://www.instagram.com/p/m7/", "timestamp": ts(Utc::now())},
+        ]})))
+        .expect(2)
+        .mount(&server)
+        .await;
+
+        let ig = client(&server, Some(store.clone()));
+        let err = ig
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PlatformError::Unknown { .. }), "{err:?}");
+        // What the engine does next: reconcile, and publish only what is missing.
+        let found = ig.reconcile(&f.job(&[])).await.unwrap();
+        assert_eq!(found, vec![published("m7")]);
+        // A publish run anyway (a stale claim) finds the post instead of sending it.
+        let mut sink = Collect::default();
+        ig.publish(&f.job(&[]), &mut sink).await.unwrap();
+        assert_eq!(sink.0, vec![(0, published("m7"))]);
+    }
+
+    #[tokio::test]
+    async fn crash_reconciliation_without_a_stored_container_sends_nothing() {
+        let server = MockServer::start().await;
+        let (_dir, store) = store();
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        let found = client(&server, Some(store))
+            .reconcile(&f.job(&[]))
+            .await
+            .unwrap();
+        assert!(found.is_empty());
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_stored_unpublished_container_is_reused_and_published_once() {
+        let server = MockServer::start().await;
+        let (_dir, store) = store();
+        store.set_meta(&container_key(KEY), b"c6").unwrap();
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        // reconcile, publish's own check, then the wait before publishing.
+        mount_status(&server, "c6", 0, 3).await;
+        mount_quota(&server, 0, 1).await;
+        Mock::given(method("POST"))
+            .and(path(format!("/{UID}/media")))
+            .respond_with(ok(json!({"id": "new"})))
+            .expect(0)
+            .mount(&server)
+            .await;
+        mount_publish(&server, "c6", "m6", 1).await;
+        mount_permalink(&server, "m6").await;
+        let ig = client(&server, Some(store));
+        assert!(ig.reconcile(&f.job(&[])).await.unwrap().is_empty());
+        let mut sink = Collect::default();
+        ig.publish(&f.job(&[]), &mut sink).await.unwrap();
+        assert_eq!(sink.0, vec![(0, published("m6"))]);
+    }
+
+    #[tokio::test]
+    async fn without_a_store_reconciliation_matches_the_caption() {
+        let server = MockServer::start().await;
+        let mut f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        f.first_claimed = Utc::now() - chrono::Duration::hours(1);
+        let old = (f.first_claimed - chrono::Duration::days(1))
+            .format("%Y-%m-%dT%H:%M:%S%z")
+            .to_string();
+        graph(
+            "GET",
+            &format!("/{UID}/media"),
+            &[("fields", "id,caption,permalink,timestamp")],
+        )
+        .respond_with(ok(json!({"data": [
+            {"id": "old", "caption": CAPTION, "timestamp": old},
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+        let found = client(&server, None).reconcile(&f.job(&[])).await.unwrap();
+        assert!(
+            found.is_empty(),
+            "the same caption a day earlier is another post"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_user_id_is_read_when_not_configured() {
+        let server = MockServer::start().await;
+        let mut acc = account(&server.uri());
+        acc.user_id = None;
+        graph("GET", "/me", &[("fields", "user_id,username")])
+            .respond_with(ok(
+                json!({"user_id": UID, "username": "alice", "id": "999"}),
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let ig = client_for(&acc, None);
+        assert_eq!(ig.ig_user_id().await.unwrap(), UID);
+    }
+
+    #[tokio::test]
+    async fn missing_media_or_media_base_url_is_refused_before_sending() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(&server, CAPTION_SRC, vec![]);
+        let err = client(&server, None)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PlatformError::Rejected { .. }), "{err:?}");
+
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        mount_quota(&server, 0, 1).await;
+        let ctx = Context {
+            http: http(),
+            secret: Some(Secret::new(TOKEN)),
+            store: None,
+        };
+        let ig = Instagram::new(&f.account, ctx, None).unwrap();
+        let err = ig
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, PlatformError::Config { message } if message.contains("media_base_url")),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn dry_run_shows_the_requests_without_sending() {
+        let server = MockServer::start().await;
+        let f = Fixture::new(
+            &server,
+            CAPTION_SRC,
+            vec![
+                media("media/a.jpg", MediaKind::Image, Some("Alt")),
+                media("media/b.jpg", MediaKind::Image, None),
+            ],
+        );
+        let reqs = client(&server, None).dry_run(&f.job(&[]));
+        assert_eq!(reqs.len(), 5);
+        assert_eq!(
+            reqs[1]["query"],
+            json!({"image_url": format!("{MEDIA_BASE}/media/a.jpg"), "is_carousel_item": "true", "alt_text": "Alt"})
+        );
+        assert_eq!(
+            reqs[3]["query"],
+            json!({"media_type": "CAROUSEL", "children": "<container 1>,<container 2>", "caption": CAPTION})
+        );
+        assert!(!reqs.iter().any(|r| r.to_string().contains(TOKEN)));
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[test]
+    fn missing_token_names_the_variable() {
+        let ctx = Context {
+            http: Http::new().unwrap(),
+            secret: None,
+            store: None,
+        };
+        let err = Instagram::new(&account(DEFAULT_API), ctx, None)
+            .err()
+            .unwrap();
+        assert!(
+            matches!(&err, PlatformError::Config { message } if message.contains("SOCIAL_IG_TOKEN")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn graph_errors_are_typed() {
+        let e = |code: i64, sub: Option<i64>| {
+            let mut err = json!({"message": "m", "type": "OAuthException", "code": code});
+            if let Some(s) = sub {
+                err["error_subcode"] = json!(s);
+            }
+            error_for(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": err}).to_string(),
+                "x",
+                None,
+                Effect::None,
+            )
+        };
+        assert!(matches!(
+            e(190, None),
+            PlatformError::Auth { expired: true, .. }
+        ));
+        for code in [4, 17, 32, 613] {
+            assert!(matches!(
+                e(code, None),
+                PlatformError::RateLimited {
+                    retry_at: Some(_),
+                    ..
+                }
+            ));
+        }
+        assert!(matches!(
+            e(9, Some(2_207_042)),
+            PlatformError::RateLimited { .. }
+        ));
+        assert!(matches!(
+            e(4, Some(2_207_051)),
+            PlatformError::Rejected { .. }
+        ));
+        assert!(matches!(
+            e(36000, Some(2_207_004)),
+            PlatformError::Rejected { .. }
+        ));
+        assert!(matches!(e(100, None), PlatformError::Rejected { .. }));
+        assert!(matches!(
+            e(-2, Some(2_207_003)),
+            PlatformError::Unavailable { .. }
+        ));
+        let publish = error_for(
+            StatusCode::BAD_REQUEST,
+            r#"{"error": {"message": "Instagram server error", "code": -1, "error_subcode": 2207001}}"#,
+            "x",
+            None,
+            Effect::Publish,
+        );
+        assert!(matches!(publish, PlatformError::Unknown { .. }));
+        let odd = error_for(
+            StatusCode::UNAUTHORIZED,
+            "<html>nope</html>",
+            "x",
+            None,
+            Effect::None,
+        );
+        assert!(matches!(odd, PlatformError::Auth { .. }));
+        assert_eq!(
+            graph_error(r#"{"error": {"message": "The image size is too large.", "code": 36000, "error_subcode": 2207004, "error_user_msg": "It should be less than 8 MiB."}}"#).message,
+            "The image size is too large. (It should be less than 8 MiB.) [code 36000, subcode 2207004]"
+        );
+        assert_eq!(graph_error("").message, "no details given");
+    }
+}
