@@ -192,7 +192,7 @@ pub async fn run(
     let mut config = config;
     let store = Store::open(&store_path)?;
     let mut engine = Engine::new(config.clone(), store.clone())?;
-    let mut periodic = vec![Periodic {
+    let mut periodic = [Periodic {
         name: "credentials check",
         every: chrono::Duration::days(1),
         next: Utc::now() + chrono::Duration::minutes(1),
@@ -274,11 +274,8 @@ pub async fn run(
             Some(change) = rx.recv() => {
                 // Let the burst (an editor's save, a git pull) settle into one sync.
                 let mut reload = change == Change::Config;
-                loop {
-                    match tokio::time::timeout(DEBOUNCE, rx.recv()).await {
-                        Ok(Some(c)) => reload |= c == Change::Config,
-                        _ => break,
-                    }
+                while let Ok(Some(c)) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {
+                    reload |= c == Change::Config;
                 }
                 if reload {
                     reload_config(&root, &mut config, &mut engine, &store);

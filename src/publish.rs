@@ -264,7 +264,7 @@ impl Engine {
     ) -> TargetResult {
         let t = claim.target;
         progress.started(&t.post_id, &t.account);
-        let Some(account) = self.config.accounts.get(&t.account) else {
+        let Some(mut account) = self.config.accounts.get(&t.account).cloned() else {
             let e = PlatformError::config(format!(
                 "account `{}` is no longer in social.toml",
                 t.account
@@ -287,6 +287,11 @@ impl Engine {
             progress.finished(&r);
             return r;
         };
+        // The project's media_base_url serves accounts that set none (Instagram).
+        if account.media_base_url.is_none() {
+            account.media_base_url = self.config.media_base_url.clone();
+        }
+        let account = &account;
         let client = match platforms::connect(account, self.context(&t.account)) {
             Ok(c) => c,
             Err(e) => {

@@ -36,6 +36,9 @@ pub enum MediaKind {
 pub struct MediaInfo {
     /// The path as written in the post.
     pub path: String,
+    /// The path from the project root (`/`-separated): where the file is
+    /// served under a `media_base_url`.
+    pub project_path: String,
     pub resolved: PathBuf,
     pub mime: &'static str,
     pub kind: MediaKind,
@@ -697,8 +700,18 @@ pub fn inspect_media(
                 .with_help("attach JPEG, PNG, GIF or WebP images, or MP4 or MOV videos"));
         }
     };
+    let project_path = canon
+        .strip_prefix(&root)
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .unwrap_or_else(|_| m.path.clone());
     Ok(MediaInfo {
         path: m.path.clone(),
+        project_path,
         resolved: canon,
         mime,
         kind,

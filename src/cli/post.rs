@@ -377,7 +377,11 @@ fn dry_run(ui: &Ui, project: &Project, ready: &[Arc<Ready>], problems: bool) -> 
     for r in ready {
         let c = &r.checked;
         for rendered in &c.rendered {
-            let account = &project.config.accounts[&rendered.account];
+            let mut account = project.config.accounts[&rendered.account].clone();
+            if account.media_base_url.is_none() {
+                account.media_base_url = project.config.media_base_url.clone();
+            }
+            let account = &account;
             let ctx = Context {
                 http: platforms::http::Http::new()?,
                 // No credential is needed to describe a request.

@@ -659,7 +659,7 @@ fn caption(job: &Job<'_>) -> String {
 
 /// A post of one image (with its alt text) or one video (a reel).
 fn single_params(base: &str, m: &MediaInfo, caption: &str) -> Params {
-    let url = media_url(base, &m.path);
+    let url = media_url(base, &m.project_path);
     let mut p: Params = Vec::new();
     if m.kind == MediaKind::Video {
         p.push(("media_type", "REELS".into()));
@@ -678,7 +678,7 @@ fn single_params(base: &str, m: &MediaInfo, caption: &str) -> Params {
 
 /// One item of a carousel.
 fn child_params(base: &str, m: &MediaInfo) -> Params {
-    let url = media_url(base, &m.path);
+    let url = media_url(base, &m.project_path);
     let mut p: Params = Vec::new();
     if m.kind == MediaKind::Video {
         p.push(("media_type", "VIDEO".into()));
@@ -962,6 +962,7 @@ mod tests {
     fn media(path: &str, kind: MediaKind, alt: Option<&str>) -> MediaInfo {
         MediaInfo {
             path: path.into(),
+            project_path: path.into(),
             resolved: Path::new("/nonexistent").join(path),
             mime: if kind == MediaKind::Video {
                 "video/mp4"

@@ -936,6 +936,7 @@ mod tests {
         std::fs::write(&p, JPEG).unwrap();
         MediaInfo {
             path: format!("media/{name}"),
+            project_path: format!("media/{name}"),
             resolved: p,
             mime: "image/jpeg",
             kind: MediaKind::Image,

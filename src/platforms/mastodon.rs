@@ -1083,6 +1083,7 @@ mod tests {
         std::fs::write(&p, PNG).unwrap();
         MediaInfo {
             path: "media/screenshot.png".into(),
+            project_path: "media/screenshot.png".into(),
             resolved: p,
             mime: "image/png",
             kind: MediaKind::Image,

@@ -1241,6 +1241,7 @@ mod tests {
         std::fs::write(&p, bytes).unwrap();
         MediaInfo {
             path: format!("media/{name}"),
+            project_path: format!("media/{name}"),
             resolved: p,
             mime,
             kind,
