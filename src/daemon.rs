@@ -252,6 +252,7 @@ pub async fn run(
         }
 
         // Sleep until the next due time, a periodic job, a change or a signal.
+        release_freed_memory();
         let now = Utc::now();
         let next_due = match store.next_due() {
             Ok(n) => n.map(|(t, _)| t),
@@ -301,6 +302,21 @@ pub async fn run(
     drop(watcher);
     tracing::info!("daemon stopped");
     Ok(())
+}
+
+/// Hands memory freed after a sync back to the system, so that the idle
+/// daemon stays small (glibc keeps freed heap pages otherwise).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: malloc_trim only returns free pages of the heap to the system.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
 }
 
 fn watch_error(e: notify::Error) -> DaemonError {
