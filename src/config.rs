@@ -68,6 +68,8 @@ pub struct Account {
     pub username: Option<String>,
     /// Base URL of the API, for X, LinkedIn and Instagram (tests point it at loopback).
     pub api_url: Option<String>,
+    /// Base URL of the platform's OAuth pages, for X and LinkedIn logins (tests point it at loopback).
+    pub auth_url: Option<String>,
     /// OAuth client id (X, LinkedIn).
     pub client_id: Option<String>,
     /// Instagram user id.
@@ -173,6 +175,7 @@ struct RawAccount {
     instance: Option<Spanned<String>>,
     username: Option<String>,
     api_url: Option<Spanned<String>>,
+    auth_url: Option<Spanned<String>>,
     client_id: Option<String>,
     user_id: Option<String>,
     media_base_url: Option<Spanned<String>>,
@@ -475,6 +478,7 @@ const ACCOUNT_KEYS: &[&str] = &[
     "instance",
     "username",
     "api_url",
+    "auth_url",
     "client_id",
     "user_id",
     "media_base_url",
@@ -543,6 +547,11 @@ fn build_account(
         .as_ref()
         .map(|u| check_url(cx, u, "media_base_url"))
         .transpose()?;
+    let auth_url = a
+        .auth_url
+        .as_ref()
+        .map(|u| check_url(cx, u, "auth_url"))
+        .transpose()?;
 
     // Keys that belong to another platform are mistakes worth naming.
     let misplaced: &[(&str, bool, &[PlatformKind])] = &[
@@ -558,6 +567,11 @@ fn build_account(
                 PlatformKind::Linkedin,
                 PlatformKind::Instagram,
             ],
+        ),
+        (
+            "auth_url",
+            a.auth_url.is_some(),
+            &[PlatformKind::Twitter, PlatformKind::Linkedin],
         ),
         (
             "client_id",
@@ -625,6 +639,7 @@ fn build_account(
         instance,
         username: a.username.map(|u| u.trim_start_matches('@').to_string()),
         api_url,
+        auth_url,
         client_id: a.client_id,
         user_id: a.user_id,
         media_base_url,

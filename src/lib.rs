@@ -5,6 +5,7 @@
 //! outcome to an exit code. See `DESIGN.md` in the steering repository for the
 //! data flow: files → [`content`] → [`render`] → [`validate`].
 
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -873,6 +873,7 @@ mod tests {
             instance: None,
             username: None,
             api_url: Some(api.into()),
+            auth_url: None,
             client_id: None,
             user_id: Some(UID.into()),
             media_base_url: None,

@@ -905,6 +905,7 @@ mod tests {
             instance: Some(instance.into()),
             username: None,
             api_url: None,
+            auth_url: None,
             client_id: None,
             user_id: None,
             media_base_url: None,

@@ -948,6 +948,7 @@ mod tests {
             instance: None,
             username: Some("alice".into()),
             api_url: Some(api.into()),
+            auth_url: None,
             client_id: None,
             user_id: None,
             media_base_url: None,
