@@ -46,6 +46,7 @@ complete -c social -n "__fish_social_needs_command" -f -a "cancel" -d 'Stop a po
 complete -c social -n "__fish_social_needs_command" -f -a "retry" -d 'Put failed or cancelled targets back on the schedule'
 complete -c social -n "__fish_social_needs_command" -f -a "queue" -d 'Show queues and which post fills each upcoming slot'
 complete -c social -n "__fish_social_needs_command" -f -a "state" -d 'Maintain the state store'
+complete -c social -n "__fish_social_needs_command" -f -a "accounts" -d 'Log in to accounts, list them, check and renew their credentials'
 complete -c social -n "__fish_social_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c social -n "__fish_social_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c social -n "__fish_social_using_subcommand init" -l timezone -d 'Timezone for times written without one (default: this machine\'s)' -r
@@ -228,6 +229,87 @@ complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_sub
 complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from rebuild" -s V -l version -d 'Print version'
 complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "rebuild" -d 'Recreate the store from the post files and published.toml'
 complete -c social -n "__fish_social_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -f -a "add" -d 'Log in to an account: its settings go into social.toml, its secret into the OS keyring'
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -f -a "list" -d 'Show each account: where its credential comes from, when it expires, its last check'
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -f -a "check" -d 'Ask each platform who the credential belongs to'
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -f -a "remove" -d 'Remove an account from social.toml and delete its secrets'
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -f -a "refresh" -d 'Renew tokens now (X, LinkedIn with a refresh token, Instagram)'
+complete -c social -n "__fish_social_using_subcommand accounts; and not __fish_seen_subcommand_from add list check remove refresh help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l platform -d 'bluesky, mastodon, x, linkedin or instagram (default: the account\'s, when it exists)' -r
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l service -d 'Bluesky: the PDS (default https://bsky.social)' -r
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l instance -d 'Mastodon: the instance, such as https://hachyderm.io' -r
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l api-url -d 'X, LinkedIn, Instagram: the API base URL (default: the platform\'s)' -r
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l handle -d 'Bluesky: the handle, such as alice.bsky.social' -r
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l client-id -d 'X, LinkedIn: your app\'s OAuth client id' -r
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l redirect-port -d 'The loopback port of the OAuth redirect (default: a free one)' -r
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l password-stdin -d 'Bluesky: read the app password from standard input'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l token-stdin -d 'Mastodon, LinkedIn, Instagram: read an existing access token from standard input'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l client-secret-stdin -d 'X, LinkedIn: read the app\'s client secret from standard input'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l insecure-storage -d 'Keep the secret in a plain file only you can read, instead of the OS keyring'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l no-browser -d 'Do not open a browser; only print the login URL'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from list" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from list" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from list" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from check" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from check" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from check" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from check" -l json -d 'Print JSON'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from remove" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from remove" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from remove" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from refresh" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from refresh" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from refresh" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from refresh" -l json -d 'Print JSON'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from refresh" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from refresh" -s q -l quiet -d 'Say only what went wrong'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from refresh" -s h -l help -d 'Print help'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from refresh" -s V -l version -d 'Print version'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from help" -f -a "add" -d 'Log in to an account: its settings go into social.toml, its secret into the OS keyring'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show each account: where its credential comes from, when it expires, its last check'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from help" -f -a "check" -d 'Ask each platform who the credential belongs to'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove an account from social.toml and delete its secrets'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from help" -f -a "refresh" -d 'Renew tokens now (X, LinkedIn with a refresh token, Instagram)'
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c social -n "__fish_social_using_subcommand completions" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
 complete -c social -n "__fish_social_using_subcommand completions" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F
 complete -c social -n "__fish_social_using_subcommand completions" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
@@ -237,21 +319,27 @@ complete -c social -n "__fish_social_using_subcommand completions" -s v -l verbo
 complete -c social -n "__fish_social_using_subcommand completions" -s q -l quiet -d 'Say only what went wrong'
 complete -c social -n "__fish_social_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c social -n "__fish_social_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "init" -d 'Create a project: social.toml, posts/ with an example post, .gitignore'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "new" -d 'Create posts/<date>-<slug>.md with a stable id (as a draft)'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "validate" -d 'Check posts: frontmatter, times, accounts, media and each platform\'s limits'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "preview" -d 'Show what each account will receive: text of every part, length of the limit, media, problems'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "post" -d 'Publish posts now, ignoring their `at` (a target already posted is skipped)'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "publish" -d 'Publish every target that is due, then exit (for cron and CI)'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "schedule" -d 'Sync post files into the state store and show what is scheduled'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "daemon" -d 'Run in the foreground: publish posts when they are due, re-reading files as they change'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "status" -d 'Show where each target (post × account) stands: status, time, attempts, errors, URLs'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "cancel" -d 'Stop a post from being published (all accounts, or one)'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "retry" -d 'Put failed or cancelled targets back on the schedule'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "queue" -d 'Show queues and which post fills each upcoming slot'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "state" -d 'Maintain the state store'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "init" -d 'Create a project: social.toml, posts/ with an example post, .gitignore'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "new" -d 'Create posts/<date>-<slug>.md with a stable id (as a draft)'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "validate" -d 'Check posts: frontmatter, times, accounts, media and each platform\'s limits'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "preview" -d 'Show what each account will receive: text of every part, length of the limit, media, problems'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "post" -d 'Publish posts now, ignoring their `at` (a target already posted is skipped)'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "publish" -d 'Publish every target that is due, then exit (for cron and CI)'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "schedule" -d 'Sync post files into the state store and show what is scheduled'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "daemon" -d 'Run in the foreground: publish posts when they are due, re-reading files as they change'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "status" -d 'Show where each target (post × account) stands: status, time, attempts, errors, URLs'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "cancel" -d 'Stop a post from being published (all accounts, or one)'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "retry" -d 'Put failed or cancelled targets back on the schedule'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "queue" -d 'Show queues and which post fills each upcoming slot'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "state" -d 'Maintain the state store'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "accounts" -d 'Log in to accounts, list them, check and renew their credentials'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c social -n "__fish_social_using_subcommand help; and not __fish_seen_subcommand_from init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c social -n "__fish_social_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "list" -d 'Every queue: timezone, accounts, slots per week, posts waiting, next slot'
 complete -c social -n "__fish_social_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "show" -d 'A queue\'s upcoming slots and the post that fills each'
 complete -c social -n "__fish_social_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "rebuild" -d 'Recreate the store from the post files and published.toml'
+complete -c social -n "__fish_social_using_subcommand help; and __fish_seen_subcommand_from accounts" -f -a "add" -d 'Log in to an account: its settings go into social.toml, its secret into the OS keyring'
+complete -c social -n "__fish_social_using_subcommand help; and __fish_seen_subcommand_from accounts" -f -a "list" -d 'Show each account: where its credential comes from, when it expires, its last check'
+complete -c social -n "__fish_social_using_subcommand help; and __fish_seen_subcommand_from accounts" -f -a "check" -d 'Ask each platform who the credential belongs to'
+complete -c social -n "__fish_social_using_subcommand help; and __fish_seen_subcommand_from accounts" -f -a "remove" -d 'Remove an account from social.toml and delete its secrets'
+complete -c social -n "__fish_social_using_subcommand help; and __fish_seen_subcommand_from accounts" -f -a "refresh" -d 'Renew tokens now (X, LinkedIn with a refresh token, Instagram)'

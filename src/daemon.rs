@@ -295,7 +295,7 @@ pub async fn run(
         for job in periodic.iter_mut().filter(|p| p.next <= now) {
             job.next = now + job.every;
             if job.name == "credentials check" {
-                check_credentials(&config);
+                check_credentials(&engine).await;
             }
         }
     }
@@ -347,11 +347,21 @@ fn reload_config(root: &Path, config: &mut Config, engine: &mut Engine, store: &
     }
 }
 
-/// The daily credentials check: every account needs a secret to publish.
-fn check_credentials(config: &Config) {
-    for name in config.accounts.keys() {
-        if crate::credentials::secret(name).is_none() {
-            tracing::warn!(account = %name, "no credential: set {}", crate::credentials::env_var(name));
+/// The daily credentials check: renews tokens close to expiry; warns about
+/// logins that run out soon and accounts without a credential.
+async fn check_credentials(engine: &Engine) {
+    use crate::credentials::RefreshOutcome;
+    for (account, r) in engine.credentials.maintain(&engine.config).await {
+        match r {
+            Ok(RefreshOutcome::Renewed { expires_at }) => {
+                tracing::info!(account = %account, expires_at = ?expires_at, "credentials check: token renewed")
+            }
+            Ok(RefreshOutcome::Skipped(reason)) => {
+                tracing::debug!(account = %account, "credentials check: {reason}")
+            }
+            Err(e) => {
+                tracing::warn!(account = %account, error = %e, "credentials check: renewing the token failed")
+            }
         }
     }
 }

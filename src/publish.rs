@@ -4,9 +4,10 @@
 //! (with its idempotency key) in a committed transaction before any request,
 //! and results are committed right after.
 
-use crate::config::Config;
+use crate::config::{Account, Config};
 use crate::content::Post;
-use crate::platforms::{self, Context, Job, PartSink, PlatformError, ReplyTo};
+use crate::credentials::Secret;
+use crate::platforms::{self, Context, Job, PartSink, Platform, PlatformError, ReplyTo};
 use crate::state::ledger::{Ledger, LedgerEntry};
 use crate::state::{Claim, Outcome, PublishedPart, Store, TargetRecord, TargetStatus, from_ms};
 use crate::validate::{Checked, MediaInfo};
@@ -80,6 +81,8 @@ pub struct Engine {
     pub max_attempts: u32,
     /// Set when shutting down: targets not yet claimed are left for later.
     pub stop: Arc<AtomicBool>,
+    /// Where clients get a valid token (refreshed when about to expire or refused).
+    pub credentials: crate::credentials::Credentials,
 }
 
 /// A post ready to publish: parsed, checked, rendered for its targets.
@@ -90,6 +93,7 @@ pub struct Ready {
 impl Engine {
     /// An engine over `config` and `store`.
     pub fn new(config: Config, store: Store) -> Result<Engine, PlatformError> {
+        let credentials = crate::credentials::Credentials::new(&config.root);
         Ok(Engine {
             config,
             store,
@@ -97,15 +101,40 @@ impl Engine {
             concurrency: 8,
             max_attempts: 3,
             stop: Arc::default(),
+            credentials,
         })
     }
 
-    fn context(&self, account: &str) -> Context {
-        Context {
+    /// A client for `account` with a valid secret from the credentials service.
+    async fn client(
+        &self,
+        account: &Account,
+    ) -> Result<(Box<dyn Platform>, Secret), PlatformError> {
+        let secret = self.credentials.token(account).await?;
+        let ctx = Context {
             http: self.http.clone(),
-            secret: crate::credentials::secret(account),
+            secret: Some(secret.clone()),
             store: Some(self.store.clone()),
+        };
+        Ok((platforms::connect(account, ctx)?, secret))
+    }
+
+    /// After the platform refused `used` (401): a client with a renewed
+    /// secret, or `None` when there is nothing to renew.
+    async fn renewed_client(
+        &self,
+        account: &Account,
+        used: &Secret,
+    ) -> Result<Option<(Box<dyn Platform>, Secret)>, PlatformError> {
+        if self
+            .credentials
+            .after_unauthorized(account, used)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
         }
+        self.client(account).await.map(Some)
     }
 
     /// Finishes what crashed runs left in `posting`: asks each platform what
@@ -292,7 +321,7 @@ impl Engine {
             account.media_base_url = self.config.media_base_url.clone();
         }
         let account = &account;
-        let client = match platforms::connect(account, self.context(&t.account)) {
+        let (mut client, mut secret) = match self.client(account).await {
             Ok(c) => c,
             Err(e) => {
                 let r = self.finish(&t, Err(e), false);
@@ -319,7 +348,8 @@ impl Engine {
 
         let mut attempt_reconcile = reconcile_first;
         let mut result: Result<(), PlatformError> = Ok(());
-        for round in 0..2 {
+        let mut renewed = false;
+        for round in 0..3 {
             if attempt_reconcile {
                 let job = Job {
                     post: &ready.checked.post,
@@ -378,6 +408,18 @@ impl Engine {
             match &result {
                 // An unclear answer: ask the platform once what it has, then go on.
                 Err(PlatformError::Unknown { .. }) if round == 0 => attempt_reconcile = true,
+                // A refused token: renew it once and try the target once more.
+                Err(PlatformError::Auth { expired: true, .. }) if !renewed => {
+                    renewed = true;
+                    match self.renewed_client(account, &secret).await {
+                        Ok(Some((c, s))) => (client, secret) = (c, s),
+                        Ok(None) => break,
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
                 _ => break,
             }
         }

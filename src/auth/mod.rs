@@ -8,6 +8,7 @@ pub mod login;
 pub mod loopback;
 pub mod oauth;
 pub mod prompt;
+pub mod settings;
 
 use crate::config::Account;
 use crate::credentials::{Secret, StoredCredential};

@@ -2,6 +2,7 @@
 //! mapping of outcomes to exit codes (0 success, 1 a check or post failed,
 //! 2 usage or configuration error).
 
+mod accounts;
 mod cancel;
 mod completions;
 mod daemon;
@@ -31,6 +32,7 @@ Examples:
   social preview posts/2026-12-01-launch-day.md
   social schedule                      Sync and show the timeline
   social status                        Where every target stands
+  social accounts add bsky --platform bluesky --handle alice.bsky.social
 ";
 
 /// Publish Markdown posts from a git repository to Bluesky, Mastodon, X, LinkedIn and Instagram.
@@ -86,6 +88,7 @@ pub enum Command {
     Retry(cancel::RetryArgs),
     Queue(queue::QueueArgs),
     State(state::StateArgs),
+    Accounts(accounts::AccountsArgs),
     Completions(completions::CompletionsArgs),
 }
 
@@ -177,6 +180,7 @@ fn run(cli: Cli, ui: &Ui) -> Outcome {
         Command::Retry(args) => cancel::run_retry(ui, &Project::open(g)?, args),
         Command::Queue(args) => queue::run(ui, &Project::open(g)?, args),
         Command::State(args) => state::run(ui, &Project::open(g)?, args),
+        Command::Accounts(args) => accounts::run(ui, &Project::open(g)?, args),
         Command::Completions(args) => completions::run(ui, args),
     }
 }

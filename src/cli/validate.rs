@@ -57,10 +57,37 @@ pub fn run(ui: &Ui, config: &Config, args: ValidateArgs) -> Outcome {
             ..Options::default()
         },
     );
+    // Logins that run out soon, from .social/accounts.json: no network, no keyring.
+    let expiring = crate::credentials::expiry_warnings(config, crate::clock::now());
     match args.format {
-        Format::Text => print_text(ui, &report)?,
-        Format::Json => print_json(&report)?,
-        Format::Github => print_github(ui, &report)?,
+        Format::Text => {
+            print_text(ui, &report)?;
+            if !ui.quiet {
+                let mut err = ui.err();
+                for w in &expiring {
+                    writeln!(
+                        err,
+                        "{}warning:{} {}",
+                        Styles::WARNING.render(),
+                        Styles::WARNING.render_reset(),
+                        w.message
+                    )?;
+                }
+            }
+        }
+        Format::Json => print_json(&report, &expiring)?,
+        Format::Github => {
+            print_github(ui, &report)?;
+            let mut out = std::io::stdout().lock();
+            for w in &expiring {
+                writeln!(
+                    out,
+                    "::warning title={}::{}",
+                    gh_escape("social validate", true),
+                    gh_escape(&w.message, false)
+                )?;
+            }
+        }
     }
     Ok(if report.errors() > 0 {
         ExitCode::from(1)
@@ -130,9 +157,15 @@ struct JsonReport<'a> {
     errors: usize,
     warnings: usize,
     diagnostics: Vec<&'a crate::diag::Diagnostic>,
+    /// Accounts whose login runs out within 7 days.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    credentials: &'a [crate::credentials::ExpiryWarning],
 }
 
-fn print_json(report: &Report) -> std::io::Result<()> {
+fn print_json(
+    report: &Report,
+    expiring: &[crate::credentials::ExpiryWarning],
+) -> std::io::Result<()> {
     let doc = JsonReport {
         files: report.files.len(),
         targets: report
@@ -144,6 +177,7 @@ fn print_json(report: &Report) -> std::io::Result<()> {
         errors: report.errors(),
         warnings: report.warnings(),
         diagnostics: report.diagnostics().collect(),
+        credentials: expiring,
     };
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &doc)?;

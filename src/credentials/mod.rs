@@ -17,7 +17,7 @@
 mod file_store;
 mod keyring_store;
 mod memory_store;
-mod meta;
+pub mod meta;
 mod service;
 
 pub use file_store::{FileStore, insecure_file_path};
