@@ -135,7 +135,10 @@ mon = ["09:00"]
         .unwrap();
         // The new section goes after the last account; nothing else changes.
         let added = "[accounts.x]\nplatform = \"twitter\"\nclient_id = \"abc\"\n\n";
-        assert!(out.contains(&format!("# mine\n\n{added}[queues.weekdays]")), "{out}");
+        assert!(
+            out.contains(&format!("# mine\n\n{added}[queues.weekdays]")),
+            "{out}"
+        );
         assert_eq!(out.replace(added, ""), SRC);
     }
 

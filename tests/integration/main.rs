@@ -1,6 +1,7 @@
 //! The integration tests: one binary (faster to build than one per file)
 //! that drives the built `social` binary on fixture projects.
 
+mod accounts;
 mod commands;
 mod common;
 mod counting;
