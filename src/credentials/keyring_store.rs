@@ -82,16 +82,21 @@ impl SecretStore for KeyringStore {
     }
 }
 
+/// Makes the `keyring` crate use its mock backend (process-wide, before any entry is made).
+#[cfg(test)]
+pub(crate) fn use_mock_keyring() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        keyring::set_default_credential_builder(keyring::mock::default_credential_builder())
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// keyring's mock backend: process-wide, set before any entry is made.
     fn mock() {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            keyring::set_default_credential_builder(keyring::mock::default_credential_builder())
-        });
+        use_mock_keyring();
     }
 
     #[test]

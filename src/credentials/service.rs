@@ -430,3 +430,216 @@ fn meta_of(c: &StoredCredential, all: &AccountsMeta, name: &str) -> super::Accou
     fill_meta(&mut m, c);
     m
 }
+
+#[cfg(test)]
+mod tests {
+    //! The service over the OS keyring's code path, with keyring's mock
+    //! backend underneath, against a fake token endpoint.
+    use super::*;
+    use crate::credentials::{KeyringStore, MemoryStore, keyring_store::use_mock_keyring};
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn x_account(uri: &str) -> Account {
+        let src = format!(
+            "[accounts.x]\nplatform = \"twitter\"\napi_url = \"{uri}\"\nclient_id = \"cid\"\n\n[accounts.insta]\nplatform = \"instagram\"\napi_url = \"{uri}\"\n"
+        );
+        let c = Config::parse(Path::new("/p"), Path::new("/p/social.toml"), &src).unwrap();
+        c.accounts["x"].clone()
+    }
+
+    fn setup() -> (tempfile::TempDir, Credentials) {
+        use_mock_keyring();
+        let root = tempfile::tempdir().unwrap();
+        let vault = Vault::new(
+            root.path(),
+            Arc::new(KeyringStore::new()),
+            Arc::new(MemoryStore::default()),
+        );
+        let creds = Credentials::with_vault(root.path(), vault);
+        (root, creds)
+    }
+
+    fn x_cred(expires_in: chrono::Duration) -> StoredCredential {
+        let now = Utc::now();
+        let mut c = StoredCredential::plain(PlatformKind::Twitter, "access-1", now);
+        c.refresh_token = Some("refresh-1".into());
+        c.client_id = Some("cid".into());
+        c.expires_at = Some(now + expires_in);
+        c
+    }
+
+    async fn token_endpoint(server: &MockServer, from: &str, to: u32, times: u64) {
+        Mock::given(method("POST"))
+            .and(path("/2/oauth2/token"))
+            .and(body_string_contains(format!("refresh_token={from}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "access_token": format!("access-{to}"), "refresh_token": format!("refresh-{to}"),
+                "token_type": "bearer", "expires_in": 7200
+            })))
+            .expect(times)
+            .mount(server)
+            .await;
+    }
+
+    #[tokio::test]
+    async fn a_token_expiring_within_five_minutes_is_renewed_and_stored_first() {
+        let server = MockServer::start().await;
+        token_endpoint(&server, "refresh-1", 2, 1).await;
+        let (_root, creds) = setup();
+        let acc = x_account(&server.uri());
+        creds
+            .vault()
+            .save("x", &x_cred(chrono::Duration::minutes(4)), Place::Keyring)
+            .unwrap();
+        let t = creds.token(&acc).await.unwrap();
+        assert_eq!(t.expose(), "access-2");
+        let stored = creds.vault().load("x").0.unwrap();
+        assert_eq!(stored.place, Place::Keyring);
+        assert_eq!(
+            stored.credential.refresh_token.as_deref(),
+            Some("refresh-2")
+        );
+        assert_eq!(
+            stored.credential.previous_refresh_token.as_deref(),
+            Some("refresh-1")
+        );
+        assert!(stored.credential.refreshing_since.is_none());
+        // Fresh now: no second request.
+        assert_eq!(creds.token(&acc).await.unwrap().expose(), "access-2");
+    }
+
+    #[tokio::test]
+    async fn a_401_renews_once_unless_another_process_already_did() {
+        let server = MockServer::start().await;
+        token_endpoint(&server, "refresh-1", 2, 1).await;
+        let (_root, creds) = setup();
+        let acc = x_account(&server.uri());
+        creds
+            .vault()
+            .save("x", &x_cred(chrono::Duration::hours(1)), Place::Keyring)
+            .unwrap();
+        let used = creds.token(&acc).await.unwrap();
+        let new = creds
+            .after_unauthorized(&acc, &used)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(new.expose(), "access-2");
+        // A second client still holding the old token: the stored one is newer, no request.
+        let again = creds
+            .after_unauthorized(&acc, &used)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.expose(), "access-2");
+    }
+
+    #[tokio::test]
+    async fn the_environment_wins_and_is_never_refreshed() {
+        let (_root, creds) = setup();
+        // An account name no other test uses: the variable is process-wide.
+        let mut acc = x_account("http://127.0.0.1:9");
+        acc.name = "envonly".into();
+        // SAFETY: only this test reads SOCIAL_ENVONLY_TOKEN.
+        unsafe { std::env::set_var("SOCIAL_ENVONLY_TOKEN", "from-env") };
+        assert_eq!(creds.token(&acc).await.unwrap().expose(), "from-env");
+        assert_eq!(creds.lookup("envonly").0, Source::Environment);
+        let used = Secret::new("from-env");
+        assert!(
+            creds
+                .after_unauthorized(&acc, &used)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        unsafe { std::env::remove_var("SOCIAL_ENVONLY_TOKEN") };
+    }
+
+    #[tokio::test]
+    async fn an_unstorable_answer_is_not_asked_for() {
+        // A keyring that is not there: the refresh is not sent (its answer would be lost).
+        let server = MockServer::start().await;
+        token_endpoint(&server, "refresh-1", 2, 0).await;
+        let root = tempfile::tempdir().unwrap();
+        let keyring = Arc::new(MemoryStore::default());
+        let vault = Vault::new(
+            root.path(),
+            keyring.clone(),
+            Arc::new(MemoryStore::default()),
+        );
+        vault
+            .save("x", &x_cred(chrono::Duration::minutes(1)), Place::Keyring)
+            .unwrap();
+        let broken = Vault::new(
+            root.path(),
+            Arc::new(ReadOnly(keyring)),
+            Arc::new(MemoryStore::default()),
+        );
+        let creds = Credentials::with_vault(root.path(), broken);
+        let acc = x_account(&server.uri());
+        // Still valid for a minute: used as it is, with a warning.
+        assert_eq!(creds.token(&acc).await.unwrap().expose(), "access-1");
+    }
+
+    /// A keyring that reads but cannot write (locked).
+    struct ReadOnly(Arc<MemoryStore>);
+
+    impl crate::credentials::SecretStore for ReadOnly {
+        fn get(&self, s: &str, u: &str) -> Result<Option<String>, StoreError> {
+            self.0.get(s, u)
+        }
+        fn set(&self, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
+            Err(StoreError::Unavailable("the keyring is locked".into()))
+        }
+        fn delete(&self, _: &str, _: &str) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_daily_check_renews_what_is_close_to_expiry() {
+        let server = MockServer::start().await;
+        token_endpoint(&server, "refresh-1", 2, 1).await;
+        Mock::given(method("GET"))
+            .and(path("/refresh_access_token"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "access_token": "ig-2", "token_type": "bearer", "expires_in": 5184000
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let (root, creds) = setup();
+        let uri = server.uri();
+        let src = format!(
+            "[accounts.x]\nplatform = \"twitter\"\napi_url = \"{uri}\"\nclient_id = \"cid\"\n\n[accounts.insta]\nplatform = \"instagram\"\napi_url = \"{uri}\"\n\n[accounts.fresh]\nplatform = \"instagram\"\napi_url = \"{uri}\"\n"
+        );
+        let config = Config::parse(root.path(), &root.path().join("social.toml"), &src).unwrap();
+        creds
+            .vault()
+            .save("x", &x_cred(chrono::Duration::hours(-3)), Place::Keyring)
+            .unwrap();
+        let old = Utc::now() - chrono::Duration::days(40);
+        let mut ig = StoredCredential::plain(PlatformKind::Instagram, "ig-1", old);
+        ig.expires_at = Some(old + crate::auth::SIXTY_DAYS);
+        creds.vault().save("insta", &ig, Place::Keyring).unwrap();
+        // A fresh Instagram token is left alone.
+        let mut fresh = StoredCredential::plain(PlatformKind::Instagram, "ig-f", Utc::now());
+        fresh.expires_at = Some(Utc::now() + crate::auth::SIXTY_DAYS);
+        creds.vault().save("fresh", &fresh, Place::Keyring).unwrap();
+        let results = creds.maintain(&config).await;
+        let names: Vec<&str> = results.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["insta", "x"]);
+        assert!(
+            results
+                .iter()
+                .all(|(_, r)| matches!(r, Ok(RefreshOutcome::Renewed { .. })))
+        );
+        assert_eq!(
+            creds.vault().load("insta").0.unwrap().credential.secret,
+            "ig-2"
+        );
+        let meta = AccountsMeta::load(root.path());
+        assert!(meta.accounts["insta"].refreshed_at.is_some());
+    }
+}
