@@ -7,6 +7,7 @@ mod common;
 mod counting;
 mod daemon;
 mod examples;
+mod five_platforms;
 mod frontmatter;
 mod props;
 mod publish;
