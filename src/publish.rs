@@ -177,6 +177,7 @@ impl Engine {
             };
             out.push(self.run_claim(ready.clone(), claim, true, progress).await);
         }
+        self.flush_ledger();
         out
     }
 
@@ -196,15 +197,67 @@ impl Engine {
         force: bool,
         progress: &dyn Progress,
     ) -> Vec<TargetResult> {
+        // The ledger is read once: a fresh clone or CI runner knows only it.
+        let ledger = Ledger::load(&self.config.root).ok();
+        let ledger = &ledger;
         let sem = Arc::new(Semaphore::new(self.concurrency.max(1)));
         let tasks = work.into_iter().map(|(ready, account)| {
             let sem = sem.clone();
             async move {
                 let _permit = sem.acquire().await;
-                self.publish_one(ready, &account, force, progress).await
+                self.publish_one(ready, &account, force, ledger.as_ref(), progress)
+                    .await
             }
         });
-        join_all(tasks).await
+        let results = join_all(tasks).await;
+        self.flush_ledger();
+        results
+    }
+
+    /// Writes the published.toml entries of targets posted since the last
+    /// write, in one go. Entries that cannot be written stay pending in the
+    /// store for the next run.
+    pub fn flush_ledger(&self) {
+        let pending = match self.store.ledger_pending() {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!("cannot read the targets waiting for published.toml: {e}");
+                return;
+            }
+        };
+        if pending.is_empty() {
+            return;
+        }
+        let keys: Vec<String> = pending.iter().map(TargetRecord::key).collect();
+        let entries = pending
+            .into_iter()
+            .map(|t| {
+                let published_at = t
+                    .posted_at
+                    .and_then(from_ms)
+                    .unwrap_or_else(crate::clock::now)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let entry = LedgerEntry {
+                    published_at,
+                    ids: t.parts.iter().map(|p| p.id.clone()).collect(),
+                    urls: urls(&t.parts),
+                    content_hash: t.content_hash.clone(),
+                };
+                (t.post_id, t.account, entry)
+            })
+            .collect();
+        match Ledger::record_many(&self.config.root, entries) {
+            Ok(()) => {
+                if let Err(e) = self.store.ledger_written(&keys) {
+                    tracing::error!(
+                        "published.toml is written, but the store could not note it: {e}"
+                    );
+                }
+            }
+            Err(e) => tracing::error!(
+                "published, but writing published.toml failed (kept for the next run): {e}"
+            ),
+        }
     }
 
     async fn publish_one(
@@ -212,6 +265,7 @@ impl Engine {
         ready: Arc<Ready>,
         account: &str,
         force: bool,
+        ledger: Option<&Ledger>,
         progress: &dyn Progress,
     ) -> TargetResult {
         let post_id = ready.checked.post.id.clone();
@@ -225,9 +279,7 @@ impl Engine {
             return skipped("shutting down; left for the next run".into());
         }
         // The ledger first: a fresh clone or CI runner knows only the ledger.
-        if let Ok(ledger) = Ledger::load(&self.config.root)
-            && let Some(e) = ledger.get(&post_id, account)
-        {
+        if let Some(e) = ledger.and_then(|l| l.get(&post_id, account)) {
             return TargetResult {
                 post: post_id.clone(),
                 account: account.to_string(),
@@ -490,17 +542,6 @@ impl Engine {
                 if let Err(e) = self.store.record(&t.post_id, &t.account, &outcome, now) {
                     return mk(Verdict::Failed {
                         error: format!("published, but recording it failed: {e}"),
-                    });
-                }
-                let entry = LedgerEntry {
-                    published_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    ids: parts.iter().map(|p| p.id.clone()).collect(),
-                    urls: urls(&parts),
-                    content_hash: t.content_hash.clone(),
-                };
-                if let Err(e) = Ledger::record(&self.config.root, &t.post_id, &t.account, entry) {
-                    return mk(Verdict::Failed {
-                        error: format!("published, but writing published.toml failed: {e}"),
                     });
                 }
                 mk(Verdict::Posted { urls: urls(&parts) })

@@ -119,6 +119,17 @@ impl Ledger {
         account: &str,
         entry: LedgerEntry,
     ) -> Result<(), LedgerWriteError> {
+        Self::record_many(root, vec![(post.to_string(), account.to_string(), entry)])
+    }
+
+    /// Adds entries to the ledger file in one locked read, merge and atomic write.
+    pub fn record_many(
+        root: &Path,
+        entries: Vec<(String, String, LedgerEntry)>,
+    ) -> Result<(), LedgerWriteError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
         let lock_dir = root.join(".social");
         std::fs::create_dir_all(&lock_dir).map_err(LedgerWriteError::Io)?;
         let lock = std::fs::OpenOptions::new()
@@ -129,11 +140,9 @@ impl Ledger {
             .map_err(LedgerWriteError::Io)?;
         lock.lock().map_err(LedgerWriteError::Io)?;
         let mut ledger = Self::load(root).map_err(LedgerWriteError::Invalid)?;
-        ledger
-            .posts
-            .entry(post.to_string())
-            .or_default()
-            .insert(account.to_string(), entry);
+        for (post, account, entry) in entries {
+            ledger.posts.entry(post).or_default().insert(account, entry);
+        }
         let path = Self::path(root);
         let tmp = root.join(format!(".{LEDGER_FILE}.{}.tmp", std::process::id()));
         let write = || -> std::io::Result<()> {

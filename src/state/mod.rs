@@ -15,8 +15,10 @@ use crate::diag::Diagnostic;
 use chrono::{DateTime, TimeZone, Utc};
 use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The schema version this build writes; a store with a newer one is refused.
@@ -36,6 +38,10 @@ pub(crate) const TARGETS: TableDefinition<&str, &[u8]> = TableDefinition::new("t
 pub(crate) const DUE: TableDefinition<(i64, &str), ()> = TableDefinition::new("due");
 /// Target keys in `posting`: what a crashed process may have left in flight.
 pub(crate) const INFLIGHT: TableDefinition<&str, ()> = TableDefinition::new("inflight");
+
+/// Target keys posted but not yet written to published.toml: the ledger is
+/// written once per run from these, and a crash in between loses nothing.
+pub(crate) const LEDGER_PENDING: TableDefinition<&str, ()> = TableDefinition::new("ledger_pending");
 
 /// How long a claim is good for before another process may take it over.
 pub const LEASE_MS: i64 = 15 * 60 * 1000;
@@ -235,6 +241,27 @@ pub enum Outcome {
 pub struct Store {
     path: PathBuf,
     wait: Duration,
+    /// Serialises this process's operations on the file, so that they queue
+    /// here instead of meeting redb's "already open" and backing off.
+    gate: Arc<Mutex<()>>,
+}
+
+/// The in-process gate of a store file, shared by every `Store` of that path.
+fn gate_for(path: &Path) -> Arc<Mutex<()>> {
+    static GATES: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = OnceLock::new();
+    // The directory exists (open creates it); the file may not yet.
+    let key = match (
+        path.parent().and_then(|d| d.canonicalize().ok()),
+        path.file_name(),
+    ) {
+        (Some(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    };
+    let mut gates = GATES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    gates.entry(key).or_default().clone()
 }
 
 pub(crate) fn json<T: Serialize>(v: &T) -> Vec<u8> {
@@ -260,6 +287,7 @@ impl Store {
         let store = Store {
             path: path.to_path_buf(),
             wait: Duration::from_secs(30),
+            gate: gate_for(path),
         };
         store
             .write(|tx| {
@@ -280,6 +308,7 @@ impl Store {
                 }
                 tx.open_table(DUE)?;
                 tx.open_table(INFLIGHT)?;
+                tx.open_table(LEDGER_PENDING)?;
                 Ok(Ok(()))
             })?
             .map_err(|found| StateError::NewerSchema {
@@ -327,6 +356,7 @@ impl Store {
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> Result<T, redb::Error>,
     ) -> Result<T, StateError> {
+        let _gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
         let db = self.db()?;
         let tx = db.begin_write().map_err(|e| self.db_err(e))?;
         let out = f(&tx).map_err(|e| self.db_err(e))?;
@@ -339,6 +369,7 @@ impl Store {
         &self,
         f: impl FnOnce(&redb::ReadTransaction) -> Result<T, redb::Error>,
     ) -> Result<T, StateError> {
+        let _gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
         let db = self.db()?;
         let tx = db.begin_read().map_err(|e| self.db_err(e))?;
         f(&tx).map_err(|e| self.db_err(e))
@@ -557,6 +588,7 @@ impl Store {
             t.lease_until = None;
             match outcome {
                 Outcome::Posted { parts } => {
+                    tx.open_table(LEDGER_PENDING)?.insert(key.as_str(), ())?;
                     t.status = TargetStatus::Posted;
                     t.parts = parts.clone();
                     t.posted_at = Some(now_ms);
@@ -581,6 +613,34 @@ impl Store {
             Ok(Some(t))
         })?;
         raw.ok_or_else(|| StateError::Refused(format!("no target {key} to record")))
+    }
+
+    /// Posted targets whose published.toml entry is not written yet.
+    pub fn ledger_pending(&self) -> Result<Vec<TargetRecord>, StateError> {
+        let raw: Vec<(String, Vec<u8>)> = self.read(|tx| {
+            let pending = tx.open_table(LEDGER_PENDING)?;
+            let targets = tx.open_table(TARGETS)?;
+            let mut out = Vec::new();
+            for item in pending.iter()? {
+                let (k, _) = item?;
+                if let Some(v) = targets.get(k.value())? {
+                    out.push((k.value().to_string(), v.value().to_vec()));
+                }
+            }
+            Ok(out)
+        })?;
+        raw.iter().map(|(k, v)| self.decode(k, v)).collect()
+    }
+
+    /// Marks ledger entries as written.
+    pub fn ledger_written(&self, keys: &[String]) -> Result<(), StateError> {
+        self.write(|tx| {
+            let mut pending = tx.open_table(LEDGER_PENDING)?;
+            for k in keys {
+                pending.remove(k.as_str())?;
+            }
+            Ok(())
+        })
     }
 
     /// Commits one published part of a claimed target at once, so that a
