@@ -475,8 +475,8 @@ fn check_rendered(
             .with_help("add `media: [{path: …, alt: …}]`, or remove the account from `to`"),
         );
     }
-    // X and LinkedIn treat an animated GIF like a video; the others as an image.
-    let gif_is_video = matches!(limits.kind, PlatformKind::Twitter | PlatformKind::Linkedin);
+    // X treats an animated GIF like a video; the others as an image.
+    let gif_is_video = limits.kind == PlatformKind::Twitter;
     let (still, moving) = if gif_is_video {
         (images, videos + gifs)
     } else {
@@ -511,6 +511,16 @@ fn check_rendered(
                 limits.max_images
             ),
         ));
+    } else if moving > 0 && limits.max_videos == 0 {
+        diags.push(
+            err(
+                media_pos,
+                format!("{who}: social cannot publish videos to {name} yet"),
+            )
+            .with_help(format!(
+                "attach images for {name}, or leave the account out of `to`"
+            )),
+        );
     } else if moving > limits.max_videos {
         let what = if gif_is_video {
             "videos or GIFs"

@@ -30,8 +30,11 @@ pub const X_SCOPES: &[&str] = &[
     "media.write",
     "offline.access",
 ];
-/// What `social` asks a Mastodon instance for.
-pub const MASTODON_SCOPES: &str = "write:statuses write:media read:statuses";
+/// What `social` asks a Mastodon instance for: writing posts and media, and
+/// reading its own account, statuses and search (to check what a crashed run
+/// posted and to reply to a post given by URL).
+pub const MASTODON_SCOPES: &str =
+    "write:statuses write:media read:statuses read:accounts read:search";
 /// What `social` asks LinkedIn for.
 pub const LINKEDIN_SCOPES: &[&str] = &["openid", "profile", "w_member_social"];
 /// Instagram (and LinkedIn) long-lived tokens last this long.

@@ -259,7 +259,8 @@ pub static BLUESKY: Limits = Limits {
     url_weight: None,
     hides_link_urls: true,
     max_images: 4,
-    max_videos: 1,
+    // Video embeds are not published by the Bluesky client yet.
+    max_videos: 0,
     mixed_media: false,
     requires_media: false,
     max_image_bytes: 2 * MB,
@@ -341,7 +342,8 @@ pub static LINKEDIN: Limits = Limits {
     url_weight: None,
     hides_link_urls: false,
     max_images: 20,
-    max_videos: 1,
+    // The LinkedIn client does not publish videos (Videos API) yet.
+    max_videos: 0,
     mixed_media: false,
     requires_media: false,
     max_image_bytes: 36 * MB,

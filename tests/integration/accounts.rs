@@ -216,7 +216,10 @@ impl Fake {
             .and(path("/api/v1/apps"))
             .respond_with(|req: &Request| {
                 let f = form(&req.body);
-                assert_eq!(f["scopes"], "write:statuses write:media read:statuses");
+                assert_eq!(
+                    f["scopes"],
+                    "write:statuses write:media read:statuses read:accounts read:search"
+                );
                 assert!(f["redirect_uris"].starts_with("http://127.0.0.1:"));
                 ResponseTemplate::new(200).set_body_json(json!({
                     "id": "1", "name": "social", "client_id": "fedi-client",
