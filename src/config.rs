@@ -281,7 +281,22 @@ impl Config {
                 None
             },
         })?;
-        Self::parse(root, &path, &src)
+        let mut config = Self::parse(root, &path, &src)?;
+        config.apply_server_limits();
+        Ok(config)
+    }
+
+    /// Applies text limits the servers reported (`.social/limits.json`, kept
+    /// by the daemon) to accounts whose social.toml sets none.
+    pub fn apply_server_limits(&mut self) {
+        let cache = ServerLimits::load(&self.root);
+        for (name, account) in self.accounts.iter_mut() {
+            if account.max_characters.is_none()
+                && let Some(l) = cache.accounts.get(name)
+            {
+                account.max_characters = Some(l.max_characters);
+            }
+        }
     }
 
     /// Parses social.toml text; `root` is the project directory.
@@ -697,5 +712,45 @@ wed = ["12:30"]
         let e = parse("\n\ntimezone = \"Europe/Berlinn\"\n").unwrap_err();
         assert_eq!(e.pos.unwrap().line, 3);
         assert!(e.message.contains("Europe/Berlin"), "{}", e.message);
+    }
+}
+
+/// Text limits that account servers reported, cached in `.social/limits.json`
+/// so that validation uses them without the network.
+#[derive(Debug, Clone, Default, serde::Serialize, Deserialize)]
+pub struct ServerLimits {
+    pub accounts: BTreeMap<String, ServerLimit>,
+}
+
+/// One account's reported limit.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct ServerLimit {
+    pub max_characters: usize,
+    pub fetched_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ServerLimits {
+    /// The cache file of a project.
+    pub fn path(root: &Path) -> PathBuf {
+        root.join(".social").join("limits.json")
+    }
+
+    /// Reads the cache; a missing or unreadable file is an empty cache.
+    pub fn load(root: &Path) -> ServerLimits {
+        std::fs::read(Self::path(root))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Writes the cache atomically.
+    pub fn save(&self, root: &Path) -> std::io::Result<()> {
+        let path = Self::path(root);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self).unwrap_or_default())?;
+        std::fs::rename(&tmp, &path)
     }
 }

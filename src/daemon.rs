@@ -192,11 +192,18 @@ pub async fn run(
     let mut config = config;
     let store = Store::open(&store_path)?;
     let mut engine = Engine::new(config.clone(), store.clone())?;
-    let mut periodic = [Periodic {
-        name: "credentials check",
-        every: chrono::Duration::days(1),
-        next: Utc::now() + chrono::Duration::minutes(1),
-    }];
+    let mut periodic = [
+        Periodic {
+            name: "credentials check",
+            every: chrono::Duration::days(1),
+            next: Utc::now() + chrono::Duration::minutes(1),
+        },
+        Periodic {
+            name: "server limits",
+            every: chrono::Duration::days(1),
+            next: Utc::now() + chrono::Duration::seconds(30),
+        },
+    ];
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
@@ -294,8 +301,14 @@ pub async fn run(
         let now = Utc::now();
         for job in periodic.iter_mut().filter(|p| p.next <= now) {
             job.next = now + job.every;
-            if job.name == "credentials check" {
-                check_credentials(&engine).await;
+            match job.name {
+                "credentials check" => check_credentials(&engine).await,
+                "server limits" => {
+                    publish::refresh_server_limits(&engine).await;
+                    // Validation during sync uses the new limits.
+                    reload_config(&root, &mut config, &mut engine, &store);
+                }
+                _ => {}
             }
         }
     }

@@ -106,7 +106,7 @@ impl Engine {
     }
 
     /// A client for `account` with a valid secret from the credentials service.
-    async fn client(
+    pub(crate) async fn client(
         &self,
         account: &Account,
     ) -> Result<(Box<dyn Platform>, Secret), PlatformError> {
@@ -587,6 +587,43 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+/// Asks every account's server for its text limit (where it has one, as a
+/// Mastodon instance does) and keeps the answers in `.social/limits.json` for
+/// validation. Failures are logged and leave the old value.
+pub async fn refresh_server_limits(engine: &Engine) {
+    let mut cache = crate::config::ServerLimits::load(&engine.config.root);
+    let mut changed = false;
+    for account in engine.config.accounts.values() {
+        let client = match engine.client(account).await {
+            Ok((c, _)) => c,
+            Err(e) => {
+                tracing::debug!(account = %account.name, "no server limits: {e}");
+                continue;
+            }
+        };
+        match client.text_limit().await {
+            Ok(Some(max)) => {
+                tracing::debug!(account = %account.name, max_characters = max, "server text limit");
+                cache.accounts.insert(
+                    account.name.clone(),
+                    crate::config::ServerLimit {
+                        max_characters: max,
+                        fetched_at: chrono::Utc::now(),
+                    },
+                );
+                changed = true;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(account = %account.name, "cannot read the server's limits: {e}")
+            }
+        }
+    }
+    if changed && let Err(e) = cache.save(&engine.config.root) {
+        tracing::warn!("cannot write .social/limits.json: {e}");
     }
 }
 

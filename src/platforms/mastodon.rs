@@ -537,6 +537,10 @@ impl Platform for Mastodon {
         Ok(match_thread(job, &statuses))
     }
 
+    async fn text_limit(&self) -> Result<Option<usize>, PlatformError> {
+        Ok(Some(self.instance_limits().await?.max_characters))
+    }
+
     fn dry_run(&self, job: &Job<'_>) -> Vec<Value> {
         let parts = &job.rendered.parts;
         let start = job.done.len();

@@ -69,6 +69,13 @@ pub trait Platform: Send + Sync {
 
     /// The requests `publish` would send, as data, for `--dry-run`.
     fn dry_run(&self, job: &Job<'_>) -> Vec<serde_json::Value>;
+
+    /// The longest text the account's server accepts, where the server says
+    /// (a Mastodon instance's `max_characters`); `None` where the platform's
+    /// published limit holds.
+    async fn text_limit(&self) -> Result<Option<usize>, PlatformError> {
+        Ok(None)
+    }
 }
 
 /// What a client needs besides its account: the shared HTTP layer, the

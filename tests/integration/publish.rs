@@ -226,3 +226,28 @@ async fn release_notes_from_stdin_post_once() {
     assert!(ledger.contains("[\"release-v1.2.1\".fedi]"), "{ledger}");
     assert_eq!(statuses.created().len(), 2);
 }
+
+#[test]
+fn a_reported_instance_limit_is_used_by_validation() {
+    let p = project("https://mastodon.example");
+    let file = p.simple_post("long", "fedi", "", &"a".repeat(700));
+    p.validate(&[&file])
+        .code(1)
+        .stdout_has("over the limit of 500");
+    // What the daemon's daily job writes after asking the instance.
+    p.write(
+        ".social/limits.json",
+        r#"{"accounts": {"fedi": {"max_characters": 1000, "fetched_at": "2026-05-04T09:00:00Z"}}}"#,
+    );
+    p.validate(&[&file]).code(0);
+    let preview = p.preview_json(&file, &[]);
+    assert_eq!(TestProject::target(&preview, "fedi")["max_chars"], 1000);
+    // An explicit max_characters in social.toml wins.
+    p.write(
+        "social.toml",
+        "timezone = \"UTC\"\n[accounts.fedi]\nplatform = \"mastodon\"\ninstance = \"https://mastodon.example\"\nmax_characters = 600\n",
+    );
+    p.validate(&[&file])
+        .code(1)
+        .stdout_has("over the limit of 600");
+}
