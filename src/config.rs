@@ -117,6 +117,8 @@ pub struct Config {
     pub posts_dir: PathBuf,
     /// Posts missed by less than this are still published.
     pub catch_up: Duration,
+    /// Attempts per target (and per request) before giving up; default 3.
+    pub max_attempts: u32,
     pub defaults: Defaults,
     pub accounts: BTreeMap<String, Account>,
     pub queues: BTreeMap<String, Queue>,
@@ -130,6 +132,7 @@ struct RawConfig {
     timezone: Option<Spanned<String>>,
     posts_dir: Option<Spanned<String>>,
     catch_up: Option<Spanned<String>>,
+    max_attempts: Option<Spanned<i64>>,
     media_base_url: Option<Spanned<String>>,
     #[serde(default)]
     defaults: RawDefaults,
@@ -203,6 +206,7 @@ const TOP_KEYS: &[&str] = &[
     "timezone",
     "posts_dir",
     "catch_up",
+    "max_attempts",
     "media_base_url",
     "defaults",
     "accounts",
@@ -353,6 +357,15 @@ impl Config {
             })?,
             None => Duration::from_secs(3600),
         };
+        let max_attempts = match &raw.max_attempts {
+            Some(m) if (1..=20).contains(m.get_ref()) => *m.get_ref() as u32,
+            Some(m) => {
+                return Err(cx
+                    .err(Some(m.span()), format!("`max_attempts = {}` is out of range", m.get_ref()))
+                    .help("use a number from 1 to 20"));
+            }
+            None => 3,
+        };
         let media_base_url = match raw.media_base_url {
             Some(u) => Some(check_url(&cx, &u, "media_base_url")?),
             None => None,
@@ -470,6 +483,7 @@ impl Config {
             timezone,
             posts_dir,
             catch_up,
+            max_attempts,
             defaults,
             accounts,
             queues,
@@ -705,6 +719,14 @@ wed = ["12:30"]
         assert_eq!(e.message, "unknown key `timezon`");
         assert_eq!(e.help.as_deref(), Some("did you mean `timezone`?"));
         assert_eq!(e.pos, Some(Pos { line: 1, column: 1 }));
+    }
+
+    #[test]
+    fn max_attempts_is_checked() {
+        assert_eq!(parse("").unwrap().max_attempts, 3);
+        assert_eq!(parse("max_attempts = 5\n").unwrap().max_attempts, 5);
+        let e = parse("max_attempts = 0\n").unwrap_err();
+        assert!(e.message.contains("out of range"), "{}", e.message);
     }
 
     #[test]

@@ -94,12 +94,14 @@ impl Engine {
     /// An engine over `config` and `store`.
     pub fn new(config: Config, store: Store) -> Result<Engine, PlatformError> {
         let credentials = crate::credentials::Credentials::new(&config.root);
+        let mut http = platforms::http::Http::new()?;
+        http.max_attempts = config.max_attempts;
         Ok(Engine {
+            max_attempts: config.max_attempts,
             config,
             store,
-            http: platforms::http::Http::new()?,
+            http,
             concurrency: 8,
-            max_attempts: 3,
             stop: Arc::default(),
             credentials,
         })

@@ -34,6 +34,9 @@ posts_dir = "posts"
 # After downtime, posts missed by less than this are still published.
 catch_up = "1h"
 
+# Tries per request and per post for temporary failures (rate limits, 5xx).
+# max_attempts = 3
+
 # Defaults for posts that do not say otherwise.
 [defaults]
 to = ["bsky"]
