@@ -361,7 +361,10 @@ impl Config {
             Some(m) if (1..=20).contains(m.get_ref()) => *m.get_ref() as u32,
             Some(m) => {
                 return Err(cx
-                    .err(Some(m.span()), format!("`max_attempts = {}` is out of range", m.get_ref()))
+                    .err(
+                        Some(m.span()),
+                        format!("`max_attempts = {}` is out of range", m.get_ref()),
+                    )
                     .help("use a number from 1 to 20"));
             }
             None => 3,

@@ -196,12 +196,13 @@ pub async fn run(
         Periodic {
             name: "credentials check",
             every: chrono::Duration::days(1),
-            next: Utc::now() + chrono::Duration::minutes(1),
+            // Both run once at start: a missing credential is reported at once.
+            next: Utc::now(),
         },
         Periodic {
             name: "server limits",
             every: chrono::Duration::days(1),
-            next: Utc::now() + chrono::Duration::seconds(30),
+            next: Utc::now(),
         },
     ];
 

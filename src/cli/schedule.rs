@@ -111,20 +111,7 @@ pub fn run(ui: &Ui, project: &Project, args: ScheduleArgs) -> Outcome {
     let timeline = store.timeline(limit.saturating_mul(8).max(limit))?;
     let mut rows = rows(&timeline, project);
     rows.truncate(limit);
-    let on_demand: Vec<String> = {
-        let posts = store.posts()?;
-        posts
-            .into_iter()
-            .filter(|p| {
-                p.at.is_none()
-                    && p.queue.is_none()
-                    && !p.draft
-                    && p.errors.is_empty()
-                    && p.path.is_some()
-            })
-            .map(|p| p.id)
-            .collect()
-    };
+    let on_demand = report.on_demand.clone();
     if args.json {
         let doc = Json {
             timezone: project.config.timezone.name(),

@@ -37,6 +37,8 @@ pub struct SyncReport {
     pub diagnostics: Vec<Diagnostic>,
     /// Posts kept off the schedule by errors.
     pub blocked: Vec<String>,
+    /// Ready posts with neither `at` nor a queue: published with `social post`.
+    pub on_demand: Vec<String>,
 }
 
 /// Why a sync could not run.
@@ -345,6 +347,11 @@ pub fn sync(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<SyncRe
     }
     report.removed = removed.len();
     report.updated = changed_ids.len();
+    report.on_demand = desired
+        .values()
+        .filter(|p| p.at.is_none() && p.queue.is_none() && !p.draft && p.errors.is_empty())
+        .map(|p| p.id.clone())
+        .collect();
     report.blocked = desired
         .values()
         .filter(|p| !p.errors.is_empty())
