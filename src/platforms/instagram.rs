@@ -22,7 +22,7 @@
 use super::http::{Http, Repeat, short};
 use super::{Context, Job, PartSink, Platform, PlatformError};
 use crate::config::Account;
-use crate::credentials::{self, Secret};
+use crate::credentials::Secret;
 use crate::state::{PublishedPart, Store};
 use crate::validate::{MediaInfo, MediaKind};
 use chrono::{DateTime, Utc};
@@ -197,27 +197,8 @@ impl Instagram {
         ctx: Context,
         media_base_url: Option<String>,
     ) -> Result<Self, PlatformError> {
-        let base = account
-            .api_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .unwrap_or(DEFAULT_API)
-            .trim_end_matches('/')
-            .to_string();
-        reqwest::Url::parse(&base).map_err(|e| {
-            PlatformError::config(format!(
-                "account `{}`: `api_url` is not a URL ({e}): {base}",
-                account.name
-            ))
-        })?;
-        let token = ctx.secret.ok_or_else(|| {
-            PlatformError::config(format!(
-                "no access token for account `{}`: set the environment variable {}",
-                account.name,
-                credentials::env_var(&account.name)
-            ))
-        })?;
+        let base = super::api_base(account, DEFAULT_API)?;
+        let token = super::require_token(account, ctx.secret)?;
         let media_base_url = account
             .media_base_url
             .clone()

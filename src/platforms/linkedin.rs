@@ -18,7 +18,7 @@
 use super::http::{Http, Repeat, short};
 use super::{Context, Job, PartSink, Platform, PlatformError};
 use crate::config::Account;
-use crate::credentials::{self, Secret};
+use crate::credentials::Secret;
 use crate::render::{RichText, SpanKind};
 use crate::state::{PublishedPart, Store};
 use crate::validate::{MediaInfo, MediaKind};
@@ -142,20 +142,7 @@ impl PostElement {
 impl Linkedin {
     /// The client for `account`, which needs an access token.
     pub fn new(account: &Account, ctx: Context) -> Result<Self, PlatformError> {
-        let base = account
-            .api_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .unwrap_or(DEFAULT_API)
-            .trim_end_matches('/')
-            .to_string();
-        reqwest::Url::parse(&base).map_err(|e| {
-            PlatformError::config(format!(
-                "account `{}`: `api_url` is not a URL ({e}): {base}",
-                account.name
-            ))
-        })?;
+        let base = super::api_base(account, DEFAULT_API)?;
         let version = account
             .linkedin_version
             .as_deref()
@@ -163,13 +150,7 @@ impl Linkedin {
             .filter(|v| !v.is_empty())
             .unwrap_or(DEFAULT_VERSION)
             .to_string();
-        let token = ctx.secret.ok_or_else(|| {
-            PlatformError::config(format!(
-                "no access token for account `{}`: set the environment variable {}",
-                account.name,
-                credentials::env_var(&account.name)
-            ))
-        })?;
+        let token = super::require_token(account, ctx.secret)?;
         Ok(Linkedin {
             account: account.name.clone(),
             base,

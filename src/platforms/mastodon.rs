@@ -14,7 +14,7 @@ use super::http::{Http, Repeat, short};
 use super::{Context, Job, PartSink, Platform, PlatformError, ReplyTo};
 use crate::config::Account;
 use crate::content::Post;
-use crate::credentials::{self, Secret};
+use crate::credentials::Secret;
 use crate::state::{PublishedPart, Store};
 use crate::validate::MediaInfo;
 use chrono::{DateTime, Utc};
@@ -241,19 +241,8 @@ impl Mastodon {
         } else {
             format!("https://{}", instance.trim_end_matches('/'))
         };
-        reqwest::Url::parse(&base).map_err(|e| {
-            PlatformError::config(format!(
-                "account `{}`: `instance` is not a URL ({e}): {base}",
-                account.name
-            ))
-        })?;
-        let token = ctx.secret.ok_or_else(|| {
-            PlatformError::config(format!(
-                "no access token for account `{}`: set the environment variable {}",
-                account.name,
-                credentials::env_var(&account.name)
-            ))
-        })?;
+        let base = super::check_base(account, "instance", base)?;
+        let token = super::require_token(account, ctx.secret)?;
         Ok(Mastodon {
             account: account.name.clone(),
             base,

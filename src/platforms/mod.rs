@@ -392,6 +392,48 @@ pub static INSTAGRAM: Limits = Limits {
     max_langs: 1,
 };
 
+/// The API base URL of `account`: its `api_url`, else `default`, checked.
+pub(crate) fn api_base(account: &Account, default: &str) -> Result<String, PlatformError> {
+    let base = account
+        .api_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .unwrap_or(default)
+        .trim_end_matches('/')
+        .to_string();
+    check_base(account, "api_url", base)
+}
+
+/// `base` if it parses as a URL, else a configuration error naming `key`.
+pub(crate) fn check_base(
+    account: &Account,
+    key: &str,
+    base: String,
+) -> Result<String, PlatformError> {
+    match reqwest::Url::parse(&base) {
+        Ok(_) => Ok(base),
+        Err(e) => Err(PlatformError::config(format!(
+            "account `{}`: `{key}` is not a URL ({e}): {base}",
+            account.name
+        ))),
+    }
+}
+
+/// The account's access token, or an error saying where to put one.
+pub(crate) fn require_token(
+    account: &Account,
+    secret: Option<Secret>,
+) -> Result<Secret, PlatformError> {
+    secret.ok_or_else(|| {
+        PlatformError::config(format!(
+            "no access token for account `{}`: set the environment variable {}",
+            account.name,
+            crate::credentials::env_var(&account.name)
+        ))
+    })
+}
+
 /// The client for `account`. The one place that maps a platform to its client.
 pub fn connect(account: &Account, ctx: Context) -> Result<Box<dyn Platform>, PlatformError> {
     match account.platform {

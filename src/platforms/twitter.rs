@@ -17,7 +17,7 @@
 use super::http::{Http, Repeat, short};
 use super::{Context, Job, PartSink, Platform, PlatformError, ReplyTo};
 use crate::config::Account;
-use crate::credentials::{self, Secret};
+use crate::credentials::Secret;
 use crate::render::count::url_ranges;
 use crate::state::PublishedPart;
 use crate::validate::{MediaInfo, MediaKind};
@@ -173,27 +173,8 @@ enum Effect {
 impl Twitter {
     /// The client for `account`, which needs an OAuth 2.0 user access token.
     pub fn new(account: &Account, ctx: Context) -> Result<Self, PlatformError> {
-        let base = account
-            .api_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .unwrap_or(DEFAULT_API_URL)
-            .trim_end_matches('/')
-            .to_string();
-        reqwest::Url::parse(&base).map_err(|e| {
-            PlatformError::config(format!(
-                "account `{}`: `api_url` is not a URL ({e}): {base}",
-                account.name
-            ))
-        })?;
-        let token = ctx.secret.ok_or_else(|| {
-            PlatformError::config(format!(
-                "no access token for account `{}`: set the environment variable {}",
-                account.name,
-                credentials::env_var(&account.name)
-            ))
-        })?;
+        let base = super::api_base(account, DEFAULT_API_URL)?;
+        let token = super::require_token(account, ctx.secret)?;
         let username = account
             .username
             .as_deref()
