@@ -252,8 +252,18 @@ pub fn read_budget(h: &reqwest::header::HeaderMap) -> Budget {
 
 /// When a 429 says to come back: `Retry-After`, else the reset header.
 pub fn retry_at(h: &reqwest::header::HeaderMap) -> Option<DateTime<Utc>> {
-    header(h, &["retry-after"])
-        .and_then(parse_reset)
+    // X also caps POSTs per 24 hours (per user and per app): when one of
+    // those is used up, its reset, not the 15-minute window's, says when.
+    let daily = ["x-user-limit-24hour", "x-app-limit-24hour"]
+        .iter()
+        .filter(|p| {
+            header(h, &[&format!("{p}-remaining")]).and_then(|v| v.trim().parse::<u64>().ok())
+                == Some(0)
+        })
+        .filter_map(|p| header(h, &[&format!("{p}-reset")]).and_then(parse_reset))
+        .max();
+    daily
+        .or_else(|| header(h, &["retry-after"]).and_then(parse_reset))
         .or_else(|| read_budget(h).reset)
 }
 
@@ -270,6 +280,37 @@ mod tests {
         assert!(parse_reset("Tue, 01 Dec 2026 10:00:00 GMT").is_some());
         let soon = parse_reset("30").unwrap();
         assert!(soon > Utc::now());
+    }
+
+    #[test]
+    fn an_exhausted_daily_limit_decides_the_retry_time() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let mut h = HeaderMap::new();
+        h.insert("x-rate-limit-reset", HeaderValue::from_static("1767225600"));
+        assert_eq!(
+            retry_at(&h).unwrap().to_rfc3339(),
+            "2026-01-01T00:00:00+00:00"
+        );
+        h.insert(
+            "x-user-limit-24hour-remaining",
+            HeaderValue::from_static("5"),
+        );
+        h.insert(
+            "x-user-limit-24hour-reset",
+            HeaderValue::from_static("1767300000"),
+        );
+        assert_eq!(
+            retry_at(&h).unwrap().to_rfc3339(),
+            "2026-01-01T00:00:00+00:00"
+        );
+        h.insert(
+            "x-user-limit-24hour-remaining",
+            HeaderValue::from_static("0"),
+        );
+        assert_eq!(
+            retry_at(&h).unwrap().to_rfc3339(),
+            "2026-01-01T20:40:00+00:00"
+        );
     }
 
     #[test]
