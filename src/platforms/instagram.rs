@@ -831,10 +831,16 @@ fn error_for(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::Post;
-    use crate::platforms::{INSTAGRAM, PlatformKind};
-    use crate::render::{Rendered, render_for};
-    use chrono_tz::Tz;
+    use crate::platforms::test_support::{Collect, Fixture, fast_http as http};
+
+    fn fixture(server: &MockServer, src: &str, media: Vec<MediaInfo>) -> Fixture {
+        let mut f = Fixture::new(account(&server.uri()), src, KEY);
+        f.media = media;
+        f
+    }
+
+    use crate::platforms::PlatformKind;
+
     use std::path::Path;
     use wiremock::matchers::{header, method, path};
     use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -863,14 +869,6 @@ mod tests {
         }
     }
 
-    fn http() -> Http {
-        let mut h = Http::new().unwrap();
-        h.base_backoff = Duration::from_millis(5);
-        h.max_backoff = Duration::from_millis(20);
-        h.max_attempts = 3;
-        h
-    }
-
     fn client_for(acc: &Account, store: Option<Store>) -> Instagram {
         let ctx = Context {
             http: http(),
@@ -892,53 +890,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("state.redb")).unwrap();
         (dir, store)
-    }
-
-    struct Fixture {
-        post: Post,
-        account: Account,
-        rendered: Rendered,
-        media: Vec<MediaInfo>,
-        first_claimed: DateTime<Utc>,
-    }
-
-    impl Fixture {
-        fn new(server: &MockServer, src: &str, media: Vec<MediaInfo>) -> Fixture {
-            let parsed = crate::content::parse_post(Path::new("posts/t.md"), src, Tz::UTC);
-            let post = parsed.post.expect("the test post parses");
-            let account = account(&server.uri());
-            let rendered = render_for(&post, &account, &INSTAGRAM);
-            Fixture {
-                post,
-                account,
-                rendered,
-                media,
-                first_claimed: Utc::now(),
-            }
-        }
-
-        fn job<'a>(&'a self, done: &'a [PublishedPart]) -> Job<'a> {
-            Job {
-                post: &self.post,
-                account: &self.account,
-                rendered: &self.rendered,
-                media: &self.media,
-                done,
-                idempotency_key: KEY,
-                first_claimed: self.first_claimed,
-                reply_to: None,
-            }
-        }
-    }
-
-    #[derive(Default)]
-    struct Collect(Vec<(usize, PublishedPart)>);
-
-    impl PartSink for Collect {
-        fn part(&mut self, index: usize, part: PublishedPart) -> Result<(), PlatformError> {
-            self.0.push((index, part));
-            Ok(())
-        }
     }
 
     fn media(path: &str, kind: MediaKind, alt: Option<&str>) -> MediaInfo {
@@ -1069,7 +1020,7 @@ mod tests {
     async fn post_with_an_image_and_alt_text() {
         let server = MockServer::start().await;
         let (_dir, store) = store();
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![media(
@@ -1110,7 +1061,7 @@ mod tests {
     #[tokio::test]
     async fn one_video_is_a_reel() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![media(
@@ -1147,7 +1098,7 @@ mod tests {
     #[tokio::test]
     async fn several_items_become_a_carousel() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![
@@ -1225,7 +1176,7 @@ mod tests {
     #[tokio::test]
     async fn a_used_up_publishing_limit_reschedules_without_creating_anything() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
@@ -1255,7 +1206,7 @@ mod tests {
     #[tokio::test]
     async fn a_throttled_call_waits_for_the_time_meta_names() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
@@ -1294,7 +1245,7 @@ mod tests {
     #[tokio::test]
     async fn a_429_with_retry_after_is_a_rate_limit() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
@@ -1319,7 +1270,7 @@ mod tests {
     async fn reads_are_retried_after_a_5xx_and_the_publish_is_not() {
         let server = MockServer::start().await;
         let (_dir, store) = store();
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
@@ -1363,7 +1314,7 @@ mod tests {
     #[tokio::test]
     async fn an_expired_token_is_auth() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
@@ -1393,7 +1344,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_container_is_a_content_error() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
@@ -1434,7 +1385,7 @@ mod tests {
     async fn an_unclear_publish_is_confirmed_through_the_container() {
         let server = MockServer::start().await;
         let (_dir, store) = store();
-        let mut f = Fixture::new(
+        let mut f = fixture(
             &server,
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
@@ -1500,7 +1451,7 @@ mod tests {
     async fn crash_reconciliation_without_a_stored_container_sends_nothing() {
         let server = MockServer::start().await;
         let (_dir, store) = store();
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
@@ -1518,7 +1469,7 @@ mod tests {
         let server = MockServer::start().await;
         let (_dir, store) = store();
         store.set_meta(&container_key(KEY), b"c6").unwrap();
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
@@ -1544,7 +1495,7 @@ mod tests {
     #[tokio::test]
     async fn without_a_store_reconciliation_matches_the_caption() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(
+        let mut f = fixture(
             &server,
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
@@ -1590,14 +1541,14 @@ mod tests {
     #[tokio::test]
     async fn missing_media_or_media_base_url_is_refused_before_sending() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, CAPTION_SRC, vec![]);
+        let f = fixture(&server, CAPTION_SRC, vec![]);
         let err = client(&server, None)
             .publish(&f.job(&[]), &mut Collect::default())
             .await
             .unwrap_err();
         assert!(matches!(err, PlatformError::Rejected { .. }), "{err:?}");
 
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
@@ -1622,7 +1573,7 @@ mod tests {
     #[tokio::test]
     async fn dry_run_shows_the_requests_without_sending() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             CAPTION_SRC,
             vec![

@@ -810,10 +810,14 @@ fn server_message(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::Post;
-    use crate::platforms::{LINKEDIN, PlatformKind};
-    use crate::render::{Rendered, render_for};
-    use chrono_tz::Tz;
+    use crate::platforms::test_support::{Collect, Fixture, fast_http as http};
+
+    fn fixture(server: &MockServer, src: &str) -> Fixture {
+        Fixture::new(account(&server.uri()), src, KEY)
+    }
+
+    use crate::platforms::PlatformKind;
+
     use std::path::Path;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use wiremock::matchers::{body_bytes, body_json, header, method, path, query_param};
@@ -843,14 +847,6 @@ mod tests {
         }
     }
 
-    fn http() -> Http {
-        let mut h = Http::new().unwrap();
-        h.base_backoff = Duration::from_millis(5);
-        h.max_backoff = Duration::from_millis(20);
-        h.max_attempts = 3;
-        h
-    }
-
     fn client(server: &MockServer, store: Option<Store>) -> Linkedin {
         let ctx = Context {
             http: http(),
@@ -862,53 +858,6 @@ mod tests {
         l.poll_max = Duration::from_millis(20);
         l.image_wait = Duration::from_secs(5);
         l
-    }
-
-    struct Fixture {
-        post: Post,
-        account: Account,
-        rendered: Rendered,
-        media: Vec<MediaInfo>,
-        first_claimed: DateTime<Utc>,
-    }
-
-    impl Fixture {
-        fn new(server: &MockServer, src: &str) -> Fixture {
-            let parsed = crate::content::parse_post(Path::new("posts/t.md"), src, Tz::UTC);
-            let post = parsed.post.expect("the test post parses");
-            let account = account(&server.uri());
-            let rendered = render_for(&post, &account, &LINKEDIN);
-            Fixture {
-                post,
-                account,
-                rendered,
-                media: Vec::new(),
-                first_claimed: Utc::now(),
-            }
-        }
-
-        fn job<'a>(&'a self, done: &'a [PublishedPart]) -> Job<'a> {
-            Job {
-                post: &self.post,
-                account: &self.account,
-                rendered: &self.rendered,
-                media: &self.media,
-                done,
-                idempotency_key: KEY,
-                first_claimed: self.first_claimed,
-                reply_to: None,
-            }
-        }
-    }
-
-    #[derive(Default)]
-    struct Collect(Vec<(usize, PublishedPart)>);
-
-    impl PartSink for Collect {
-        fn part(&mut self, index: usize, part: PublishedPart) -> Result<(), PlatformError> {
-            self.0.push((index, part));
-            Ok(())
-        }
     }
 
     const JPEG: &[u8] = b"\xff\xd8\xff\xe0 fake jpeg bytes";
@@ -1029,7 +978,7 @@ mod tests {
     #[tokio::test]
     async fn text_post() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             "---\nid: hello\n---\nHello **world** (beta) with [docs](https://example.com/a_b) & a_b*c @bob #rustlang\n",
         );
@@ -1062,7 +1011,7 @@ mod tests {
     #[tokio::test]
     async fn connections_visibility_and_a_joined_thread() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             "---\nid: t\nthread: true\nvisibility: connections\n---\nOne\n\n---\n\nTwo\n",
         );
@@ -1095,7 +1044,7 @@ mod tests {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("state.redb")).unwrap();
-        let f = Fixture::new(&server, "---\nid: t\n---\nHi\n");
+        let f = fixture(&server, "---\nid: t\n---\nHi\n");
         mount_userinfo(&server, 1).await;
         create(text_body("Hi"))
             .respond_with(created("urn:li:share:2"))
@@ -1148,7 +1097,7 @@ mod tests {
     async fn post_with_an_image_and_alt_text() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(&server, "---\nid: t\n---\nLook\n");
+        let mut f = fixture(&server, "---\nid: t\n---\nLook\n");
         f.media = vec![image(dir.path(), "shot.jpg", Some("The dashboard"))];
         mount_userinfo(&server, 1).await;
         initialize()
@@ -1196,7 +1145,7 @@ mod tests {
     async fn several_images_become_a_multi_image_post() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(&server, "---\nid: t\n---\nTwo pictures\n");
+        let mut f = fixture(&server, "---\nid: t\n---\nTwo pictures\n");
         f.media = vec![
             image(dir.path(), "a.jpg", Some("First")),
             image(dir.path(), "b.jpg", None),
@@ -1234,7 +1183,7 @@ mod tests {
     async fn an_image_still_processing_is_waited_for() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(&server, "---\nid: t\n---\nLook\n");
+        let mut f = fixture(&server, "---\nid: t\n---\nLook\n");
         f.media = vec![image(dir.path(), "shot.jpg", None)];
         mount_userinfo(&server, 1).await;
         initialize()
@@ -1276,7 +1225,7 @@ mod tests {
     #[tokio::test]
     async fn a_rate_limit_is_reported_with_its_reset_and_not_retried() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: t\n---\nHi\n");
+        let f = fixture(&server, "---\nid: t\n---\nHi\n");
         mount_userinfo(&server, 1).await;
         rest("POST", "/rest/posts")
             .respond_with(
@@ -1306,7 +1255,7 @@ mod tests {
     #[tokio::test]
     async fn reads_are_retried_after_a_5xx_and_the_create_is_not() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: t\n---\nHi\n");
+        let f = fixture(&server, "---\nid: t\n---\nHi\n");
         Mock::given(method("GET"))
             .and(path("/v2/userinfo"))
             .respond_with(ResponseTemplate::new(503))
@@ -1333,7 +1282,7 @@ mod tests {
     #[tokio::test]
     async fn a_created_post_without_its_id_is_unknown() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: t\n---\nHi\n");
+        let f = fixture(&server, "---\nid: t\n---\nHi\n");
         mount_userinfo(&server, 1).await;
         rest("POST", "/rest/posts")
             .respond_with(ResponseTemplate::new(201))
@@ -1350,7 +1299,7 @@ mod tests {
     #[tokio::test]
     async fn unauthorized_is_an_expired_token() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: t\n---\nHi\n");
+        let f = fixture(&server, "---\nid: t\n---\nHi\n");
         mount_userinfo(&server, 1).await;
         rest("POST", "/rest/posts")
             .respond_with(ResponseTemplate::new(401).set_body_json(json!({
@@ -1408,7 +1357,7 @@ mod tests {
     #[tokio::test]
     async fn a_duplicate_of_our_own_recent_post_counts_as_posted() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(&server, "---\nid: t\n---\nShip it (today) #rust\n");
+        let mut f = fixture(&server, "---\nid: t\n---\nShip it (today) #rust\n");
         f.first_claimed = Utc::now() - chrono::Duration::minutes(3);
         mount_userinfo(&server, 1).await;
         create(text_body("Ship it \\(today\\) {hashtag|#|rust}"))
@@ -1439,7 +1388,7 @@ mod tests {
     #[tokio::test]
     async fn a_duplicate_of_an_older_post_is_rejected() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: t\n---\nSame as last week\n");
+        let f = fixture(&server, "---\nid: t\n---\nSame as last week\n");
         mount_userinfo(&server, 1).await;
         create(text_body("Same as last week"))
             .respond_with(duplicate_answer("urn:li:share:800"))
@@ -1469,7 +1418,7 @@ mod tests {
     #[tokio::test]
     async fn crash_reconciliation_finds_the_post_without_posting_again() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(&server, "---\nid: t\n---\nLaunch day_1 [with notes]\n");
+        let mut f = fixture(&server, "---\nid: t\n---\nLaunch day_1 [with notes]\n");
         f.first_claimed = Utc::now() - chrono::Duration::minutes(30);
         mount_userinfo(&server, 1).await;
         let after = f.first_claimed + chrono::Duration::minutes(1);
@@ -1498,7 +1447,7 @@ mod tests {
     #[tokio::test]
     async fn reconciliation_finding_nothing_sends_nothing_else() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: t\n---\nNot yet\n");
+        let f = fixture(&server, "---\nid: t\n---\nNot yet\n");
         mount_userinfo(&server, 1).await;
         finder()
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"elements": []})))
@@ -1512,7 +1461,7 @@ mod tests {
     #[tokio::test]
     async fn reconciliation_without_read_permission_explains_itself() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: t\n---\nHi\n");
+        let f = fixture(&server, "---\nid: t\n---\nHi\n");
         mount_userinfo(&server, 1).await;
         finder()
             .respond_with(ResponseTemplate::new(403).set_body_json(json!({
@@ -1536,7 +1485,7 @@ mod tests {
     async fn videos_are_refused_before_anything_is_sent() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(&server, "---\nid: t\n---\nClip\n");
+        let mut f = fixture(&server, "---\nid: t\n---\nClip\n");
         let mut v = image(dir.path(), "clip.mp4", None);
         v.kind = MediaKind::Video;
         v.mime = "video/mp4";
@@ -1553,7 +1502,7 @@ mod tests {
     async fn dry_run_shows_the_requests_without_sending() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(&server, "---\nid: t\n---\nHello (world)\n");
+        let mut f = fixture(&server, "---\nid: t\n---\nHello (world)\n");
         f.media = vec![image(dir.path(), "a.jpg", Some("Alt"))];
         let reqs = client(&server, None).dry_run(&f.job(&[]));
         assert_eq!(reqs.len(), 4);

@@ -875,10 +875,14 @@ fn is_handle_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::platforms::MASTODON;
-    use crate::render::{Rendered, render_for};
+    use crate::platforms::test_support::{Collect, Fixture, fast_http as http};
+
+    fn fixture(server: &MockServer, src: &str) -> Fixture {
+        Fixture::new(account(&server.uri()), src, KEY)
+    }
+
     use crate::validate::MediaKind;
-    use chrono_tz::Tz;
+
     use std::path::Path;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -907,14 +911,6 @@ mod tests {
         }
     }
 
-    fn http() -> Http {
-        let mut h = Http::new().unwrap();
-        h.base_backoff = Duration::from_millis(5);
-        h.max_backoff = Duration::from_millis(20);
-        h.max_attempts = 3;
-        h
-    }
-
     fn client(server: &MockServer, store: Option<Store>) -> Mastodon {
         let ctx = Context {
             http: http(),
@@ -926,56 +922,6 @@ mod tests {
         m.poll_max = Duration::from_millis(20);
         m.media_wait = Duration::from_secs(5);
         m
-    }
-
-    /// A parsed and rendered post, the way the engine builds a job.
-    struct Fixture {
-        post: Post,
-        account: Account,
-        rendered: Rendered,
-        media: Vec<MediaInfo>,
-        first_claimed: DateTime<Utc>,
-        reply_to: Option<ReplyTo>,
-    }
-
-    impl Fixture {
-        fn new(server: &MockServer, src: &str) -> Fixture {
-            let parsed = crate::content::parse_post(Path::new("posts/t.md"), src, Tz::UTC);
-            let post = parsed.post.expect("the test post parses");
-            let account = account(&server.uri());
-            let rendered = render_for(&post, &account, &MASTODON);
-            Fixture {
-                post,
-                account,
-                rendered,
-                media: Vec::new(),
-                first_claimed: Utc::now(),
-                reply_to: None,
-            }
-        }
-
-        fn job<'a>(&'a self, done: &'a [PublishedPart]) -> Job<'a> {
-            Job {
-                post: &self.post,
-                account: &self.account,
-                rendered: &self.rendered,
-                media: &self.media,
-                done,
-                idempotency_key: KEY,
-                first_claimed: self.first_claimed,
-                reply_to: self.reply_to.clone(),
-            }
-        }
-    }
-
-    #[derive(Default)]
-    struct Collect(Vec<(usize, PublishedPart)>);
-
-    impl PartSink for Collect {
-        fn part(&mut self, index: usize, part: PublishedPart) -> Result<(), PlatformError> {
-            self.0.push((index, part));
-            Ok(())
-        }
     }
 
     fn status(id: &str) -> Value {
@@ -1089,7 +1035,7 @@ mod tests {
     #[tokio::test]
     async fn text_post() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             "---\nid: hello\n---\nHello **world**: [docs](https://example.com/docs) #rustlang\n",
         );
@@ -1116,7 +1062,7 @@ mod tests {
     #[tokio::test]
     async fn url_falls_back_to_uri() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: hello\n---\nHello\n");
+        let f = fixture(&server, "---\nid: hello\n---\nHello\n");
         Mock::given(method("POST"))
             .and(path("/api/v1/statuses"))
             .respond_with(
@@ -1138,7 +1084,7 @@ mod tests {
     async fn image_with_alt_text_is_processed_before_the_status() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(&server, "---\nid: shot\n---\nLook at this\n");
+        let mut f = fixture(&server, "---\nid: shot\n---\nLook at this\n");
         f.media = vec![image(dir.path())];
 
         Mock::given(method("POST"))
@@ -1219,7 +1165,7 @@ mod tests {
     async fn failed_processing_is_rejected_and_nothing_is_posted() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(&server, "---\nid: shot\n---\nLook\n");
+        let mut f = fixture(&server, "---\nid: shot\n---\nLook\n");
         f.media = vec![image(dir.path())];
         Mock::given(method("POST"))
             .and(path("/api/v2/media"))
@@ -1256,7 +1202,7 @@ mod tests {
     #[tokio::test]
     async fn thread_is_a_reply_chain_with_a_key_per_part() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             "---\nid: t\nthread: true\n---\nOne\n\n---\n\nTwo\n\n---\n\nThree\n",
         );
@@ -1304,7 +1250,7 @@ mod tests {
     #[tokio::test]
     async fn cw_visibility_and_language() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             "---\nid: cw\ncw: Spoilers for the finale\nvisibility: unlisted\nlang: [de, en]\n---\nEs war der Butler.\n",
         );
@@ -1331,7 +1277,7 @@ mod tests {
     #[tokio::test]
     async fn a_visibility_mastodon_lacks_is_public() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: v\nvisibility: connections\n---\nHi\n");
+        let f = fixture(&server, "---\nid: v\nvisibility: connections\n---\nHi\n");
         create(
             &format!("{KEY}-0"),
             json!({"status": "Hi", "visibility": "public"}),
@@ -1349,7 +1295,7 @@ mod tests {
     #[tokio::test]
     async fn reply_to_a_url_is_resolved_by_search() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(&server, "---\nid: r\n---\nAgreed!\n");
+        let mut f = fixture(&server, "---\nid: r\n---\nAgreed!\n");
         let url = "https://other.example/@bob/99";
         f.reply_to = Some(ReplyTo::Url(url.into()));
         Mock::given(method("GET"))
@@ -1381,7 +1327,7 @@ mod tests {
     #[tokio::test]
     async fn reply_to_a_url_that_is_not_found_is_rejected() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(&server, "---\nid: r\n---\nAgreed!\n");
+        let mut f = fixture(&server, "---\nid: r\n---\nAgreed!\n");
         f.reply_to = Some(ReplyTo::Url("https://gone.example/@x/1".into()));
         Mock::given(method("GET"))
             .and(path("/api/v2/search"))
@@ -1404,7 +1350,7 @@ mod tests {
     #[tokio::test]
     async fn reply_to_a_part_of_another_post() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(&server, "---\nid: r\n---\nFollow-up\n");
+        let mut f = fixture(&server, "---\nid: r\n---\nFollow-up\n");
         f.reply_to = Some(ReplyTo::Part(published("555")));
         create(
             &format!("{KEY}-0"),
@@ -1428,7 +1374,7 @@ mod tests {
     #[tokio::test]
     async fn short_rate_limit_is_waited_out() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: rl\n---\nHi\n");
+        let f = fixture(&server, "---\nid: rl\n---\nHi\n");
         let body = json!({"status": "Hi", "visibility": "public"});
         create(&format!("{KEY}-0"), body.clone())
             .respond_with(
@@ -1460,7 +1406,7 @@ mod tests {
     #[tokio::test]
     async fn long_rate_limit_hands_the_target_back() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: rl\n---\nHi\n");
+        let f = fixture(&server, "---\nid: rl\n---\nHi\n");
         let reset = Utc::now() + chrono::Duration::hours(2);
         Mock::given(method("POST"))
             .and(path("/api/v1/statuses"))
@@ -1496,7 +1442,7 @@ mod tests {
     #[tokio::test]
     async fn server_error_is_retried_with_the_same_key() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        let f = fixture(&server, "---\nid: e\n---\nHi\n");
         let body = json!({"status": "Hi", "visibility": "public"});
         create(&format!("{KEY}-0"), body.clone())
             .respond_with(ResponseTemplate::new(500).set_body_string("oops"))
@@ -1520,7 +1466,7 @@ mod tests {
     #[tokio::test]
     async fn lasting_server_errors_leave_the_outcome_unknown() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        let f = fixture(&server, "---\nid: e\n---\nHi\n");
         Mock::given(method("POST"))
             .and(path("/api/v1/statuses"))
             .respond_with(ResponseTemplate::new(503).set_body_string("<html>down</html>"))
@@ -1537,7 +1483,7 @@ mod tests {
     #[tokio::test]
     async fn validation_error_is_rejected_with_the_servers_message() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        let f = fixture(&server, "---\nid: e\n---\nHi\n");
         Mock::given(method("POST"))
             .and(path("/api/v1/statuses"))
             .respond_with(ResponseTemplate::new(422).set_body_json(
@@ -1565,7 +1511,7 @@ mod tests {
     #[tokio::test]
     async fn invalid_token_is_an_auth_error_without_the_token() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        let f = fixture(&server, "---\nid: e\n---\nHi\n");
         Mock::given(method("POST"))
             .and(path("/api/v1/statuses"))
             .respond_with(
@@ -1589,7 +1535,7 @@ mod tests {
     #[tokio::test]
     async fn malformed_json_does_not_panic() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        let f = fixture(&server, "---\nid: e\n---\nHi\n");
         // A success whose body cannot be read: the status may exist.
         Mock::given(method("POST"))
             .and(path("/api/v1/statuses"))
@@ -1636,7 +1582,7 @@ mod tests {
     #[tokio::test]
     async fn resume_sends_only_the_missing_parts() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             "---\nid: t\nthread: true\n---\nOne\n\n---\n\nTwo\n\n---\n\nThree\n",
         );
@@ -1697,7 +1643,7 @@ mod tests {
     #[tokio::test]
     async fn a_part_the_sink_refuses_stops_the_thread() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             "---\nid: t\nthread: true\n---\nOne\n\n---\n\nTwo\n\n---\n\nThree\n",
         );
@@ -1719,7 +1665,7 @@ mod tests {
     #[tokio::test]
     async fn reconcile_within_the_key_window_sends_nothing() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(&server, "---\nid: t\n---\nHi\n");
+        let mut f = fixture(&server, "---\nid: t\n---\nHi\n");
         f.first_claimed = Utc::now() - chrono::Duration::minutes(20);
         let found = client(&server, None).reconcile(&f.job(&[])).await.unwrap();
         assert!(found.is_empty());
@@ -1729,7 +1675,7 @@ mod tests {
     #[tokio::test]
     async fn reconcile_after_an_hour_matches_parts_by_text() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(
+        let mut f = fixture(
             &server,
             "---\nid: t\nthread: true\n---\nLaunch day! Read it at https://example.com/a/very/long/path/to/the/announcement & more #rustlang\n\nThanks @bob@other.example.\n\n---\n\nIt's \"second\" <part>\n\n---\n\nThird\n",
         );
@@ -1793,7 +1739,7 @@ mod tests {
     #[tokio::test]
     async fn reconcile_continues_after_the_parts_already_known() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(
+        let mut f = fixture(
             &server,
             "---\nid: t\nthread: true\ncw: Food\n---\nOne\n\n---\n\nTwo\n",
         );
@@ -1827,7 +1773,7 @@ mod tests {
     async fn dry_run_shows_the_requests_without_sending() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(
+        let mut f = fixture(
             &server,
             "---\nid: t\nthread: true\ncw: Heads up\n---\nOne\n\n---\n\nTwo\n",
         );

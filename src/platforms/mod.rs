@@ -9,6 +9,8 @@ pub mod http;
 pub mod instagram;
 pub mod linkedin;
 pub mod mastodon;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod twitter;
 
 pub use error::PlatformError;

@@ -906,10 +906,12 @@ fn comparable(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::Post;
-    use crate::platforms::TWITTER;
-    use crate::render::{Rendered, render_for};
-    use chrono_tz::Tz;
+    use crate::platforms::test_support::{Collect, Fixture, fast_http as http};
+
+    fn fixture(server: &MockServer, src: &str) -> Fixture {
+        Fixture::new(account(&server.uri()), src, "social-0123abcd")
+    }
+
     use std::path::Path;
     use wiremock::matchers::{body_json, header, method, path, query_param};
     use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -938,14 +940,6 @@ mod tests {
         }
     }
 
-    fn http() -> Http {
-        let mut h = Http::new().unwrap();
-        h.base_backoff = Duration::from_millis(5);
-        h.max_backoff = Duration::from_millis(20);
-        h.max_attempts = 3;
-        h
-    }
-
     fn client(server: &MockServer) -> Twitter {
         let ctx = Context {
             http: http(),
@@ -956,62 +950,6 @@ mod tests {
         t.poll_max = Duration::from_millis(10);
         t.media_wait = Duration::from_secs(5);
         t
-    }
-
-    /// A parsed and rendered post, the way the engine builds a job.
-    struct Fixture {
-        post: Post,
-        account: Account,
-        rendered: Rendered,
-        media: Vec<MediaInfo>,
-        first_claimed: DateTime<Utc>,
-        reply_to: Option<ReplyTo>,
-    }
-
-    impl Fixture {
-        fn new(server: &MockServer, src: &str) -> Fixture {
-            let parsed = crate::content::parse_post(Path::new("posts/t.md"), src, Tz::UTC);
-            let post = parsed.post.expect("the test post parses");
-            let account = account(&server.uri());
-            let rendered = render_for(&post, &account, &TWITTER);
-            Fixture {
-                post,
-                account,
-                rendered,
-                media: Vec::new(),
-                first_claimed: Utc::now(),
-                reply_to: None,
-            }
-        }
-
-        fn job<'a>(&'a self, done: &'a [PublishedPart]) -> Job<'a> {
-            Job {
-                post: &self.post,
-                account: &self.account,
-                rendered: &self.rendered,
-                media: &self.media,
-                done,
-                idempotency_key: "social-0123abcd",
-                first_claimed: self.first_claimed,
-                reply_to: self.reply_to.clone(),
-            }
-        }
-
-        /// A timestamp `mins` minutes after the first claim, as X writes them.
-        fn at(&self, mins: i64) -> String {
-            (self.first_claimed + chrono::Duration::minutes(mins))
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        }
-    }
-
-    #[derive(Default)]
-    struct Collect(Vec<(usize, PublishedPart)>);
-
-    impl PartSink for Collect {
-        fn part(&mut self, index: usize, part: PublishedPart) -> Result<(), PlatformError> {
-            self.0.push((index, part));
-            Ok(())
-        }
     }
 
     fn created(id: &str) -> ResponseTemplate {
@@ -1239,7 +1177,7 @@ mod tests {
     #[tokio::test]
     async fn text_post() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             "---\nid: hello\n---\nHello **world**: [docs](https://example.com/docs) #rustlang\n",
         );
@@ -1259,7 +1197,7 @@ mod tests {
     #[tokio::test]
     async fn post_url_without_a_username() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: hello\n---\nHi\n");
+        let f = fixture(&server, "---\nid: hello\n---\nHi\n");
         create(json!({"text": "Hi"}))
             .respond_with(created("7"))
             .expect(1)
@@ -1285,7 +1223,7 @@ mod tests {
     async fn image_with_alt_text() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(&server, "---\nid: shot\n---\nLook at this\n");
+        let mut f = fixture(&server, "---\nid: shot\n---\nLook at this\n");
         f.media = vec![media_file(
             dir.path(),
             "screenshot.png",
@@ -1359,7 +1297,7 @@ mod tests {
     async fn gif_is_polled_until_processed() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(&server, "---\nid: gif\n---\nDancing\n");
+        let mut f = fixture(&server, "---\nid: gif\n---\nDancing\n");
         f.media = vec![media_file(
             dir.path(),
             "dance.gif",
@@ -1429,7 +1367,7 @@ mod tests {
     async fn video_is_sent_in_segments_and_polled() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(&server, "---\nid: vid\n---\nWatch\n");
+        let mut f = fixture(&server, "---\nid: vid\n---\nWatch\n");
         f.media = vec![media_file(
             dir.path(),
             "demo.mp4",
@@ -1495,7 +1433,7 @@ mod tests {
     async fn failed_processing_is_rejected_and_nothing_is_posted() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(&server, "---\nid: vid\n---\nWatch\n");
+        let mut f = fixture(&server, "---\nid: vid\n---\nWatch\n");
         f.media = vec![media_file(
             dir.path(),
             "demo.mp4",
@@ -1552,7 +1490,7 @@ mod tests {
     #[tokio::test]
     async fn thread_is_a_reply_chain() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             "---\nid: t\nthread: true\n---\nOne\n\n---\n\nTwo\n\n---\n\nThree\n",
         );
@@ -1591,7 +1529,7 @@ mod tests {
     async fn resume_after_the_parts_already_done() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(
+        let mut f = fixture(
             &server,
             "---\nid: t\nthread: true\n---\nOne\n\n---\n\nTwo\n\n---\n\nThree\n",
         );
@@ -1643,7 +1581,7 @@ mod tests {
     #[tokio::test]
     async fn replies_to_a_post_url_or_another_part() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(&server, "---\nid: r\n---\nAgreed!\n");
+        let mut f = fixture(&server, "---\nid: r\n---\nAgreed!\n");
         f.reply_to = Some(ReplyTo::Url(
             "https://twitter.com/bob/status/1234567890123456789?s=20".into(),
         ));
@@ -1660,7 +1598,7 @@ mod tests {
             .unwrap();
 
         let server = MockServer::start().await;
-        let mut f = Fixture::new(&server, "---\nid: r\n---\nFollow-up\n");
+        let mut f = fixture(&server, "---\nid: r\n---\nFollow-up\n");
         f.reply_to = Some(ReplyTo::Part(published("555")));
         create(json!({"text": "Follow-up", "reply": {"in_reply_to_tweet_id": "555"}}))
             .respond_with(created("9"))
@@ -1676,7 +1614,7 @@ mod tests {
     #[tokio::test]
     async fn reply_to_a_url_that_is_not_an_x_post_is_rejected() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(&server, "---\nid: r\n---\nAgreed!\n");
+        let mut f = fixture(&server, "---\nid: r\n---\nAgreed!\n");
         f.reply_to = Some(ReplyTo::Url("https://bsky.app/profile/bob/post/3k".into()));
         let err = client(&server)
             .publish(&f.job(&[]), &mut Collect::default())
@@ -1689,7 +1627,7 @@ mod tests {
     #[tokio::test]
     async fn short_rate_limit_is_waited_out() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: rl\n---\nHi\n");
+        let f = fixture(&server, "---\nid: rl\n---\nHi\n");
         let reset = Utc::now().timestamp() + 1;
         create(json!({"text": "Hi"}))
             .respond_with(
@@ -1721,7 +1659,7 @@ mod tests {
     #[tokio::test]
     async fn long_rate_limit_hands_the_target_back() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: rl\n---\nHi\n");
+        let f = fixture(&server, "---\nid: rl\n---\nHi\n");
         let reset = Utc::now().timestamp() + 2 * 3600;
         any_create()
             .respond_with(
@@ -1751,7 +1689,7 @@ mod tests {
     #[tokio::test]
     async fn server_error_on_a_read_is_retried() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        let f = fixture(&server, "---\nid: e\n---\nHi\n");
         Mock::given(method("GET"))
             .and(path("/2/users/me"))
             .respond_with(ResponseTemplate::new(503).set_body_string("over capacity"))
@@ -1772,7 +1710,7 @@ mod tests {
     #[tokio::test]
     async fn server_error_on_a_create_is_unknown_and_not_resent() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        let f = fixture(&server, "---\nid: e\n---\nHi\n");
         any_create()
             .respond_with(ResponseTemplate::new(503).set_body_string("<html>down</html>"))
             .expect(1)
@@ -1788,7 +1726,7 @@ mod tests {
     #[tokio::test]
     async fn an_unreadable_success_is_unknown() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        let f = fixture(&server, "---\nid: e\n---\nHi\n");
         any_create()
             .respond_with(ResponseTemplate::new(201).set_body_string("{\"data\": {\"id"))
             .expect(1)
@@ -1804,7 +1742,7 @@ mod tests {
     #[tokio::test]
     async fn unauthorized_is_an_expired_credential_without_the_token() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        let f = fixture(&server, "---\nid: e\n---\nHi\n");
         any_create()
             .respond_with(ResponseTemplate::new(401).set_body_json(json!({
                 "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"
@@ -1826,7 +1764,7 @@ mod tests {
     #[tokio::test]
     async fn a_refused_post_is_rejected_with_the_detail() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: e\n---\nHi\n");
+        let f = fixture(&server, "---\nid: e\n---\nHi\n");
         any_create()
             .respond_with(ResponseTemplate::new(400).set_body_json(json!({
                 "errors": [{"parameters": {"media.media_ids": ["1"]}, "message": "Your media IDs are invalid."}],
@@ -1860,7 +1798,7 @@ mod tests {
     #[tokio::test]
     async fn a_duplicate_of_our_own_post_counts_as_posted() {
         let server = MockServer::start().await;
-        let f = Fixture::new(
+        let f = fixture(
             &server,
             "---\nid: t\nthread: true\n---\nLaunch day! https://example.com/launch\n\n---\n\nMore soon\n",
         );
@@ -1897,7 +1835,7 @@ mod tests {
     #[tokio::test]
     async fn a_duplicate_not_found_on_the_account_is_rejected() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: d\n---\nGood morning\n");
+        let f = fixture(&server, "---\nid: d\n---\nGood morning\n");
         any_create()
             .respond_with(duplicate())
             .expect(1)
@@ -1934,7 +1872,7 @@ mod tests {
     /// A thread whose parts X shows with t.co links, escaped entities and
     /// a media link appended, among posts that must not match.
     fn crashed_thread(server: &MockServer) -> Fixture {
-        let mut f = Fixture::new(
+        let mut f = fixture(
             server,
             "---\nid: t\nthread: true\n---\nLaunch day! Read it at https://example.com/a/very/long/path & more #rustlang\n\n---\n\nIt's \"second\" <part>\n\n---\n\nThird\n",
         );
@@ -2021,7 +1959,7 @@ mod tests {
     #[tokio::test]
     async fn reconcile_of_a_reply_checks_the_parent() {
         let server = MockServer::start().await;
-        let mut f = Fixture::new(&server, "---\nid: r\n---\nAgreed!\n");
+        let mut f = fixture(&server, "---\nid: r\n---\nAgreed!\n");
         f.reply_to = Some(ReplyTo::Url("https://x.com/bob/status/777".into()));
         mount_me(&server).await;
         mount_timeline(
@@ -2041,7 +1979,7 @@ mod tests {
     #[tokio::test]
     async fn reconcile_with_nothing_on_the_account_finds_nothing() {
         let server = MockServer::start().await;
-        let f = Fixture::new(&server, "---\nid: n\n---\nHi\n");
+        let f = fixture(&server, "---\nid: n\n---\nHi\n");
         mount_me(&server).await;
         Mock::given(method("GET"))
             .and(path("/2/users/42/tweets"))
@@ -2059,7 +1997,7 @@ mod tests {
     async fn dry_run_shows_the_requests_without_sending() {
         let server = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut f = Fixture::new(
+        let mut f = fixture(
             &server,
             "---\nid: t\nthread: true\n---\nOne\n\n---\n\nTwo\n",
         );
