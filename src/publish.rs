@@ -686,13 +686,8 @@ pub fn due_targets(
     let grace = chrono::Duration::from_std(config.catch_up).unwrap_or(chrono::Duration::hours(1));
     let mut due = Vec::new();
     let mut missed = Vec::new();
-    for (at, key) in store.due_until(now)? {
-        let Some((post, account)) = key.split_once('/') else {
-            continue;
-        };
-        let Some(t) = store.target(post, account)? else {
-            continue;
-        };
+    for (at, t) in store.due_targets_until(now)? {
+        let (post, account) = (t.post_id.as_str(), t.account.as_str());
         // A retry's time is its own; only the first attempt can be "missed".
         if t.next_attempt.is_none() && now - at > grace {
             let late = crate::content::time::relative(at, now)

@@ -4,7 +4,7 @@
 use crate::config::{Account, Config};
 use crate::content::{self, MediaRef, Post, Status};
 use crate::diag::{Diagnostic, Pos, Severity, suggest};
-use crate::platforms::{Counting, Limits, PlatformKind, ThreadSupport};
+use crate::platforms::{Limits, PlatformKind, ThreadSupport};
 use crate::render::{self, Rendered, Source};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -99,15 +99,12 @@ pub fn check_files(files: &[PathBuf], config: &Config, opts: &Options) -> Report
         let pos = c.post.pos_of("id");
         if let Some(&first) = seen.get(&id) {
             let other = reports[first].path.clone();
-            let mut d = Diagnostic::error(
+            let d = Diagnostic::error(
                 &reports[i].path,
                 pos,
                 format!("post id `{id}` is also used by {}", other.display()),
             )
             .with_help("every post needs its own `id`; change one of them");
-            if opts.strict {
-                d.severity = Severity::Error;
-            }
             reports[i].diagnostics.push(d);
         } else {
             seen.insert(id, i);
@@ -436,9 +433,6 @@ fn check_rendered(
                     ));
                 }
             }
-        }
-        if limits.counting == Counting::MastodonGraphemes {
-            // Nothing more: Mastodon links tags and mentions itself.
         }
     }
     let tags: usize = r.parts.iter().map(|p| p.text.tags().count()).sum();

@@ -245,8 +245,8 @@ pub fn run_post(ui: &Ui, project: &Project, args: PostArgs) -> Outcome {
         return Err(usage("`-` (standard input) can be given once", None));
     }
     let store = project.store()?;
-    let sync = project.sync(&store)?;
-    let _ = sync;
+    // Posts under posts/ get their targets in the store.
+    project.sync(&store)?;
     let mut problems = false;
     let mut ready: Vec<Arc<Ready>> = Vec::new();
     for file in &args.files {
@@ -426,7 +426,6 @@ fn dry_run(ui: &Ui, project: &Project, ready: &[Arc<Ready>], problems: bool) -> 
 }
 
 pub fn run_publish(ui: &Ui, project: &Project, args: PublishArgs) -> Outcome {
-    let _ = args.due;
     if ui.verbose > 0 {
         super::daemon::init_logging(ui, super::daemon::LogFormat::Text);
     }

@@ -62,12 +62,10 @@ pub fn rows(targets: &[TargetRecord], project: &Project) -> Vec<Row> {
     out
 }
 
-/// Prints sync problems to stderr; returns whether any was an error.
-pub fn print_problems(ui: &Ui, report: &SyncReport) -> std::io::Result<bool> {
+/// Prints sync problems to stderr.
+pub fn print_problems(ui: &Ui, report: &SyncReport) -> std::io::Result<()> {
     let mut err = ui.err();
-    let mut errors = false;
     for d in &report.diagnostics {
-        errors |= d.is_error();
         if d.is_error() || !ui.quiet {
             ui.diagnostic(&mut err, d)?;
         }
@@ -82,7 +80,7 @@ pub fn print_problems(ui: &Ui, report: &SyncReport) -> std::io::Result<bool> {
             report.blocked.join(", ")
         )?;
     }
-    Ok(errors)
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -125,8 +123,7 @@ pub fn run(ui: &Ui, project: &Project, args: ScheduleArgs) -> Outcome {
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {
-        let errors = print_problems(ui, &report)?;
-        let _ = errors;
+        print_problems(ui, &report)?;
         let mut out = ui.out();
         if rows.is_empty() {
             writeln!(out, "nothing scheduled")?;

@@ -495,6 +495,32 @@ impl Store {
         })
     }
 
+    /// The targets due at or before `until`, earliest first, with their due
+    /// times: one read of the index and the records.
+    pub fn due_targets_until(
+        &self,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, TargetRecord)>, StateError> {
+        let end = to_ms(until);
+        let raw: Vec<(i64, String, Vec<u8>)> = self.read(|tx| {
+            let due = tx.open_table(DUE)?;
+            let targets = tx.open_table(TARGETS)?;
+            let mut out = Vec::new();
+            for item in due.range((i64::MIN, "")..=(end, "\u{10FFFF}"))? {
+                let (k, _) = item?;
+                let (ms, key) = k.value();
+                if let Some(v) = targets.get(key)? {
+                    out.push((ms, key.to_string(), v.value().to_vec()));
+                }
+            }
+            Ok(out)
+        })?;
+        raw.iter()
+            .filter_map(|(ms, k, v)| from_ms(*ms).map(|t| (t, k, v)))
+            .map(|(t, k, v)| Ok((t, self.decode(k, v)?)))
+            .collect()
+    }
+
     /// Every upcoming target in due order (the timeline), up to `limit`.
     pub fn timeline(&self, limit: usize) -> Result<Vec<TargetRecord>, StateError> {
         let raw: Vec<(String, Vec<u8>)> = self.read(|tx| {
