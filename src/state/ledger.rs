@@ -111,18 +111,8 @@ impl Ledger {
         out
     }
 
-    /// Adds one entry to the ledger file: locked read, merge, atomic write.
-    /// Concurrent writers (the daemon and a cron run) serialise on the lock.
-    pub fn record(
-        root: &Path,
-        post: &str,
-        account: &str,
-        entry: LedgerEntry,
-    ) -> Result<(), LedgerWriteError> {
-        Self::record_many(root, vec![(post.to_string(), account.to_string(), entry)])
-    }
-
-    /// Adds entries to the ledger file in one locked read, merge and atomic write.
+    /// Adds entries to the ledger file in one locked read, merge and atomic
+    /// write. Concurrent writers (the daemon and a cron run) serialise on the lock.
     pub fn record_many(
         root: &Path,
         entries: Vec<(String, String, LedgerEntry)>,
@@ -181,9 +171,9 @@ mod tests {
             urls: vec![format!("https://example.com/{id}")],
             content_hash: "abc".into(),
         };
-        Ledger::record(dir.path(), "b.post", "x", e("2")).unwrap();
-        Ledger::record(dir.path(), "a-post", "fedi", e("1")).unwrap();
-        Ledger::record(dir.path(), "a-post", "bsky", e("0")).unwrap();
+        Ledger::record_many(dir.path(), vec![("b.post".into(), "x".into(), e("2"))]).unwrap();
+        Ledger::record_many(dir.path(), vec![("a-post".into(), "fedi".into(), e("1"))]).unwrap();
+        Ledger::record_many(dir.path(), vec![("a-post".into(), "bsky".into(), e("0"))]).unwrap();
         let text = std::fs::read_to_string(dir.path().join(LEDGER_FILE)).unwrap();
         let a = text.find("[a-post.bsky]").unwrap();
         let b = text.find("[a-post.fedi]").unwrap();
