@@ -9,15 +9,20 @@ use crate::content::Post;
 use crate::credentials::Secret;
 use crate::platforms::{self, Context, Job, PartSink, Platform, PlatformError, ReplyTo};
 use crate::state::ledger::{Ledger, LedgerEntry};
-use crate::state::{Claim, Outcome, PublishedPart, Store, TargetRecord, TargetStatus, from_ms};
+use crate::clock::{Clock, SystemClock};
+use crate::state::{
+    Change, Claim, Claimed, Outcome, PublishedPart, Store, TargetRecord, TargetStatus, from_ms,
+};
+use commit::Committer;
 use crate::validate::{Checked, MediaInfo};
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
+
+mod commit;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::Semaphore;
 
 /// How a target ended in this run.
 #[derive(Clone, Debug, Serialize)]
@@ -70,6 +75,56 @@ impl Progress for Silent {
     fn finished(&self, _: &TargetResult) {}
 }
 
+/// Builds the platform client of an account: the engine's seam to the
+/// platforms (tests hand it scripted fakes).
+pub trait Connector: Send + Sync {
+    fn connect(&self, account: &Account, ctx: Context) -> Result<Box<dyn Platform>, PlatformError>;
+}
+
+/// The real platform clients.
+pub struct Platforms;
+
+impl Connector for Platforms {
+    fn connect(&self, account: &Account, ctx: Context) -> Result<Box<dyn Platform>, PlatformError> {
+        platforms::connect(account, ctx)
+    }
+}
+
+/// Where the engine gets an account's secret, and a renewed one after the
+/// platform refused it.
+#[async_trait::async_trait]
+pub trait Tokens: Send + Sync {
+    async fn token(&self, account: &Account) -> Result<Secret, PlatformError>;
+    /// Renews the secret after `used` was refused: `Some(())` when there is
+    /// a new one to ask [`Tokens::token`] for, `None` when there is nothing
+    /// to renew.
+    async fn after_unauthorized(
+        &self,
+        account: &Account,
+        used: &Secret,
+    ) -> Result<Option<()>, PlatformError>;
+}
+
+#[async_trait::async_trait]
+impl Tokens for crate::credentials::Credentials {
+    async fn token(&self, account: &Account) -> Result<Secret, PlatformError> {
+        crate::credentials::Credentials::token(self, account).await
+    }
+    async fn after_unauthorized(
+        &self,
+        account: &Account,
+        used: &Secret,
+    ) -> Result<Option<()>, PlatformError> {
+        crate::credentials::Credentials::after_unauthorized(self, account, used)
+            .await
+            .map(|r| r.map(|_| ()))
+    }
+}
+
+/// Targets claimed in one transaction: enough to keep the workers busy
+/// between claims, few enough that a crash leaves little to reconcile.
+const CLAIM_BATCH: usize = 32;
+
 /// The engine of one run.
 pub struct Engine {
     pub config: Config,
@@ -81,8 +136,12 @@ pub struct Engine {
     pub max_attempts: u32,
     /// Set when shutting down: targets not yet claimed are left for later.
     pub stop: Arc<AtomicBool>,
-    /// Where clients get a valid token (refreshed when about to expire or refused).
+    /// The project's credentials (the daemon's daily check renews them).
     pub credentials: crate::credentials::Credentials,
+    tokens: Arc<dyn Tokens>,
+    connector: Arc<dyn Connector>,
+    clock: Arc<dyn Clock>,
+    committer: Committer,
 }
 
 /// A post ready to publish: parsed, checked, rendered for its targets.
@@ -91,20 +150,59 @@ pub struct Ready {
 }
 
 impl Engine {
-    /// An engine over `config` and `store`.
+    /// An engine over `config` and `store` with the real platforms, the
+    /// project's credentials and the system clock.
     pub fn new(config: Config, store: Store) -> Result<Engine, PlatformError> {
         let credentials = crate::credentials::Credentials::new(&config.root);
         let mut http = platforms::http::Http::new()?;
         http.max_attempts = config.max_attempts;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Ok(Engine {
             max_attempts: config.max_attempts,
+            committer: Committer::new(store.clone(), clock.clone()),
             config,
             store,
             http,
             concurrency: 8,
             stop: Arc::default(),
+            tokens: Arc::new(credentials.clone()),
             credentials,
+            connector: Arc::new(Platforms),
+            clock,
         })
+    }
+
+    /// The same engine with other platform clients.
+    pub fn with_connector(mut self, connector: Arc<dyn Connector>) -> Engine {
+        self.connector = connector;
+        self
+    }
+
+    /// The same engine with another source of secrets.
+    pub fn with_tokens(mut self, tokens: Arc<dyn Tokens>) -> Engine {
+        self.tokens = tokens;
+        self
+    }
+
+    /// The same engine with another clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Engine {
+        self.committer = Committer::new(self.store.clone(), clock.clone());
+        self.clock = clock;
+        self
+    }
+
+    /// The engine's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn connect(&self, account: &Account, secret: Secret) -> Result<Box<dyn Platform>, PlatformError> {
+        let ctx = Context {
+            http: self.http.clone(),
+            secret: Some(secret),
+            store: Some(self.store.clone()),
+        };
+        self.connector.connect(account, ctx)
     }
 
     /// A client for `account` with a valid secret from the credentials service.
@@ -112,13 +210,8 @@ impl Engine {
         &self,
         account: &Account,
     ) -> Result<(Box<dyn Platform>, Secret), PlatformError> {
-        let secret = self.credentials.token(account).await?;
-        let ctx = Context {
-            http: self.http.clone(),
-            secret: Some(secret.clone()),
-            store: Some(self.store.clone()),
-        };
-        Ok((platforms::connect(account, ctx)?, secret))
+        let secret = self.tokens.token(account).await?;
+        Ok((self.connect(account, secret.clone())?, secret))
     }
 
     /// After the platform refused `used` (401): a client with a renewed
@@ -128,12 +221,7 @@ impl Engine {
         account: &Account,
         used: &Secret,
     ) -> Result<Option<(Box<dyn Platform>, Secret)>, PlatformError> {
-        if self
-            .credentials
-            .after_unauthorized(account, used)
-            .await?
-            .is_none()
-        {
+        if self.tokens.after_unauthorized(account, used).await?.is_none() {
             return Ok(None);
         }
         self.client(account).await.map(Some)
@@ -146,35 +234,29 @@ impl Engine {
         posts: &HashMap<String, Arc<Ready>>,
         progress: &dyn Progress,
     ) -> Vec<TargetResult> {
-        let now = crate::clock::now();
+        let now = self.now();
         let stale = match self.store.stale_claims(now) {
             Ok(s) => s,
-            Err(e) => {
-                return vec![TargetResult {
-                    post: String::new(),
-                    account: String::new(),
-                    result: Verdict::Failed {
-                        error: e.to_string(),
-                    },
-                }];
-            }
+            Err(e) => return vec![failed_result("", "", e.to_string())],
         };
         let mut out = Vec::new();
         for t in stale {
-            let Ok(Some(claim)) = self.store.reclaim(&t.post_id, &t.account, now) else {
-                continue;
+            let claim = match self.store.reclaim(&t.post_id, &t.account, now) {
+                Ok(Some(c)) => c,
+                Ok(None) => continue,
+                Err(e) => {
+                    out.push(failed_result(&t.post_id, &t.account, e.to_string()));
+                    continue;
+                }
             };
             let Some(ready) = posts.get(&t.post_id) else {
                 // The post's file is gone: nothing can be checked or sent; keep the
                 // claim as it is for a run that has the file.
-                out.push(self.finish(
-                    &claim.target,
-                    Err(PlatformError::config(format!(
-                        "post `{}` was being published when a run stopped, and its file is gone",
-                        t.post_id
-                    ))),
-                    true,
+                let e = PlatformError::config(format!(
+                    "post `{}` was being published when a run stopped, and its file is gone",
+                    t.post_id
                 ));
+                out.push(self.finish(&claim.target, Err(e), true).await);
                 continue;
             };
             out.push(self.run_claim(ready.clone(), claim, true, progress).await);
@@ -192,7 +274,9 @@ impl Engine {
         self.publish(work, true, progress).await
     }
 
-    /// Publishes targets (claiming each first) with bounded concurrency.
+    /// Publishes targets with bounded concurrency: workers take claimed
+    /// targets from a shared list, which is refilled by claiming the next
+    /// batch in one transaction. Results come back in the order of `work`.
     pub async fn publish(
         &self,
         work: Vec<(Arc<Ready>, String)>,
@@ -201,19 +285,90 @@ impl Engine {
     ) -> Vec<TargetResult> {
         // The ledger is read once: a fresh clone or CI runner knows only it.
         let ledger = Ledger::load(&self.config.root).ok();
-        let ledger = &ledger;
-        let sem = Arc::new(Semaphore::new(self.concurrency.max(1)));
-        let tasks = work.into_iter().map(|(ready, account)| {
-            let sem = sem.clone();
-            async move {
-                let _permit = sem.acquire().await;
-                self.publish_one(ready, &account, force, ledger.as_ref(), progress)
-                    .await
+        let mut results: Vec<Option<TargetResult>> = vec![None; work.len()];
+        let mut pending = VecDeque::new();
+        for (i, (ready, account)) in work.into_iter().enumerate() {
+            let post_id = &ready.checked.post.id;
+            if let Some(e) = ledger.as_ref().and_then(|l| l.get(post_id, &account)) {
+                results[i] = Some(TargetResult {
+                    post: post_id.clone(),
+                    account,
+                    result: Verdict::AlreadyPosted {
+                        urls: e.urls.clone(),
+                    },
+                });
+            } else {
+                pending.push_back((i, ready, account));
+            }
+        }
+        let queue = Mutex::new(WorkQueue {
+            pending,
+            claimed: VecDeque::new(),
+            done: Vec::new(),
+        });
+        let workers = (0..self.concurrency.max(1)).map(|_| async {
+            while let Some((i, ready, claim)) = self.next_claimed(&queue, force) {
+                let r = self.run_claim(ready, claim, false, progress).await;
+                lock(&queue).done.push((i, r));
             }
         });
-        let results = join_all(tasks).await;
+        join_all(workers).await;
+        let queue = queue.into_inner().unwrap_or_else(|e| e.into_inner());
+        for (i, r) in queue.done {
+            results[i] = Some(r);
+        }
         self.flush_ledger();
-        results
+        results.into_iter().flatten().collect()
+    }
+
+    /// The next claimed target for a worker, claiming a new batch when the
+    /// claimed ones are taken; targets that cannot be claimed get their
+    /// result at once. After a stop, nothing more is claimed.
+    fn next_claimed(&self, queue: &Mutex<WorkQueue>, force: bool) -> Option<Work> {
+        let mut q = lock(queue);
+        loop {
+            if let Some(w) = q.claimed.pop_front() {
+                return Some(w);
+            }
+            if q.pending.is_empty() {
+                return None;
+            }
+            if self.stop.load(Ordering::SeqCst) {
+                let left: Vec<_> = q.pending.drain(..).collect();
+                for (i, ready, account) in left {
+                    let reason = "shutting down; left for the next run";
+                    q.done.push((i, skipped(&ready.checked.post.id, &account, reason)));
+                }
+                return None;
+            }
+            let n = q.pending.len().min(CLAIM_BATCH);
+            let batch: Vec<_> = q.pending.drain(..n).collect();
+            let keys: Vec<(&str, &str)> = batch
+                .iter()
+                .map(|(_, r, a)| (r.checked.post.id.as_str(), a.as_str()))
+                .collect();
+            match self.store.claim_many(&keys, self.now(), force) {
+                Ok(claims) => {
+                    for ((i, ready, account), c) in batch.iter().cloned().zip(claims) {
+                        let post = &ready.checked.post.id;
+                        match c {
+                            Claimed::Yes(claim) => q.claimed.push_back((i, ready, claim)),
+                            Claimed::No(t) => q.done.push((i, not_claimed(&t))),
+                            Claimed::Missing => {
+                                q.done
+                                    .push((i, skipped(post, &account, "not in the state store")));
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    for (i, ready, account) in batch {
+                        let r = failed_result(&ready.checked.post.id, &account, e.to_string());
+                        q.done.push((i, r));
+                    }
+                }
+            }
+        }
     }
 
     /// Writes the published.toml entries of targets posted since the last
@@ -237,7 +392,7 @@ impl Engine {
                 let published_at = t
                     .posted_at
                     .and_then(from_ms)
-                    .unwrap_or_else(crate::clock::now)
+                    .unwrap_or_else(|| self.now())
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 let entry = LedgerEntry {
                     published_at,
@@ -262,80 +417,6 @@ impl Engine {
         }
     }
 
-    async fn publish_one(
-        &self,
-        ready: Arc<Ready>,
-        account: &str,
-        force: bool,
-        ledger: Option<&Ledger>,
-        progress: &dyn Progress,
-    ) -> TargetResult {
-        let post_id = ready.checked.post.id.clone();
-        let now = crate::clock::now();
-        let skipped = |reason: String| TargetResult {
-            post: post_id.clone(),
-            account: account.to_string(),
-            result: Verdict::Skipped { reason },
-        };
-        if self.stop.load(Ordering::SeqCst) {
-            return skipped("shutting down; left for the next run".into());
-        }
-        // The ledger first: a fresh clone or CI runner knows only the ledger.
-        if let Some(e) = ledger.and_then(|l| l.get(&post_id, account)) {
-            return TargetResult {
-                post: post_id.clone(),
-                account: account.to_string(),
-                result: Verdict::AlreadyPosted {
-                    urls: e.urls.clone(),
-                },
-            };
-        }
-        let claim = match self.store.claim(&post_id, account, now, force) {
-            Ok(Some(c)) => c,
-            Ok(None) => {
-                return match self.store.target(&post_id, account) {
-                    Ok(Some(t)) => match t.status {
-                        TargetStatus::Posted => TargetResult {
-                            post: post_id.clone(),
-                            account: account.to_string(),
-                            result: Verdict::AlreadyPosted {
-                                urls: urls(&t.parts),
-                            },
-                        },
-                        TargetStatus::Posting => {
-                            skipped("another social process is publishing it right now".into())
-                        }
-                        TargetStatus::Draft => {
-                            skipped("the post is a draft (set `status: ready`)".into())
-                        }
-                        TargetStatus::Cancelled => {
-                            skipped("cancelled (use `social retry` to publish it)".into())
-                        }
-                        other => skipped(format!("{other}, not due")),
-                    },
-                    Ok(None) => skipped("not in the state store".into()),
-                    Err(e) => TargetResult {
-                        post: post_id.clone(),
-                        account: account.to_string(),
-                        result: Verdict::Failed {
-                            error: e.to_string(),
-                        },
-                    },
-                };
-            }
-            Err(e) => {
-                return TargetResult {
-                    post: post_id.clone(),
-                    account: account.to_string(),
-                    result: Verdict::Failed {
-                        error: e.to_string(),
-                    },
-                };
-            }
-        };
-        self.run_claim(ready, claim, false, progress).await
-    }
-
     /// Publishes a claimed target: reconciles first when a crashed or
     /// ambiguous attempt may have published parts of it.
     async fn run_claim(
@@ -345,16 +426,37 @@ impl Engine {
         reconcile_first: bool,
         progress: &dyn Progress,
     ) -> TargetResult {
-        let t = claim.target;
+        let mut t = claim.target;
         progress.started(&t.post_id, &t.account);
+        let r = match self.attempt(&ready, &t, reconcile_first, progress).await {
+            Attempt::Ended(out) => {
+                t.parts = out.parts;
+                t.uncertain = out.uncertain;
+                self.finish(&t, out.result.map(|()| t.parts.clone()), true)
+                    .await
+            }
+            Attempt::Refused(e, may_retry) => self.finish(&t, Err(e), may_retry).await,
+        };
+        progress.finished(&r);
+        r
+    }
+
+    /// One attempt at a claimed target: its client, then reconcile and
+    /// publish rounds (an unclear answer is reconciled once; a refused token
+    /// is renewed once).
+    async fn attempt(
+        &self,
+        ready: &Ready,
+        t: &TargetRecord,
+        reconcile_first: bool,
+        progress: &dyn Progress,
+    ) -> Attempt {
         let Some(mut account) = self.config.accounts.get(&t.account).cloned() else {
             let e = PlatformError::config(format!(
                 "account `{}` is no longer in social.toml",
                 t.account
             ));
-            let r = self.finish(&t, Err(e), false);
-            progress.finished(&r);
-            return r;
+            return Attempt::Refused(e, false);
         };
         let Some(rendered) = ready
             .checked
@@ -366,9 +468,7 @@ impl Engine {
                 "post `{}` no longer goes to {}",
                 t.post_id, t.account
             ));
-            let r = self.finish(&t, Err(e), false);
-            progress.finished(&r);
-            return r;
+            return Attempt::Refused(e, false);
         };
         // The project's media_base_url serves accounts that set none (Instagram).
         if account.media_base_url.is_none() {
@@ -377,34 +477,29 @@ impl Engine {
         let account = &account;
         let (mut client, mut secret) = match self.client(account).await {
             Ok(c) => c,
-            Err(e) => {
-                let r = self.finish(&t, Err(e), false);
-                progress.finished(&r);
-                return r;
-            }
+            Err(e) => return Attempt::Refused(e, false),
         };
         let reply_to = match self.reply_target(&ready.checked.post, &t.account) {
             Ok(r) => r,
-            Err(e) => {
-                let r = self.finish(&t, Err(e), true);
-                progress.finished(&r);
-                return r;
-            }
+            Err(e) => return Attempt::Refused(e, true),
         };
         let first_claimed = t
             .first_claimed
             .and_then(from_ms)
-            .unwrap_or_else(crate::clock::now);
+            .unwrap_or_else(|| self.now());
         let key = t.idempotency_key.clone().unwrap_or_default();
         let mut done = t.parts.clone();
         let total = rendered.parts.len();
         let media: &[MediaInfo] = &ready.checked.media;
 
-        let mut attempt_reconcile = reconcile_first;
+        // An earlier attempt that ended unclear is settled before anything is sent.
+        let mut attempt_reconcile = reconcile_first || t.uncertain;
+        let mut uncertain = t.uncertain;
         let mut result: Result<(), PlatformError> = Ok(());
         let mut renewed = false;
         for round in 0..3 {
             if attempt_reconcile {
+                attempt_reconcile = false;
                 let job = Job {
                     post: &ready.checked.post,
                     account,
@@ -416,19 +511,22 @@ impl Engine {
                     reply_to: reply_to.clone(),
                 };
                 match client.reconcile(&job).await {
-                    Ok(found) if found.len() > done.len() => {
-                        for (i, p) in found.iter().enumerate().skip(done.len()) {
-                            let _ = self.store.record_part(
-                                &t.post_id,
-                                &t.account,
-                                i,
-                                p,
-                                crate::clock::now(),
-                            );
+                    Ok(found) => {
+                        uncertain = false;
+                        for (index, part) in found.iter().enumerate().skip(done.len()) {
+                            let change = Change::Part {
+                                index,
+                                part: part.clone(),
+                            };
+                            if let Err(e) = self.committer.commit(t.key(), change).await {
+                                // Kept in memory: the record of this attempt carries it.
+                                tracing::warn!(post = %t.post_id, account = %t.account, "recording a reconciled part failed: {e}");
+                            }
                         }
-                        done = found;
+                        if found.len() > done.len() {
+                            done = found;
+                        }
                     }
-                    Ok(_) => {}
                     Err(e) => {
                         result = Err(e);
                         break;
@@ -450,18 +548,30 @@ impl Engine {
                 reply_to: reply_to.clone(),
             };
             let mut sink = Sink {
-                store: &self.store,
+                committer: &self.committer,
+                key: t.key(),
                 post: &t.post_id,
                 account: &t.account,
                 parts: done.clone(),
                 total,
                 progress,
+                failed: None,
             };
             result = client.publish(&job, &mut sink).await;
             done = sink.parts;
+            if let Some(e) = sink.failed {
+                // The platform has the part but the store could not take it:
+                // stop here; the record of this attempt carries it.
+                result = Err(e);
+                break;
+            }
             match &result {
                 // An unclear answer: ask the platform once what it has, then go on.
-                Err(PlatformError::Unknown { .. }) if round == 0 => attempt_reconcile = true,
+                Err(PlatformError::Unknown { .. }) if round == 0 => {
+                    uncertain = true;
+                    attempt_reconcile = true;
+                }
+                Err(PlatformError::Unknown { .. }) => uncertain = true,
                 // A refused token: renew it once and try the target once more.
                 Err(PlatformError::Auth { expired: true, .. }) if !renewed => {
                     renewed = true;
@@ -477,19 +587,22 @@ impl Engine {
                 _ => break,
             }
         }
-        let mut t = t;
-        t.parts = done.clone();
-        let out = match result {
-            Ok(()) if done.len() >= total => Ok(done),
-            Ok(()) => Err(PlatformError::unknown(format!(
-                "the client returned after {} of {total} parts",
-                done.len()
-            ))),
+        let result = match result {
+            Ok(()) if done.len() >= total => Ok(()),
+            Ok(()) => {
+                uncertain = true;
+                Err(PlatformError::unknown(format!(
+                    "the client returned after {} of {total} parts",
+                    done.len()
+                )))
+            }
             Err(e) => Err(e),
         };
-        let r = self.finish(&t, out, true);
-        progress.finished(&r);
-        r
+        Attempt::Ended(Ended {
+            parts: done,
+            result,
+            uncertain,
+        })
     }
 
     /// Resolves `reply_to` for one account.
@@ -519,14 +632,17 @@ impl Engine {
         }
     }
 
-    /// Records the end of an attempt; returns what to report.
-    fn finish(
+    /// Records the end of an attempt; returns what to report. A failure
+    /// whose outcome is unclear (`t.uncertain`) is retried only after the
+    /// platform is asked; one the platform cannot be asked about is held as
+    /// unconfirmed for the user to check, never sent again blindly.
+    async fn finish(
         &self,
         t: &TargetRecord,
         out: Result<Vec<PublishedPart>, PlatformError>,
         may_retry: bool,
     ) -> TargetResult {
-        let now = crate::clock::now();
+        let now = self.now();
         let mk = |result: Verdict| {
             let r = TargetResult {
                 post: t.post_id.clone(),
@@ -536,59 +652,154 @@ impl Engine {
             log_result(&r);
             r
         };
-        match out {
+        let e = match out {
             Ok(parts) => {
                 let outcome = Outcome::Posted {
                     parts: parts.clone(),
                 };
-                if let Err(e) = self.store.record(&t.post_id, &t.account, &outcome, now) {
-                    return mk(Verdict::Failed {
-                        error: format!("published, but recording it failed: {e}"),
+                if let Err(e) = self.committer.commit(t.key(), Change::Outcome(outcome)).await {
+                    // The claim stays: the next run confirms it with the platform.
+                    return mk(Verdict::Retrying {
+                        error: format!(
+                            "published, but recording it failed ({e}); the next run confirms it with the platform"
+                        ),
+                        retry_at: now.to_rfc3339(),
                     });
                 }
-                mk(Verdict::Posted { urls: urls(&parts) })
+                return mk(Verdict::Posted { urls: urls(&parts) });
             }
-            Err(e) => {
-                let error = e.to_string();
-                let retry_at = if may_retry && e.is_transient() && t.attempts < self.max_attempts {
-                    Some(match &e {
-                        PlatformError::RateLimited {
-                            retry_at: Some(at), ..
-                        } => *at,
-                        _ => {
-                            now + chrono::Duration::from_std(self.http.backoff(t.attempts + 2))
-                                .unwrap_or_default()
-                        }
-                    })
-                } else {
-                    None
-                };
-                let outcome = if t.parts.is_empty() {
-                    Outcome::Failed {
-                        error: error.clone(),
-                        retry_at,
-                    }
-                } else {
-                    Outcome::Partial {
-                        parts: t.parts.clone(),
-                        error: error.clone(),
-                        retry_at,
-                    }
-                };
-                if let Err(se) = self.store.record(&t.post_id, &t.account, &outcome, now) {
-                    return mk(Verdict::Failed {
-                        error: format!("{error} (and recording it failed: {se})"),
-                    });
+            Err(e) => e,
+        };
+        let mut error = e.to_string();
+        let unconfirmable = t.uncertain && !e.is_transient();
+        let retry_at = if may_retry && e.is_transient() && t.attempts < self.max_attempts {
+            Some(match &e {
+                PlatformError::RateLimited {
+                    retry_at: Some(at), ..
+                } => *at,
+                _ => {
+                    now + chrono::Duration::from_std(self.http.backoff(t.attempts + 2))
+                        .unwrap_or_default()
                 }
-                match retry_at {
-                    Some(at) => mk(Verdict::Retrying {
-                        error,
-                        retry_at: at.to_rfc3339(),
-                    }),
-                    None => mk(Verdict::Failed { error }),
-                }
+            })
+        } else {
+            None
+        };
+        let outcome = if unconfirmable || (t.uncertain && retry_at.is_none()) {
+            error = format!(
+                "{error}; the platform may have published it and cannot tell: check the account, then `social retry {post}` to publish it again or `social cancel {post}` to leave it",
+                post = t.post_id
+            );
+            Outcome::Unconfirmed {
+                parts: t.parts.clone(),
+                error: error.clone(),
             }
+        } else if t.parts.is_empty() && !t.uncertain {
+            Outcome::Failed {
+                error: error.clone(),
+                retry_at,
+            }
+        } else {
+            Outcome::Partial {
+                parts: t.parts.clone(),
+                error: error.clone(),
+                retry_at,
+                uncertain: t.uncertain,
+            }
+        };
+        if let Err(se) = self.committer.commit(t.key(), Change::Outcome(outcome)).await {
+            // The claim stays in the store; once this run is gone the next
+            // one takes it over and asks the platform first.
+            return mk(Verdict::Retrying {
+                error: format!("{error} (and recording it failed: {se})"),
+                retry_at: now.to_rfc3339(),
+            });
         }
+        match retry_at {
+            Some(at) if !unconfirmable => mk(Verdict::Retrying {
+                error,
+                retry_at: at.to_rfc3339(),
+            }),
+            _ => mk(Verdict::Failed { error }),
+        }
+    }
+}
+
+/// A claimed target waiting for a worker, with its index in the run's work.
+type Work = (usize, Arc<Ready>, Claim);
+
+/// The work of one `publish` call, shared by its workers.
+struct WorkQueue {
+    pending: VecDeque<(usize, Arc<Ready>, String)>,
+    claimed: VecDeque<Work>,
+    done: Vec<(usize, TargetResult)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How an attempt ended.
+enum Attempt {
+    /// Nothing was sent: refused before the first request (may it be retried).
+    Refused(PlatformError, bool),
+    Ended(Ended),
+}
+
+struct Ended {
+    parts: Vec<PublishedPart>,
+    result: Result<(), PlatformError>,
+    /// Whether the platform may hold more than `parts` (an unclear answer
+    /// that no reconcile has settled).
+    uncertain: bool,
+}
+
+fn skipped(post: &str, account: &str, reason: &str) -> TargetResult {
+    TargetResult {
+        post: post.to_string(),
+        account: account.to_string(),
+        result: Verdict::Skipped {
+            reason: reason.to_string(),
+        },
+    }
+}
+
+fn failed_result(post: &str, account: &str, error: String) -> TargetResult {
+    TargetResult {
+        post: post.to_string(),
+        account: account.to_string(),
+        result: Verdict::Failed { error },
+    }
+}
+
+/// The result for a target that could not be claimed, from its record.
+fn not_claimed(t: &TargetRecord) -> TargetResult {
+    let (post, account) = (t.post_id.as_str(), t.account.as_str());
+    match t.status {
+        TargetStatus::Posted => TargetResult {
+            post: post.to_string(),
+            account: account.to_string(),
+            result: Verdict::AlreadyPosted {
+                urls: urls(&t.parts),
+            },
+        },
+        TargetStatus::Posting => skipped(
+            post,
+            account,
+            "another social process is publishing it right now",
+        ),
+        TargetStatus::Draft => skipped(post, account, "the post is a draft (set `status: ready`)"),
+        TargetStatus::Cancelled => skipped(
+            post,
+            account,
+            "cancelled (use `social retry` to publish it)",
+        ),
+        TargetStatus::Unconfirmed => skipped(
+            post,
+            account,
+            "unconfirmed: an earlier attempt may have published it; check the account, then `social retry` or `social cancel`",
+        ),
+        other => skipped(post, account, &format!("{other}, not due")),
     }
 }
 
@@ -655,21 +866,37 @@ fn urls(parts: &[PublishedPart]) -> Vec<String> {
 }
 
 struct Sink<'a> {
-    store: &'a Store,
+    committer: &'a Committer,
+    key: String,
     post: &'a str,
     account: &'a str,
     parts: Vec<PublishedPart>,
     total: usize,
     progress: &'a dyn Progress,
+    /// Set when a part could not be recorded: the attempt stops after it.
+    failed: Option<PlatformError>,
 }
 
 impl PartSink for Sink<'_> {
     fn part(&mut self, index: usize, part: PublishedPart) -> Result<(), PlatformError> {
-        self.store
-            .record_part(self.post, self.account, index, &part, crate::clock::now())
-            .map_err(|e| PlatformError::config(format!("cannot record a published part: {e}")))?;
+        // The platform has it, whatever the store says: keep it for the record.
         self.parts.truncate(index);
-        self.parts.push(part);
+        self.parts.push(part.clone());
+        let last = index + 1 >= self.total;
+        // The last part is recorded with the target's outcome, in one commit;
+        // the others at once (a thread's parts go one after the other).
+        if !last {
+            let change = Change::Part { index, part };
+            if let Err(e) = self.committer.commit_now(self.key.clone(), change) {
+                let e = PlatformError::unavailable(format!(
+                    "published part {} of {}, but the state store could not record it: {e}",
+                    index + 1,
+                    self.total
+                ));
+                self.failed = Some(e.clone());
+                return Err(e);
+            }
+        }
         self.progress
             .part(self.post, self.account, index + 1, self.total);
         Ok(())

@@ -8,8 +8,11 @@
 //! another process that holds it. No transaction is ever held across a
 //! network call.
 
+mod claims;
 pub mod ledger;
 pub mod sync;
+
+pub use claims::{Change, Claimed};
 
 use crate::diag::Diagnostic;
 use chrono::{DateTime, TimeZone, Utc};
@@ -61,7 +64,9 @@ pub enum StateError {
         #[source]
         source: redb::Error,
     },
-    #[error("the state store {path} holds a record it cannot read ({key}): {message}")]
+    #[error(
+        "the state store {path} holds a record it cannot read ({key}): {message}; run `social state rebuild` to rebuild the store from the post files and published.toml"
+    )]
     Corrupt {
         path: PathBuf,
         key: String,
@@ -92,6 +97,9 @@ pub enum TargetStatus {
     Posted,
     Failed,
     Cancelled,
+    /// An attempt may have published it and the platform cannot be asked:
+    /// held for the user to check (`social retry` or `social cancel`).
+    Unconfirmed,
 }
 
 impl fmt::Display for TargetStatus {
@@ -149,6 +157,10 @@ pub struct TargetRecord {
     /// Until when the claim holds (ms); a crashed claimer's claim lapses.
     #[serde(default)]
     pub lease_until: Option<i64>,
+    /// An earlier attempt ended without knowing what the platform holds:
+    /// the next one asks the platform before sending anything.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub uncertain: bool,
 }
 
 impl TargetRecord {
@@ -223,11 +235,20 @@ pub struct Claim {
 pub enum Outcome {
     /// Every part is published.
     Posted { parts: Vec<PublishedPart> },
-    /// Some parts are published and the rest will follow later (at `retry_at`).
+    /// Some parts are published and the rest will follow later (at
+    /// `retry_at`). `uncertain`: the platform may hold more than `parts`, so
+    /// the next attempt asks it first.
     Partial {
         parts: Vec<PublishedPart>,
         error: String,
         retry_at: Option<DateTime<Utc>>,
+        uncertain: bool,
+    },
+    /// The platform may have published more than `parts` and cannot tell:
+    /// nothing more is sent until the user decides.
+    Unconfirmed {
+        parts: Vec<PublishedPart>,
+        error: String,
     },
     /// Nothing (more) was published; retry at `retry_at`, or give up when none.
     Failed {
@@ -244,6 +265,8 @@ pub struct Store {
     /// Serialises this process's operations on the file, so that they queue
     /// here instead of meeting redb's "already open" and backing off.
     gate: Arc<Mutex<()>>,
+    /// The lock that shows this handle's claims are alive (taken at the first claim).
+    owner: Arc<OnceLock<claims::Owner>>,
 }
 
 /// The in-process gate of a store file, shared by every `Store` of that path.
@@ -288,6 +311,7 @@ impl Store {
             path: path.to_path_buf(),
             wait: Duration::from_secs(30),
             gate: gate_for(path),
+            owner: Arc::default(),
         };
         store
             .write(|tx| {
@@ -539,108 +563,6 @@ impl Store {
         raw.iter().map(|(k, v)| self.decode(k, v)).collect()
     }
 
-    /// Claims a due target for publishing: one write transaction that checks
-    /// it is still claimable and marks it `posting` with its idempotency key.
-    /// Exactly one of several concurrent claimers gets it.
-    pub fn claim(
-        &self,
-        post: &str,
-        account: &str,
-        now: DateTime<Utc>,
-        force: bool,
-    ) -> Result<Option<Claim>, StateError> {
-        let key = target_key(post, account);
-        let now_ms = to_ms(now);
-        self.write(|tx| {
-            let mut targets = tx.open_table(TARGETS)?;
-            let Some(raw) = targets.get(key.as_str())?.map(|v| v.value().to_vec()) else {
-                return Ok(None);
-            };
-            let mut t: TargetRecord = match serde_json::from_slice(&raw) {
-                Ok(t) => t,
-                Err(_) => return Ok(None),
-            };
-            let claimable = match t.status {
-                TargetStatus::Scheduled | TargetStatus::Queued | TargetStatus::Failed => {
-                    force || t.due.is_some_and(|d| d <= now_ms)
-                }
-                _ => false,
-            };
-            if !claimable {
-                return Ok(None);
-            }
-            let mut due = tx.open_table(DUE)?;
-            if let Some(d) = t.due {
-                due.remove((d, key.as_str()))?;
-            }
-            t.status = TargetStatus::Posting;
-            t.attempts += 1;
-            t.first_claimed.get_or_insert(now_ms);
-            t.claimed_by = Some(process_tag());
-            t.lease_until = Some(now_ms + LEASE_MS);
-            if t.idempotency_key.is_none() {
-                t.idempotency_key = Some(idempotency_key(&t.post_id, &t.account, &t.content_hash));
-            }
-            targets.insert(key.as_str(), json(&t).as_slice())?;
-            tx.open_table(INFLIGHT)?.insert(key.as_str(), ())?;
-            Ok(Some(Claim { target: t }))
-        })
-    }
-
-    /// Records the outcome of a publish attempt on a claimed target.
-    pub fn record(
-        &self,
-        post: &str,
-        account: &str,
-        outcome: &Outcome,
-        now: DateTime<Utc>,
-    ) -> Result<TargetRecord, StateError> {
-        let key = target_key(post, account);
-        let now_ms = to_ms(now);
-        let raw = self.write(|tx| {
-            let mut targets = tx.open_table(TARGETS)?;
-            let mut due = tx.open_table(DUE)?;
-            let Some(raw) = targets.get(key.as_str())?.map(|v| v.value().to_vec()) else {
-                return Ok(None);
-            };
-            let Ok(mut t) = serde_json::from_slice::<TargetRecord>(&raw) else {
-                return Ok(None);
-            };
-            if let Some(d) = t.due {
-                due.remove((d, key.as_str()))?;
-            }
-            tx.open_table(INFLIGHT)?.remove(key.as_str())?;
-            t.claimed_by = None;
-            t.lease_until = None;
-            match outcome {
-                Outcome::Posted { parts } => {
-                    tx.open_table(LEDGER_PENDING)?.insert(key.as_str(), ())?;
-                    t.status = TargetStatus::Posted;
-                    t.parts = parts.clone();
-                    t.posted_at = Some(now_ms);
-                    t.last_error = None;
-                    t.next_attempt = None;
-                    t.due = None;
-                }
-                Outcome::Partial {
-                    parts,
-                    error,
-                    retry_at,
-                } => {
-                    t.parts = parts.clone();
-                    failed(&mut t, error, *retry_at);
-                }
-                Outcome::Failed { error, retry_at } => failed(&mut t, error, *retry_at),
-            }
-            if let Some(d) = t.due {
-                due.insert((d, key.as_str()), ())?;
-            }
-            targets.insert(key.as_str(), json(&t).as_slice())?;
-            Ok(Some(t))
-        })?;
-        raw.ok_or_else(|| StateError::Refused(format!("no target {key} to record")))
-    }
-
     /// Posted targets whose published.toml entry is not written yet.
     pub fn ledger_pending(&self) -> Result<Vec<TargetRecord>, StateError> {
         let raw: Vec<(String, Vec<u8>)> = self.read(|tx| {
@@ -666,89 +588,6 @@ impl Store {
                 pending.remove(k.as_str())?;
             }
             Ok(())
-        })
-    }
-
-    /// Commits one published part of a claimed target at once, so that a
-    /// crash after it never sends it again.
-    pub fn record_part(
-        &self,
-        post: &str,
-        account: &str,
-        index: usize,
-        part: &PublishedPart,
-        now: DateTime<Utc>,
-    ) -> Result<(), StateError> {
-        let key = target_key(post, account);
-        let now_ms = to_ms(now);
-        self.write(|tx| {
-            let mut targets = tx.open_table(TARGETS)?;
-            let Some(raw) = targets.get(key.as_str())?.map(|v| v.value().to_vec()) else {
-                return Ok(());
-            };
-            let Ok(mut t) = serde_json::from_slice::<TargetRecord>(&raw) else {
-                return Ok(());
-            };
-            t.parts.truncate(index);
-            t.parts.push(part.clone());
-            t.lease_until = Some(now_ms + LEASE_MS);
-            targets.insert(key.as_str(), json(&t).as_slice())?;
-            Ok(())
-        })
-    }
-
-    /// Targets left in `posting` whose claimer is gone (a crash): its lease
-    /// ran out, or it was a process on this machine that no longer runs.
-    pub fn stale_claims(&self, now: DateTime<Utc>) -> Result<Vec<TargetRecord>, StateError> {
-        let raw: Vec<(String, Vec<u8>)> = self.read(|tx| {
-            let inflight = tx.open_table(INFLIGHT)?;
-            let targets = tx.open_table(TARGETS)?;
-            let mut out = Vec::new();
-            for item in inflight.iter()? {
-                let (k, _) = item?;
-                if let Some(v) = targets.get(k.value())? {
-                    out.push((k.value().to_string(), v.value().to_vec()));
-                }
-            }
-            Ok(out)
-        })?;
-        let now_ms = to_ms(now);
-        let mut out = Vec::new();
-        for (k, v) in raw {
-            let t: TargetRecord = self.decode(&k, &v)?;
-            if t.status == TargetStatus::Posting && is_stale(&t, now_ms) {
-                out.push(t);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Takes over a stale claim (see [`Store::stale_claims`]); exactly one
-    /// process gets it.
-    pub fn reclaim(
-        &self,
-        post: &str,
-        account: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Claim>, StateError> {
-        let key = target_key(post, account);
-        let now_ms = to_ms(now);
-        self.write(|tx| {
-            let mut targets = tx.open_table(TARGETS)?;
-            let Some(raw) = targets.get(key.as_str())?.map(|v| v.value().to_vec()) else {
-                return Ok(None);
-            };
-            let Ok(mut t) = serde_json::from_slice::<TargetRecord>(&raw) else {
-                return Ok(None);
-            };
-            if t.status != TargetStatus::Posting || !is_stale(&t, now_ms) {
-                return Ok(None);
-            }
-            t.claimed_by = Some(process_tag());
-            t.lease_until = Some(now_ms + LEASE_MS);
-            t.attempts += 1;
-            targets.insert(key.as_str(), json(&t).as_slice())?;
-            Ok(Some(Claim { target: t }))
         })
     }
 
@@ -780,6 +619,7 @@ impl Store {
                         content_hash: post.content_hash.clone(),
                         claimed_by: None,
                         lease_until: None,
+                        uncertain: false,
                     };
                     targets.insert(key.as_str(), json(&t).as_slice())?;
                 }
@@ -826,7 +666,9 @@ impl Store {
         let now_ms = to_ms(now);
         let posts = self.post(post)?;
         self.modify(post, account, |t| match t.status {
-            TargetStatus::Failed | TargetStatus::Cancelled => {
+            TargetStatus::Failed | TargetStatus::Cancelled | TargetStatus::Unconfirmed => {
+                // The user has checked the account: publish it again.
+                t.uncertain = false;
                 let planned = posts.as_ref().and_then(|p| p.at).or(t.slot);
                 t.status = TargetStatus::Scheduled;
                 t.due = Some(planned.filter(|p| *p > now_ms).unwrap_or(now_ms));
@@ -839,7 +681,7 @@ impl Store {
                 Err(format!("{} was already posted to {}", t.post_id, t.account))
             }
             other => Err(format!(
-                "{} to {} is {other}, not failed or cancelled",
+                "{} to {} is {other}, not failed, unconfirmed or cancelled",
                 t.post_id, t.account
             )),
         })
@@ -859,36 +701,31 @@ impl Store {
                 .map(TargetRecord::key)
                 .collect(),
         };
-        self.write(|tx| {
-            let mut targets = tx.open_table(TARGETS)?;
-            let mut due = tx.open_table(DUE)?;
+        let found = self.write(|tx| {
+            let mut targets = claims::Targets::open(tx)?;
             let mut out = Vec::new();
             for key in &keys {
-                let Some(raw) = targets.get(key.as_str())?.map(|v| v.value().to_vec()) else {
-                    out.push(Err(format!("{key}: no such target")));
-                    continue;
-                };
-                let Ok(mut t) = serde_json::from_slice::<TargetRecord>(&raw) else {
-                    out.push(Err(format!("{key}: unreadable record")));
-                    continue;
-                };
-                let old_due = t.due;
-                match f(&mut t) {
-                    Ok(()) => {
-                        if let Some(d) = old_due {
-                            due.remove((d, key.as_str()))?;
-                        }
-                        if let Some(d) = t.due {
-                            due.insert((d, key.as_str()), ())?;
-                        }
-                        targets.insert(key.as_str(), json(&t).as_slice())?;
-                        out.push(Ok(t));
+                let mut refused = None;
+                let found = targets.change(key, |t| match f(t) {
+                    Ok(()) => Some(t.clone()),
+                    Err(m) => {
+                        refused = Some(m);
+                        None
                     }
-                    Err(m) => out.push(Err(m)),
-                }
+                })?;
+                out.push((key.clone(), found, refused));
             }
             Ok(out)
-        })
+        })?;
+        found
+            .into_iter()
+            .map(|(key, found, refused)| match found {
+                claims::Found::Missing => Ok(Err(format!("{key}: no such target"))),
+                claims::Found::Corrupt(m) => Err(self.corrupt(&key, m)),
+                claims::Found::Done(Some(t)) => Ok(Ok(t)),
+                claims::Found::Done(None) => Ok(Err(refused.unwrap_or_default())),
+            })
+            .collect()
     }
 
     /// A value from the meta table.
@@ -923,33 +760,9 @@ fn failed(t: &mut TargetRecord, error: &str, retry_at: Option<DateTime<Utc>>) {
     }
 }
 
-/// This process, as `host:pid`.
+/// This process, as `host:pid` (for messages; claims carry a lock token too).
 pub fn process_tag() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_default();
-    format!("{}:{}", host.trim(), std::process::id())
-}
-
-/// Whether a `posting` claim is abandoned.
-fn is_stale(t: &TargetRecord, now_ms: i64) -> bool {
-    if t.lease_until.is_none_or(|l| l < now_ms) {
-        return true;
-    }
-    let Some((host, pid)) = t.claimed_by.as_deref().and_then(|c| c.rsplit_once(':')) else {
-        return true;
-    };
-    let me = process_tag();
-    let my_host = me.rsplit_once(':').map(|(h, _)| h).unwrap_or_default();
-    if host != my_host {
-        return false;
-    }
-    let Ok(pid) = pid.parse::<u32>() else {
-        return true;
-    };
-    // A process on this machine that no longer runs holds nothing.
-    pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+    format!("{}:{}", claims::host(), std::process::id())
 }
 
 /// A key that identifies one publication of one post to one account, stable

@@ -492,7 +492,10 @@ fn stored_post(rec: &FileRecord, stored_posts: &HashMap<String, PostRecord>) -> 
 fn keeps_history(t: &TargetRecord) -> bool {
     matches!(
         t.status,
-        TargetStatus::Posted | TargetStatus::Posting | TargetStatus::Cancelled
+        TargetStatus::Posted
+            | TargetStatus::Posting
+            | TargetStatus::Cancelled
+            | TargetStatus::Unconfirmed
     )
 }
 
@@ -505,7 +508,10 @@ fn desired_target(
 ) -> TargetRecord {
     if let Some(c) = current {
         match c.status {
-            TargetStatus::Posted | TargetStatus::Posting | TargetStatus::Cancelled => {
+            TargetStatus::Posted
+            | TargetStatus::Posting
+            | TargetStatus::Cancelled
+            | TargetStatus::Unconfirmed => {
                 return c.clone();
             }
             // A failed target stays failed until its text changes (an edit is a
@@ -540,6 +546,7 @@ fn desired_target(
         content_hash: p.content_hash.clone(),
         claimed_by: None,
         lease_until: None,
+        uncertain: false,
     });
     let content_changed = t.content_hash != p.content_hash;
     t.status = status;
