@@ -4,25 +4,27 @@
 //! (with its idempotency key) in a committed transaction before any request,
 //! and results are committed right after.
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Account, Config};
 use crate::content::Post;
 use crate::credentials::Secret;
 use crate::platforms::{self, Context, Job, PartSink, Platform, PlatformError, ReplyTo};
 use crate::state::ledger::{Ledger, LedgerEntry};
-use crate::clock::{Clock, SystemClock};
 use crate::state::{
     Change, Claim, Claimed, Outcome, PublishedPart, Store, TargetRecord, TargetStatus, from_ms,
 };
-use commit::Committer;
 use crate::validate::{Checked, MediaInfo};
 use chrono::{DateTime, Utc};
+use commit::Committer;
 use futures_util::future::join_all;
 
 mod commit;
+#[cfg(test)]
+mod tests;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// How a target ended in this run.
 #[derive(Clone, Debug, Serialize)]
@@ -196,7 +198,11 @@ impl Engine {
         self.clock.now()
     }
 
-    fn connect(&self, account: &Account, secret: Secret) -> Result<Box<dyn Platform>, PlatformError> {
+    fn connect(
+        &self,
+        account: &Account,
+        secret: Secret,
+    ) -> Result<Box<dyn Platform>, PlatformError> {
         let ctx = Context {
             http: self.http.clone(),
             secret: Some(secret),
@@ -221,7 +227,12 @@ impl Engine {
         account: &Account,
         used: &Secret,
     ) -> Result<Option<(Box<dyn Platform>, Secret)>, PlatformError> {
-        if self.tokens.after_unauthorized(account, used).await?.is_none() {
+        if self
+            .tokens
+            .after_unauthorized(account, used)
+            .await?
+            .is_none()
+        {
             return Ok(None);
         }
         self.client(account).await.map(Some)
@@ -337,7 +348,8 @@ impl Engine {
                 let left: Vec<_> = q.pending.drain(..).collect();
                 for (i, ready, account) in left {
                     let reason = "shutting down; left for the next run";
-                    q.done.push((i, skipped(&ready.checked.post.id, &account, reason)));
+                    q.done
+                        .push((i, skipped(&ready.checked.post.id, &account, reason)));
                 }
                 return None;
             }
@@ -657,7 +669,11 @@ impl Engine {
                 let outcome = Outcome::Posted {
                     parts: parts.clone(),
                 };
-                if let Err(e) = self.committer.commit(t.key(), Change::Outcome(outcome)).await {
+                if let Err(e) = self
+                    .committer
+                    .commit(t.key(), Change::Outcome(outcome))
+                    .await
+                {
                     // The claim stays: the next run confirms it with the platform.
                     return mk(Verdict::Retrying {
                         error: format!(
@@ -707,7 +723,11 @@ impl Engine {
                 uncertain: t.uncertain,
             }
         };
-        if let Err(se) = self.committer.commit(t.key(), Change::Outcome(outcome)).await {
+        if let Err(se) = self
+            .committer
+            .commit(t.key(), Change::Outcome(outcome))
+            .await
+        {
             // The claim stays in the store; once this run is gone the next
             // one takes it over and asks the platform first.
             return mk(Verdict::Retrying {
@@ -954,7 +974,7 @@ pub async fn publish_due(
 ) -> Result<Vec<TargetResult>, crate::state::StateError> {
     let store = &engine.store;
     let config = &engine.config;
-    let now = crate::clock::now();
+    let now = engine.now();
     let (due, missed) = due_targets(store, config, now)?;
     let stale = store.stale_claims(now)?;
     let mut ids: Vec<String> = due

@@ -437,11 +437,7 @@ impl Owner {
             source,
         };
         create_private_dir(dir).map_err(io)?;
-        let token = format!(
-            "{}-{:016x}",
-            std::process::id(),
-            fastrand::u64(..)
-        );
+        let token = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
         let path = dir.join(format!("{token}.lock"));
         let mut opts = std::fs::OpenOptions::new();
         opts.create_new(true).write(true);
@@ -483,8 +479,11 @@ fn owner_token(tag: &str) -> Option<&str> {
     let token = it.next()?;
     it.next()?;
     it.next()?;
-    (!token.is_empty() && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        .then_some(token)
+    (!token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    .then_some(token)
 }
 
 /// Whether some live handle holds the lock file at `path`.
@@ -506,11 +505,11 @@ pub(crate) fn host() -> String {
     static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HOST.get_or_init(|| {
         hostname()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .unwrap_or_default()
-        .trim()
-        .replace(':', "_")
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .or_else(|| std::env::var("COMPUTERNAME").ok())
+            .unwrap_or_default()
+            .trim()
+            .replace(':', "_")
     })
     .clone()
 }

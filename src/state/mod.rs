@@ -346,6 +346,13 @@ impl Store {
         &self.path
     }
 
+    /// The same store, waiting at most `wait` for another process that
+    /// holds the file (30 s by default) before an operation fails as busy.
+    pub fn with_wait(mut self, wait: Duration) -> Store {
+        self.wait = wait;
+        self
+    }
+
     /// Opens the database, waiting while another process holds it.
     fn db(&self) -> Result<Database, StateError> {
         let start = Instant::now();

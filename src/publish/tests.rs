@@ -1,0 +1,564 @@
+//! Engine tests over a scripted fake platform and a manual clock: every way
+//! an attempt can end (accepted, unclear, refused, crashed, unrecordable),
+//! counted on the fake server.
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::credentials::Secret;
+use crate::platforms::PartSink;
+use crate::state::sync::sync;
+use chrono::TimeZone;
+use std::path::Path;
+use std::sync::atomic::AtomicU32;
+use std::time::Duration;
+
+const THREAD: &str = "---\nid: thread\nat: 2026-12-01 09:00\nto: [fedi]\nthread: true\n---\nFirst part.\n\n---\n\nSecond part.\n\n---\n\nThird part.\n";
+
+/// What the fake does when asked to send the next part.
+#[derive(Clone, Debug)]
+enum Step {
+    /// Takes the part and answers.
+    Accept,
+    /// Takes the part, but the answer is lost (a dropped connection).
+    Lost,
+    /// Does not take the part, and the answer is lost.
+    Unknown,
+    /// Refuses with this error.
+    Fail(PlatformError),
+    /// From now on refuses the current token as expired (once per token).
+    Expire,
+    /// Takes the part, then the process dies before it can record it.
+    CrashBeforeRecord,
+    /// Takes the part, records it, then the process dies.
+    CrashAfterRecord,
+    /// Another process holds the store while the part is recorded.
+    HoldStore,
+}
+
+/// The fake server: what it holds, and the script of its answers.
+#[derive(Default)]
+struct Server {
+    /// (idempotency key, part index, text, token used).
+    posts: Mutex<Vec<(String, usize, String, String)>>,
+    script: Mutex<VecDeque<Step>>,
+    /// What reconcile answers instead of the truth, once each.
+    reconcile_errors: Mutex<VecDeque<PlatformError>>,
+    reconciles: AtomicU32,
+    /// The token the server accepts; any other is expired.
+    valid_token: Mutex<String>,
+    /// Where the store lives, for `HoldStore`.
+    store_path: Mutex<Option<std::path::PathBuf>>,
+    held: Mutex<Option<redb::Database>>,
+    /// Told when a scripted crash point is reached.
+    crashed: tokio::sync::Notify,
+}
+
+impl Server {
+    fn new(script: &[Step]) -> Arc<Server> {
+        let s = Server::default();
+        *s.script.lock().unwrap() = script.iter().cloned().collect();
+        *s.valid_token.lock().unwrap() = "tok-0".into();
+        Arc::new(s)
+    }
+
+    fn texts(&self) -> Vec<(usize, String)> {
+        let posts = self.posts.lock().unwrap();
+        posts.iter().map(|(_, i, t, _)| (*i, t.clone())).collect()
+    }
+
+    fn count(&self) -> usize {
+        self.posts.lock().unwrap().len()
+    }
+
+    fn release_store(&self) {
+        self.held.lock().unwrap().take();
+    }
+}
+
+struct Fake {
+    server: Arc<Server>,
+    token: String,
+}
+
+fn part_of(key: &str, index: usize) -> PublishedPart {
+    PublishedPart {
+        id: format!("{key}-{index}"),
+        url: Some(format!("https://fedi.example/@me/{index}")),
+        cid: None,
+    }
+}
+
+#[async_trait::async_trait]
+impl Platform for Fake {
+    async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
+        for index in job.done.len()..job.rendered.parts.len() {
+            if *self.server.valid_token.lock().unwrap() != self.token {
+                return Err(PlatformError::Auth {
+                    expired: true,
+                    message: "the access token expired".into(),
+                });
+            }
+            let step = self
+                .server
+                .script
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or(Step::Accept);
+            let take = || {
+                self.server.posts.lock().unwrap().push((
+                    job.idempotency_key.to_string(),
+                    index,
+                    job.rendered.parts[index].text.text.clone(),
+                    self.token.clone(),
+                ))
+            };
+            match step {
+                Step::Accept => take(),
+                Step::Lost => {
+                    take();
+                    return Err(PlatformError::unknown("connection dropped after sending"));
+                }
+                Step::Unknown => {
+                    return Err(PlatformError::unknown("connection dropped while sending"));
+                }
+                Step::Fail(e) => return Err(e),
+                Step::Expire => {
+                    *self.server.valid_token.lock().unwrap() = "tok-1".into();
+                    return Err(PlatformError::Auth {
+                        expired: true,
+                        message: "the access token expired".into(),
+                    });
+                }
+                Step::CrashBeforeRecord => {
+                    take();
+                    self.server.crashed.notify_one();
+                    std::future::pending::<()>().await;
+                }
+                Step::CrashAfterRecord => {
+                    take();
+                    sink.part(index, part_of(job.idempotency_key, index))?;
+                    self.server.crashed.notify_one();
+                    std::future::pending::<()>().await;
+                }
+                Step::HoldStore => {
+                    let path = self.server.store_path.lock().unwrap().clone().unwrap();
+                    *self.server.held.lock().unwrap() = Some(redb::Database::create(path).unwrap());
+                    take();
+                }
+            }
+            sink.part(index, part_of(job.idempotency_key, index))?;
+        }
+        Ok(())
+    }
+
+    async fn reconcile(&self, job: &Job<'_>) -> Result<Vec<PublishedPart>, PlatformError> {
+        self.server.reconciles.fetch_add(1, Ordering::SeqCst);
+        if let Some(e) = self.server.reconcile_errors.lock().unwrap().pop_front() {
+            return Err(e);
+        }
+        let posts = self.server.posts.lock().unwrap();
+        let mut out = Vec::new();
+        while let Some((_, i, _, _)) = posts
+            .iter()
+            .find(|(k, i, _, _)| k == job.idempotency_key && *i == out.len())
+        {
+            out.push(part_of(job.idempotency_key, *i));
+        }
+        Ok(out)
+    }
+
+    fn dry_run(&self, _: &Job<'_>) -> Vec<serde_json::Value> {
+        Vec::new()
+    }
+}
+
+struct FakeConnector(Arc<Server>);
+
+impl Connector for FakeConnector {
+    fn connect(&self, _: &Account, ctx: Context) -> Result<Box<dyn Platform>, PlatformError> {
+        Ok(Box::new(Fake {
+            server: self.0.clone(),
+            token: ctx
+                .secret
+                .map(|s| s.expose().to_string())
+                .unwrap_or_default(),
+        }))
+    }
+}
+
+/// Tokens `tok-0`, `tok-1`, …: each renewal hands out the next.
+#[derive(Default)]
+struct FakeTokens {
+    version: AtomicU32,
+    renewals: AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl Tokens for FakeTokens {
+    async fn token(&self, _: &Account) -> Result<Secret, PlatformError> {
+        Ok(Secret::new(format!(
+            "tok-{}",
+            self.version.load(Ordering::SeqCst)
+        )))
+    }
+    async fn after_unauthorized(
+        &self,
+        _: &Account,
+        _: &Secret,
+    ) -> Result<Option<()>, PlatformError> {
+        self.renewals.fetch_add(1, Ordering::SeqCst);
+        self.version.fetch_add(1, Ordering::SeqCst);
+        Ok(Some(()))
+    }
+}
+
+/// A project with one Mastodon account and the three-part thread, due at
+/// 09:00; the clock stands 30 s later.
+struct World {
+    dir: tempfile::TempDir,
+    server: Arc<Server>,
+    tokens: Arc<FakeTokens>,
+    clock: Arc<ManualClock>,
+}
+
+impl World {
+    fn new(script: &[Step]) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("social.toml"),
+            "timezone = \"UTC\"\n\n[accounts.fedi]\nplatform = \"mastodon\"\ninstance = \"https://fedi.example\"\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("posts")).unwrap();
+        std::fs::write(dir.path().join("posts/thread.md"), THREAD).unwrap();
+        let server = Server::new(script);
+        *server.store_path.lock().unwrap() = Some(Store::default_path(dir.path()));
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 30).unwrap(),
+        ));
+        World {
+            dir,
+            server,
+            tokens: Arc::default(),
+            clock,
+        }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A fresh engine and store handle: a new process, as far as claims go.
+    fn engine(&self) -> Engine {
+        let config = Config::load(self.root()).unwrap();
+        let store = Store::open(&Store::default_path(self.root()))
+            .unwrap()
+            .with_wait(Duration::from_millis(100));
+        sync(&store, &config, self.clock.now()).unwrap();
+        let mut engine = Engine::new(config, store)
+            .unwrap()
+            .with_connector(Arc::new(FakeConnector(self.server.clone())))
+            .with_tokens(self.tokens.clone())
+            .with_clock(self.clock.clone());
+        engine.http.base_backoff = Duration::from_millis(1);
+        engine.http.max_backoff = Duration::from_millis(2);
+        engine
+    }
+
+    fn target(&self) -> TargetRecord {
+        let store = Store::open(&Store::default_path(self.root())).unwrap();
+        store.target("thread", "fedi").unwrap().unwrap()
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// One `publish --due` run; a run that reaches a scripted crash point is
+/// cut off there and its engine dropped, as a killed process would be.
+fn run(w: &World) -> Option<Vec<TargetResult>> {
+    let engine = w.engine();
+    let out = rt().block_on(async {
+        tokio::select! {
+            r = publish_due(&engine, &Silent) => Some(r.unwrap()),
+            _ = w.server.crashed.notified() => None,
+        }
+    });
+    drop(engine);
+    out
+}
+
+fn verdict(results: &[TargetResult]) -> &Verdict {
+    &results
+        .iter()
+        .find(|r| r.post == "thread")
+        .expect("a result for the thread")
+        .result
+}
+
+const TEXTS: [&str; 3] = ["First part.", "Second part.", "Third part."];
+
+fn assert_published_once(w: &World) {
+    let texts = w.server.texts();
+    assert_eq!(
+        texts,
+        TEXTS
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i, t.to_string()))
+            .collect::<Vec<_>>(),
+        "each part exactly once, in order"
+    );
+    let t = w.target();
+    assert_eq!(t.status, TargetStatus::Posted);
+    assert_eq!(t.parts.len(), 3);
+    assert!(!t.uncertain);
+}
+
+#[test]
+fn publishes_a_thread_once_and_a_second_run_sends_nothing() {
+    let w = World::new(&[]);
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Posted { urls } if urls.len() == 3));
+    let r = run(&w).unwrap();
+    assert!(r.iter().all(|r| r.post != "thread"), "nothing due: {r:?}");
+    assert_published_once(&w);
+    assert_eq!(w.server.reconciles.load(Ordering::SeqCst), 0);
+    let ledger = std::fs::read_to_string(w.root().join("published.toml")).unwrap();
+    assert!(ledger.contains("[thread.fedi]"), "{ledger}");
+}
+
+#[test]
+fn unknown_outcome_then_reconcile_finds_the_part() {
+    let w = World::new(&[Step::Accept, Step::Lost]);
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Posted { .. }), "{r:?}");
+    assert_eq!(w.server.reconciles.load(Ordering::SeqCst), 1);
+    assert_published_once(&w);
+}
+
+#[test]
+fn unknown_outcome_then_reconcile_finds_nothing_sends_it_again() {
+    let w = World::new(&[Step::Unknown]);
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Posted { .. }), "{r:?}");
+    assert_eq!(w.server.reconciles.load(Ordering::SeqCst), 1);
+    assert_published_once(&w);
+}
+
+#[test]
+fn unknown_outcome_with_the_platform_unreachable_is_asked_first_next_time() {
+    let w = World::new(&[Step::Lost]);
+    w.server
+        .reconcile_errors
+        .lock()
+        .unwrap()
+        .push_back(PlatformError::unavailable("502 Bad Gateway"));
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Retrying { .. }), "{r:?}");
+    let t = w.target();
+    assert!(t.uncertain, "the next attempt must ask first: {t:?}");
+    assert_eq!(w.server.count(), 1);
+    // At the retry time, the engine asks before it sends: part 1 is not repeated.
+    w.clock.advance(chrono::Duration::minutes(10));
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Posted { .. }), "{r:?}");
+    assert_eq!(w.server.reconciles.load(Ordering::SeqCst), 2);
+    assert_published_once(&w);
+}
+
+#[test]
+fn unknown_outcome_that_cannot_be_checked_is_held_unconfirmed() {
+    let w = World::new(&[Step::Lost]);
+    w.server
+        .reconcile_errors
+        .lock()
+        .unwrap()
+        .push_back(PlatformError::config(
+            "reading recent posts needs the r_member_social permission",
+        ));
+    let r = run(&w).unwrap();
+    let Verdict::Failed { error } = verdict(&r) else {
+        panic!("{r:?}")
+    };
+    assert!(error.contains("social retry thread"), "{error}");
+    assert_eq!(w.target().status, TargetStatus::Unconfirmed);
+    // Never sent again by itself, however often it runs.
+    w.clock.advance(chrono::Duration::hours(2));
+    run(&w).unwrap();
+    assert_eq!(w.server.count(), 1);
+    // `social retry` is the user's word that it is not there.
+    let store = Store::open(&Store::default_path(w.root())).unwrap();
+    store.retry("thread", None, w.clock.now()).unwrap();
+    drop(store);
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Posted { .. }), "{r:?}");
+    assert_eq!(w.server.count(), 4, "the user chose to send it again");
+}
+
+#[test]
+fn a_crash_after_any_step_of_a_thread_resumes_without_repeating() {
+    for crash_at in 0..3 {
+        for before_record in [true, false] {
+            let mut script = vec![Step::Accept; crash_at];
+            script.push(if before_record {
+                Step::CrashBeforeRecord
+            } else {
+                Step::CrashAfterRecord
+            });
+            let w = World::new(&script);
+            assert!(run(&w).is_none(), "the first run is killed");
+            let t = w.target();
+            assert_eq!(t.status, TargetStatus::Posting, "left in flight");
+            let recorded = if before_record || crash_at == 2 {
+                crash_at
+            } else {
+                crash_at + 1
+            };
+            assert_eq!(t.parts.len(), recorded, "crash at {crash_at}");
+            // The next run (a new process) takes the dead claim over at once.
+            let r = run(&w).unwrap();
+            assert!(
+                matches!(verdict(&r), Verdict::Posted { .. }),
+                "crash at {crash_at}, before record {before_record}: {r:?}"
+            );
+            assert_published_once(&w);
+            assert_eq!(w.server.reconciles.load(Ordering::SeqCst), 1);
+        }
+    }
+}
+
+#[test]
+fn a_live_claim_is_not_taken_over() {
+    let w = World::new(&[Step::CrashAfterRecord]);
+    let engine = w.engine();
+    let rt = rt();
+    let out = rt.block_on(async {
+        tokio::select! {
+            _ = publish_due(&engine, &Silent) => false,
+            _ = w.server.crashed.notified() => true,
+        }
+    });
+    assert!(out, "hangs in the middle of the thread");
+    // The first engine (its store handle) is alive: its claim holds.
+    let r = run(&w).unwrap();
+    assert!(r.iter().all(|r| r.post != "thread"), "{r:?}");
+    assert_eq!(w.server.count(), 1);
+    drop(engine);
+    // Gone now: the claim is taken over.
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Posted { .. }), "{r:?}");
+    assert_published_once(&w);
+}
+
+#[test]
+fn a_store_write_failure_leaves_the_target_retryable() {
+    let w = World::new(&[Step::HoldStore]);
+    let r = run(&w).unwrap();
+    let Verdict::Retrying { error, .. } = verdict(&r) else {
+        panic!("a store failure is transient: {r:?}")
+    };
+    assert!(error.contains("could not record"), "{error}");
+    assert!(error.contains("busy"), "{error}");
+    w.server.release_store();
+    // The part the store could not take is not sent again.
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Posted { .. }), "{r:?}");
+    assert_published_once(&w);
+}
+
+#[test]
+fn a_corrupt_record_is_an_error_with_the_way_out() {
+    let w = World::new(&[]);
+    drop(w.engine());
+    {
+        let db = redb::Database::create(Store::default_path(w.root())).unwrap();
+        let tx = db.begin_write().unwrap();
+        tx.open_table(crate::state::TARGETS)
+            .unwrap()
+            .insert("thread/fedi", b"{not json".as_slice())
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    let engine = w.engine();
+    let err = rt()
+        .block_on(publish_due(&engine, &Silent))
+        .expect_err("a corrupt record stops the run");
+    let msg = err.to_string();
+    assert!(msg.contains("thread/fedi"), "{msg}");
+    assert!(msg.contains("social state rebuild"), "{msg}");
+    // The claim path says the same, rather than skipping the target.
+    let claimed = engine
+        .store
+        .claim_many(&[("thread", "fedi")], w.clock.now(), true);
+    let msg = claimed.expect_err("corrupt").to_string();
+    assert!(msg.contains("social state rebuild"), "{msg}");
+    assert_eq!(w.server.count(), 0);
+}
+
+#[test]
+fn a_token_renewed_in_the_middle_of_a_thread() {
+    let w = World::new(&[Step::Accept, Step::Expire]);
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Posted { .. }), "{r:?}");
+    assert_published_once(&w);
+    assert_eq!(w.tokens.renewals.load(Ordering::SeqCst), 1);
+    let tokens: Vec<String> = w
+        .server
+        .posts
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|p| p.3.clone())
+        .collect();
+    assert_eq!(tokens, ["tok-0", "tok-1", "tok-1"]);
+}
+
+#[test]
+fn a_refusal_fails_for_good_and_a_transient_error_retries() {
+    let w = World::new(&[Step::Fail(PlatformError::rejected("too long"))]);
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Failed { .. }), "{r:?}");
+    assert_eq!(w.target().status, TargetStatus::Failed);
+    assert_eq!(w.server.count(), 0);
+
+    let w = World::new(&[Step::Fail(PlatformError::unavailable("503"))]);
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Retrying { .. }), "{r:?}");
+    let t = w.target();
+    assert_eq!(t.status, TargetStatus::Scheduled);
+    assert!(!t.uncertain, "a 503 was certainly not applied");
+    w.clock.advance(chrono::Duration::minutes(10));
+    run(&w).unwrap();
+    assert_published_once(&w);
+    assert_eq!(w.server.reconciles.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn many_due_targets_are_each_published_once() {
+    let w = World::new(&[]);
+    for i in 0..100 {
+        std::fs::write(
+            w.root().join(format!("posts/p{i}.md")),
+            format!("---\nid: p{i}\nat: 2026-12-01 09:00\nto: [fedi]\n---\nPost number {i}.\n"),
+        )
+        .unwrap();
+    }
+    let r = run(&w).unwrap();
+    let posted = r
+        .iter()
+        .filter(|r| matches!(r.result, Verdict::Posted { .. }))
+        .count();
+    assert_eq!(posted, 101, "{r:?}");
+    assert_eq!(w.server.count(), 103);
+    let ledger = crate::state::ledger::Ledger::load(w.root()).unwrap();
+    for i in 0..100 {
+        assert!(ledger.get(&format!("p{i}"), "fedi").is_some());
+    }
+    assert!(run(&w).unwrap().is_empty());
+}
