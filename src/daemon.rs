@@ -103,7 +103,7 @@ pub fn lock(config: &Config) -> Result<DaemonLock, DaemonError> {
     }
     let info = DaemonInfo {
         pid: std::process::id(),
-        started_at: Utc::now(),
+        started_at: crate::clock::now(),
         host: crate::state::process_tag()
             .rsplit_once(':')
             .map(|(h, _)| h.to_string())
@@ -197,12 +197,12 @@ pub async fn run(
             name: "credentials check",
             every: chrono::Duration::days(1),
             // Both run once at start: a missing credential is reported at once.
-            next: Utc::now(),
+            next: crate::clock::now(),
         },
         Periodic {
             name: "server limits",
             every: chrono::Duration::days(1),
-            next: Utc::now(),
+            next: crate::clock::now(),
         },
     ];
 
@@ -261,7 +261,7 @@ pub async fn run(
 
         // Sleep until the next due time, a periodic job, a change or a signal.
         release_freed_memory();
-        let now = Utc::now();
+        let now = crate::clock::now();
         let next_due = match store.next_due() {
             Ok(n) => n.map(|(t, _)| t),
             Err(e) => {
@@ -299,7 +299,7 @@ pub async fn run(
             _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break; }
         }
 
-        let now = Utc::now();
+        let now = crate::clock::now();
         for job in periodic.iter_mut().filter(|p| p.next <= now) {
             job.next = now + job.every;
             match job.name {

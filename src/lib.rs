@@ -3,7 +3,31 @@
 //!
 //! The library holds all logic; `main.rs` only parses arguments and maps the
 //! outcome to an exit code. See `DESIGN.md` in the steering repository for the
-//! data flow: files → [`content`] → [`render`] → [`validate`].
+//! data flow: files → [`content`] → [`render`] → [`validate`] → [`state`] →
+//! [`publish`] (the engine) → [`platforms`].
+//!
+//! # Module map
+//!
+//! | layer | modules | may use |
+//! |---|---|---|
+//! | model (leaf) | [`clock`], [`diag`], [`platforms::error`] | nothing of ours |
+//! | content | [`content`] (frontmatter, rich text, times) | model |
+//! | render / validate | [`render`], [`validate`], [`config`] | content, model |
+//! | state | [`state`] (redb store, claims, the one write path of a target, `published.toml`), [`schedule`] | the layers above |
+//! | engine | [`publish`]: claims due targets in batches, runs each through its platform client, group-commits the records, reconciles unclear outcomes | state, and what it is handed: a [`publish::Connector`] (account → client), [`publish::Tokens`] (credentials) and a [`clock::Clock`] |
+//! | platforms | [`platforms`]: one module per platform, the shared HTTP layer | model, content; they never print or call back into the engine |
+//! | beside the engine | [`credentials`], [`auth`] | model, config |
+//! | edges | [`cli`], [`daemon`], [`project`] | everything: they wire it together and own the terminal and signals |
+//!
+//! Exactly once rests on three things in [`state`] and [`publish`]: a target
+//! is claimed (with its idempotency key) in a committed transaction before
+//! any request; each thread part is durably recorded before the next one is
+//! sent and before the target counts as published; and an attempt whose
+//! outcome is unclear is settled by asking the platform (reconcile) before
+//! anything is sent again, or held as `unconfirmed` for the user when the
+//! platform cannot be asked. A claim's liveness is an OS file lock held by
+//! the claiming store handle, so a killed process's claims are taken over at
+//! once on Linux, macOS and Windows.
 
 pub mod auth;
 pub mod cli;

@@ -844,7 +844,7 @@ pub async fn refresh_server_limits(engine: &Engine) {
                     account.name.clone(),
                     crate::config::ServerLimit {
                         max_characters: max,
-                        fetched_at: chrono::Utc::now(),
+                        fetched_at: crate::clock::now(),
                     },
                 );
                 changed = true;

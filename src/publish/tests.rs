@@ -499,6 +499,22 @@ fn a_corrupt_record_is_an_error_with_the_way_out() {
     let msg = claimed.expect_err("corrupt").to_string();
     assert!(msg.contains("social state rebuild"), "{msg}");
     assert_eq!(w.server.count(), 0);
+    // A sync that would rewrite the target refuses too, and leaves it as it is.
+    std::fs::write(
+        w.root().join("posts/thread.md"),
+        THREAD.replace("First part.", "First part, edited."),
+    )
+    .unwrap();
+    let err = sync(&engine.store, &engine.config, w.clock.now()).expect_err("corrupt");
+    assert!(err.to_string().contains("social state rebuild"), "{err}");
+    let db = redb::Database::create(Store::default_path(w.root())).unwrap();
+    drop(engine);
+    let tx = redb::ReadableDatabase::begin_read(&db).unwrap();
+    let t = tx.open_table(crate::state::TARGETS).unwrap();
+    let v = redb::ReadableTable::get(&t, "thread/fedi")
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.value(), b"{not json");
 }
 
 #[test]

@@ -97,6 +97,61 @@ impl<'t> Targets<'t> {
     }
 }
 
+impl Targets<'_> {
+    /// The targets of post `id`, or the first that cannot be read (key, message).
+    pub(crate) fn of_post(
+        &self,
+        id: &str,
+    ) -> Result<Result<Vec<TargetRecord>, (String, String)>, redb::Error> {
+        let prefix = format!("{id}/");
+        let mut out = Vec::new();
+        for item in self.targets.range(prefix.as_str()..)? {
+            let (k, v) = item?;
+            if !k.value().starts_with(&prefix) {
+                break;
+            }
+            match serde_json::from_slice::<TargetRecord>(v.value()) {
+                Ok(t) => out.push(t),
+                Err(e) => return Ok(Err((k.value().to_string(), e.to_string()))),
+            }
+        }
+        Ok(Ok(out))
+    }
+
+    /// Writes `t` over `old` (what [`Targets::of_post`] read), keeping the
+    /// due index in step: the sync's write, which never claims.
+    pub(crate) fn put(
+        &mut self,
+        t: &TargetRecord,
+        old: Option<&TargetRecord>,
+    ) -> Result<(), redb::Error> {
+        let key = t.key();
+        let old_due = old.and_then(|o| o.due);
+        if old_due != t.due {
+            if let Some(d) = old_due {
+                self.due.remove((d, key.as_str()))?;
+            }
+            if let Some(d) = t.due {
+                self.due.insert((d, key.as_str()), ())?;
+            }
+        }
+        self.targets.insert(key.as_str(), json(t).as_slice())?;
+        Ok(())
+    }
+
+    /// Removes target `t` and its index entries.
+    pub(crate) fn remove(&mut self, t: &TargetRecord) -> Result<(), redb::Error> {
+        let key = t.key();
+        if let Some(d) = t.due {
+            self.due.remove((d, key.as_str()))?;
+        }
+        self.inflight.remove(key.as_str())?;
+        self.pending.remove(key.as_str())?;
+        self.targets.remove(key.as_str())?;
+        Ok(())
+    }
+}
+
 /// Why a target was not claimed: what the store holds for it.
 #[derive(Debug)]
 pub enum Claimed {

@@ -5,10 +5,11 @@
 //! modification time without being read. Posts with validation errors are
 //! not scheduled, and their problems are reported on every sync.
 
+use super::claims::Targets;
 use super::ledger::Ledger;
 use super::{
-    DUE, FILES, FileRecord, META, POSTS, PostRecord, PublishedPart, StateError, Store, TARGETS,
-    TargetRecord, TargetStatus, json, target_key, to_ms,
+    FILES, FileRecord, META, POSTS, PostRecord, PublishedPart, StateError, Store, TargetRecord,
+    TargetStatus, json, to_ms,
 };
 use crate::config::{Config, ConfigError};
 use crate::content::Status;
@@ -80,9 +81,44 @@ enum Fresh {
     Changed(FileRecord, Option<Box<PostRecord>>),
 }
 
-/// Syncs the project's post files and ledger into the store.
+/// Syncs the project's post files and ledger into the store, in phases:
+/// scan the files, load what the store holds, read what changed, check ids
+/// across files, place queued posts in their slots, and write the changes in
+/// one transaction.
 pub fn sync(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<SyncReport, SyncError> {
-    let root = &config.root;
+    let seen = scan(config)?;
+    let sources = Sources::read(config);
+    let stored = Stored::load(store, &sources)?;
+    let fresh = read_changed(&seen, &stored, config);
+    let mut report = SyncReport {
+        files: seen.len(),
+        ..Default::default()
+    };
+    let mut desired = Desired::collect(&seen, fresh, &stored, &mut report);
+
+    // The ledger matters when it changed or when posts are new or changed.
+    let ledger = if stored.ledger_changed || stored.config_changed || !desired.changed.is_empty() {
+        Ledger::parse(
+            &sources.ledger_path,
+            &String::from_utf8_lossy(&sources.ledger_bytes),
+        )?
+    } else {
+        Ledger::default()
+    };
+    desired.one_id_one_file(&config.root, &mut report);
+    desired.refuse_renamed(&stored, &ledger, &mut report);
+    let slots = desired.queue_slots(store, config, now)?;
+    let changes = Changes::plan(&seen, &mut desired, &stored, &ledger);
+    changes.summarize(&desired, &mut report);
+    if changes.is_empty(&desired) {
+        return Ok(report);
+    }
+    changes.write(store, &desired, &stored, &ledger, &slots, &sources)?;
+    Ok(report)
+}
+
+/// The post files under the posts directory, with their size and time.
+fn scan(config: &Config) -> Result<Vec<Seen>, SyncError> {
     let posts_dir = config.posts_path();
     let paths = if posts_dir.is_dir() {
         crate::project::post_files(&posts_dir).map_err(|source| SyncError::Io {
@@ -92,7 +128,7 @@ pub fn sync(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<SyncRe
     } else {
         Vec::new()
     };
-    let seen: Vec<Seen> = paths
+    Ok(paths
         .par_iter()
         .filter_map(|p| {
             let md = std::fs::metadata(p).ok()?;
@@ -103,118 +139,166 @@ pub fn sync(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<SyncRe
                 .map(|d| d.as_nanos() as i128)
                 .unwrap_or(0);
             Some(Seen {
-                key: rel_key(root, p),
+                key: rel_key(&config.root, p),
                 path: p.clone(),
                 mtime_ns,
                 size: md.len(),
             })
         })
-        .collect();
+        .collect())
+}
 
-    let config_bytes = std::fs::read(&config.path).unwrap_or_default();
-    let config_hash = hash64(&config_bytes).to_le_bytes();
-    let ledger_path = Ledger::path(root);
-    let ledger_bytes = std::fs::read(&ledger_path).unwrap_or_default();
-    let ledger_hash = hash64(&ledger_bytes).to_le_bytes();
+/// social.toml and published.toml as read for this sync, with their hashes.
+struct Sources {
+    config_hash: [u8; 8],
+    ledger_path: PathBuf,
+    ledger_bytes: Vec<u8>,
+    ledger_hash: [u8; 8],
+}
 
-    // What the store holds now.
-    let (stored_files, stored_posts, meta_config, meta_ledger) = store.read(|tx| {
-        let files = tx.open_table(FILES)?;
-        let mut fs = HashMap::new();
-        for item in files.iter()? {
-            let (k, v) = item?;
-            fs.insert(k.value().to_string(), v.value().to_vec());
+impl Sources {
+    fn read(config: &Config) -> Sources {
+        let config_bytes = std::fs::read(&config.path).unwrap_or_default();
+        let ledger_path = Ledger::path(&config.root);
+        let ledger_bytes = std::fs::read(&ledger_path).unwrap_or_default();
+        Sources {
+            config_hash: hash64(&config_bytes).to_le_bytes(),
+            ledger_hash: hash64(&ledger_bytes).to_le_bytes(),
+            ledger_path,
+            ledger_bytes,
         }
-        let posts = tx.open_table(POSTS)?;
-        let mut ps = HashMap::new();
-        for item in posts.iter()? {
-            let (k, v) = item?;
-            ps.insert(k.value().to_string(), v.value().to_vec());
-        }
-        let meta = tx.open_table(META)?;
-        let mc = meta.get("config_hash")?.map(|v| v.value().to_vec());
-        let ml = meta.get("ledger_hash")?.map(|v| v.value().to_vec());
-        Ok((fs, ps, mc, ml))
-    })?;
-    let stored_files: HashMap<String, FileRecord> = stored_files
-        .into_iter()
-        .filter_map(|(k, v)| store.decode(&k, &v).ok().map(|r| (k, r)))
-        .collect();
-    let stored_posts: HashMap<String, PostRecord> = stored_posts
-        .into_iter()
-        .filter_map(|(k, v)| store.decode(&k, &v).ok().map(|r| (k, r)))
-        .collect();
-    let config_changed = meta_config.as_deref() != Some(config_hash.as_slice());
-    let ledger_changed = meta_ledger.as_deref() != Some(ledger_hash.as_slice());
+    }
+}
 
-    // Read and check what changed.
-    let fresh: Vec<Fresh> = seen
-        .par_iter()
+/// What the store holds before the sync.
+struct Stored {
+    files: HashMap<String, FileRecord>,
+    posts: HashMap<String, PostRecord>,
+    config_changed: bool,
+    ledger_changed: bool,
+}
+
+impl Stored {
+    fn load(store: &Store, sources: &Sources) -> Result<Stored, SyncError> {
+        let (files, posts, meta_config, meta_ledger) = store.read(|tx| {
+            let files = tx.open_table(FILES)?;
+            let mut fs = HashMap::new();
+            for item in files.iter()? {
+                let (k, v) = item?;
+                fs.insert(k.value().to_string(), v.value().to_vec());
+            }
+            let posts = tx.open_table(POSTS)?;
+            let mut ps = HashMap::new();
+            for item in posts.iter()? {
+                let (k, v) = item?;
+                ps.insert(k.value().to_string(), v.value().to_vec());
+            }
+            let meta = tx.open_table(META)?;
+            let mc = meta.get("config_hash")?.map(|v| v.value().to_vec());
+            let ml = meta.get("ledger_hash")?.map(|v| v.value().to_vec());
+            Ok((fs, ps, mc, ml))
+        })?;
+        // An unreadable file or post record is rebuilt from its file: both
+        // are caches of what the files say.
+        Ok(Stored {
+            files: files
+                .into_iter()
+                .filter_map(|(k, v)| store.decode(&k, &v).ok().map(|r| (k, r)))
+                .collect(),
+            posts: posts
+                .into_iter()
+                .filter_map(|(k, v)| store.decode(&k, &v).ok().map(|r| (k, r)))
+                .collect(),
+            config_changed: meta_config.as_deref() != Some(sources.config_hash.as_slice()),
+            ledger_changed: meta_ledger.as_deref() != Some(sources.ledger_hash.as_slice()),
+        })
+    }
+}
+
+/// Reads and checks the files that are new or changed (in parallel); an
+/// unchanged size and time keeps the stored record without reading.
+fn read_changed(seen: &[Seen], stored: &Stored, config: &Config) -> Vec<Fresh> {
+    seen.par_iter()
         .map(|s| {
-            let old = stored_files.get(&s.key);
+            let old = stored.files.get(&s.key);
             let had_errors = old.is_some_and(|r| r.diagnostics.iter().any(Diagnostic::is_error));
-            if !config_changed
+            if !stored.config_changed
                 && !had_errors
                 && old.is_some_and(|r| r.mtime_ns == s.mtime_ns && r.size == s.size)
             {
                 return Fresh::Same;
             }
-            check(s, old, config, config_changed || had_errors)
+            check(s, old, config, stored.config_changed || had_errors)
         })
-        .collect();
+        .collect()
+}
 
-    let mut report = SyncReport {
-        files: seen.len(),
-        ..Default::default()
-    };
-    let mut file_updates: Vec<(String, FileRecord)> = Vec::new();
-    // Desired post records by id, with the files that claim each id.
-    let mut desired: BTreeMap<String, PostRecord> = BTreeMap::new();
-    let mut claimed_by: HashMap<String, Vec<String>> = HashMap::new();
-    let mut changed_ids: BTreeSet<String> = BTreeSet::new();
-    for (s, f) in seen.iter().zip(fresh) {
-        let (rec, post) = match f {
-            Fresh::Same => {
-                let rec = stored_files[&s.key].clone();
-                let post = stored_post(&rec, &stored_posts);
-                (rec, post)
-            }
-            Fresh::Touched(rec) => {
-                report.read += 1;
-                file_updates.push((s.key.clone(), rec.clone()));
-                let post = stored_post(&rec, &stored_posts);
-                (rec, post)
-            }
-            Fresh::Changed(rec, post) => {
-                let post = post.map(|p| *p);
-                report.read += 1;
-                file_updates.push((s.key.clone(), rec.clone()));
-                if let Some(p) = &post {
-                    changed_ids.insert(p.id.clone());
-                }
-                (rec, post)
-            }
+/// The posts as the files ask for them.
+struct Desired {
+    /// Post records by id.
+    posts: BTreeMap<String, PostRecord>,
+    /// The files that claim each id.
+    claimed_by: HashMap<String, Vec<String>>,
+    /// Posts whose records (or targets) must be written.
+    changed: BTreeSet<String>,
+    /// File records to write.
+    file_updates: Vec<(String, FileRecord)>,
+}
+
+impl Desired {
+    fn collect(
+        seen: &[Seen],
+        fresh: Vec<Fresh>,
+        stored: &Stored,
+        report: &mut SyncReport,
+    ) -> Desired {
+        let mut d = Desired {
+            posts: BTreeMap::new(),
+            claimed_by: HashMap::new(),
+            changed: BTreeSet::new(),
+            file_updates: Vec::new(),
         };
-        report.diagnostics.extend(rec.diagnostics.iter().cloned());
-        if let Some(p) = post {
-            claimed_by
-                .entry(p.id.clone())
-                .or_default()
-                .push(s.key.clone());
-            desired.insert(p.id.clone(), p);
+        for (s, f) in seen.iter().zip(fresh) {
+            let (rec, post) = match f {
+                Fresh::Same => {
+                    let rec = stored.files[&s.key].clone();
+                    let post = stored_post(&rec, &stored.posts);
+                    (rec, post)
+                }
+                Fresh::Touched(rec) => {
+                    report.read += 1;
+                    d.file_updates.push((s.key.clone(), rec.clone()));
+                    let post = stored_post(&rec, &stored.posts);
+                    (rec, post)
+                }
+                Fresh::Changed(rec, post) => {
+                    let post = post.map(|p| *p);
+                    report.read += 1;
+                    d.file_updates.push((s.key.clone(), rec.clone()));
+                    if let Some(p) = &post {
+                        d.changed.insert(p.id.clone());
+                    }
+                    (rec, post)
+                }
+            };
+            report.diagnostics.extend(rec.diagnostics.iter().cloned());
+            if let Some(p) = post {
+                d.claimed_by
+                    .entry(p.id.clone())
+                    .or_default()
+                    .push(s.key.clone());
+                d.posts.insert(p.id.clone(), p);
+            }
         }
+        d
     }
 
-    // The ledger matters when it changed or when posts are new or changed.
-    let ledger = if ledger_changed || config_changed || !changed_ids.is_empty() {
-        Ledger::parse(&ledger_path, &String::from_utf8_lossy(&ledger_bytes))?
-    } else {
-        Ledger::default()
-    };
-
-    // One id, one file.
-    for (id, files) in &claimed_by {
-        if files.len() > 1 {
+    /// One id, one file: every file that shares an id gets an error.
+    fn one_id_one_file(&mut self, root: &Path, report: &mut SyncReport) {
+        for (id, files) in &self.claimed_by {
+            if files.len() < 2 {
+                continue;
+            }
             for f in files {
                 let others: Vec<&str> = files
                     .iter()
@@ -228,248 +312,281 @@ pub fn sync(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<SyncRe
                 )
                 .with_help("every post needs its own `id`; change one of them");
                 report.diagnostics.push(d.clone());
-                if let Some(p) = desired.get_mut(id) {
+                if let Some(p) = self.posts.get_mut(id) {
                     p.errors.push(d);
                 }
             }
-            changed_ids.insert(id.clone());
+            self.changed.insert(id.clone());
         }
     }
 
-    // A renamed post that lost its id must not be published again.
-    for (id, p) in desired.iter_mut() {
-        let known = stored_posts.contains_key(id) || ledger.posts.contains_key(id);
-        if known || !p.errors.is_empty() {
-            continue;
-        }
-        if let Some((old, account)) = ledger.find_by_hash(&p.content_hash, id) {
-            let d = Diagnostic::error(
-                Path::new(p.path.as_deref().unwrap_or(id)),
-                Pos::line(1),
-                format!("this post was already published as `{old}` (to {account}, see published.toml)"),
-            )
-            .with_help(format!(
-                "if you renamed the file, add `id: {old}` to keep its identity; to publish the text again as a new post, change it"
-            ));
-            report.diagnostics.push(d.clone());
-            p.errors.push(d);
+    /// A renamed post that lost its id must not be published again.
+    fn refuse_renamed(&mut self, stored: &Stored, ledger: &Ledger, report: &mut SyncReport) {
+        for (id, p) in self.posts.iter_mut() {
+            let known = stored.posts.contains_key(id) || ledger.posts.contains_key(id);
+            if known || !p.errors.is_empty() {
+                continue;
+            }
+            if let Some((old, account)) = ledger.find_by_hash(&p.content_hash, id) {
+                let d = Diagnostic::error(
+                    Path::new(p.path.as_deref().unwrap_or(id)),
+                    Pos::line(1),
+                    format!("this post was already published as `{old}` (to {account}, see published.toml)"),
+                )
+                .with_help(format!(
+                    "if you renamed the file, add `id: {old}` to keep its identity; to publish the text again as a new post, change it"
+                ));
+                report.diagnostics.push(d.clone());
+                p.errors.push(d);
+            }
         }
     }
 
-    // Queue slots, for every post waiting in a queue.
-    let queued_ids: Vec<&str> = desired
-        .values()
-        .filter(|p| {
-            p.queue
-                .as_deref()
-                .is_some_and(|q| config.queues.contains_key(q))
-                && p.at.is_none()
-        })
-        .map(|p| p.id.as_str())
-        .collect();
-    let stored_targets = store.targets_of(&queued_ids)?;
-    let held: HashMap<&str, i64> = stored_targets
-        .iter()
-        .filter_map(|t| t.slot.map(|s| (t.post_id.as_str(), s)))
-        .collect();
-    let posted_ids: BTreeSet<&str> = stored_targets
-        .iter()
-        .filter(|t| t.status == TargetStatus::Posted)
-        .map(|t| t.post_id.as_str())
-        .collect();
-    let mut slots: HashMap<String, (Option<i64>, bool)> = HashMap::new();
-    for (name, q) in &config.queues {
-        let mut waiting: Vec<(&Option<i64>, &str, &PostRecord)> = desired
+    /// Queue slots for every post waiting in a queue: (slot, queue paused).
+    fn queue_slots(
+        &mut self,
+        store: &Store,
+        config: &Config,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<String, (Option<i64>, bool)>, SyncError> {
+        let queued_ids: Vec<&str> = self
+            .posts
             .values()
             .filter(|p| {
-                p.queue.as_deref() == Some(name.as_str())
+                p.queue
+                    .as_deref()
+                    .is_some_and(|q| config.queues.contains_key(q))
                     && p.at.is_none()
-                    && !p.draft
-                    && p.errors.is_empty()
             })
-            .filter(|p| !posted_ids.contains(p.id.as_str()) || held.contains_key(p.id.as_str()))
-            .map(|p| (&p.position, p.path.as_deref().unwrap_or(""), p))
+            .map(|p| p.id.as_str())
             .collect();
-        // Queue order: `position` first (posts without one after), then file path.
-        waiting.sort_by(|a, b| {
-            let ka = (a.0.is_none(), a.0.unwrap_or(0), a.1);
-            let kb = (b.0.is_none(), b.0.unwrap_or(0), b.1);
-            ka.cmp(&kb)
-        });
-        let list: Vec<Waiting> = waiting
+        let stored_targets = store.targets_of(&queued_ids)?;
+        let held: HashMap<&str, i64> = stored_targets
             .iter()
-            .map(|(_, _, p)| Waiting {
-                id: p.id.clone(),
-                slot: held.get(p.id.as_str()).copied(),
-            })
+            .filter_map(|t| t.slot.map(|s| (t.post_id.as_str(), s)))
+            .collect();
+        let posted_ids: BTreeSet<&str> = stored_targets
+            .iter()
+            .filter(|t| t.status == TargetStatus::Posted)
+            .map(|t| t.post_id.as_str())
             .collect();
         let grace =
             chrono::Duration::from_std(config.catch_up).unwrap_or(chrono::Duration::hours(1));
-        let assigned = schedule::assign(q, &list, now, grace);
-        for w in &list {
-            let slot = assigned.get(&w.id).map(|t| to_ms(*t));
-            if slot != w.slot {
-                changed_ids.insert(w.id.clone());
+        let mut slots = HashMap::new();
+        for (name, q) in &config.queues {
+            let mut waiting: Vec<(&Option<i64>, &str, &PostRecord)> = self
+                .posts
+                .values()
+                .filter(|p| {
+                    p.queue.as_deref() == Some(name.as_str())
+                        && p.at.is_none()
+                        && !p.draft
+                        && p.errors.is_empty()
+                })
+                .filter(|p| !posted_ids.contains(p.id.as_str()) || held.contains_key(p.id.as_str()))
+                .map(|p| (&p.position, p.path.as_deref().unwrap_or(""), p))
+                .collect();
+            // Queue order: `position` first (posts without one after), then file path.
+            waiting.sort_by(|a, b| {
+                let ka = (a.0.is_none(), a.0.unwrap_or(0), a.1);
+                let kb = (b.0.is_none(), b.0.unwrap_or(0), b.1);
+                ka.cmp(&kb)
+            });
+            let list: Vec<Waiting> = waiting
+                .iter()
+                .map(|(_, _, p)| Waiting {
+                    id: p.id.clone(),
+                    slot: held.get(p.id.as_str()).copied(),
+                })
+                .collect();
+            let assigned = schedule::assign(q, &list, now, grace);
+            for w in &list {
+                let slot = assigned.get(&w.id).map(|t| to_ms(*t));
+                if slot != w.slot {
+                    self.changed.insert(w.id.clone());
+                }
+                slots.insert(w.id.clone(), (slot, q.paused));
             }
-            slots.insert(w.id.clone(), (slot, q.paused));
         }
+        Ok(slots)
     }
+}
 
-    // Records that changed, and posts that are gone.
-    for (id, p) in &desired {
-        if stored_posts.get(id) != Some(p) {
-            changed_ids.insert(id.clone());
+/// What a sync writes.
+struct Changes {
+    /// Posts gone from the files.
+    removed: Vec<String>,
+    /// File records of files that are gone.
+    gone_files: Vec<String>,
+    config_changed: bool,
+    ledger_changed: bool,
+}
+
+impl Changes {
+    fn plan(seen: &[Seen], desired: &mut Desired, stored: &Stored, ledger: &Ledger) -> Changes {
+        for (id, p) in &desired.posts {
+            if stored.posts.get(id) != Some(p) {
+                desired.changed.insert(id.clone());
+            }
         }
-    }
-    let removed: Vec<String> = stored_posts
-        .keys()
-        .filter(|id| !desired.contains_key(*id))
-        .cloned()
-        .collect();
-    let seen_keys: std::collections::HashSet<&str> = seen.iter().map(|s| s.key.as_str()).collect();
-    let gone_files: Vec<String> = stored_files
-        .keys()
-        .filter(|k| !seen_keys.contains(k.as_str()))
-        .cloned()
-        .collect();
-    let ledger_ids: Vec<String> = if ledger_changed {
-        ledger
+        let removed = stored
             .posts
             .keys()
-            .filter(|id| desired.contains_key(*id))
+            .filter(|id| !desired.posts.contains_key(*id))
             .cloned()
-            .collect()
-    } else {
-        Vec::new()
-    };
-    for id in &ledger_ids {
-        changed_ids.insert(id.clone());
-    }
-    report.removed = removed.len();
-    report.updated = changed_ids.len();
-    report.on_demand = desired
-        .values()
-        .filter(|p| p.at.is_none() && p.queue.is_none() && !p.draft && p.errors.is_empty())
-        .map(|p| p.id.clone())
-        .collect();
-    report.blocked = desired
-        .values()
-        .filter(|p| !p.errors.is_empty())
-        .map(|p| p.id.clone())
-        .collect();
-    report
-        .diagnostics
-        .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
-    report.diagnostics.dedup();
-
-    let nothing_to_write = changed_ids.is_empty()
-        && removed.is_empty()
-        && file_updates.is_empty()
-        && gone_files.is_empty()
-        && !config_changed
-        && !ledger_changed;
-    if nothing_to_write {
-        return Ok(report);
-    }
-
-    store.write(|tx| {
-        let mut files = tx.open_table(FILES)?;
-        for (k, rec) in &file_updates {
-            files.insert(k.as_str(), json(rec).as_slice())?;
-        }
-        for k in &gone_files {
-            files.remove(k.as_str())?;
-        }
-        drop(files);
-        let mut posts = tx.open_table(POSTS)?;
-        let mut targets = tx.open_table(TARGETS)?;
-        let mut due = tx.open_table(DUE)?;
-        for id in &changed_ids {
-            let Some(p) = desired.get(id) else { continue };
-            posts.insert(id.as_str(), json(p).as_slice())?;
-            let slot = slots.get(id).copied();
-            // Targets for accounts the post no longer names go, unless final.
-            let prefix = format!("{id}/");
-            let mut existing = Vec::new();
-            for item in targets.range(prefix.as_str()..)? {
-                let (k, v) = item?;
-                if !k.value().starts_with(&prefix) {
-                    break;
-                }
-                if let Ok(t) = serde_json::from_slice::<TargetRecord>(v.value()) {
-                    existing.push(t);
+            .collect();
+        let seen_keys: std::collections::HashSet<&str> =
+            seen.iter().map(|s| s.key.as_str()).collect();
+        let gone_files = stored
+            .files
+            .keys()
+            .filter(|k| !seen_keys.contains(k.as_str()))
+            .cloned()
+            .collect();
+        // A changed ledger can mark any post published.
+        if stored.ledger_changed {
+            for id in ledger.posts.keys() {
+                if desired.posts.contains_key(id) {
+                    desired.changed.insert(id.clone());
                 }
             }
-            for t in &existing {
-                let wanted = p.errors.is_empty() && p.accounts.contains(&t.account);
-                if !wanted && !keeps_history(t) {
-                    if let Some(d) = t.due {
-                        due.remove((d, t.key().as_str()))?;
+        }
+        Changes {
+            removed,
+            gone_files,
+            config_changed: stored.config_changed,
+            ledger_changed: stored.ledger_changed,
+        }
+    }
+
+    fn summarize(&self, desired: &Desired, report: &mut SyncReport) {
+        report.removed = self.removed.len();
+        report.updated = desired.changed.len();
+        report.on_demand = desired
+            .posts
+            .values()
+            .filter(|p| p.at.is_none() && p.queue.is_none() && !p.draft && p.errors.is_empty())
+            .map(|p| p.id.clone())
+            .collect();
+        report.blocked = desired
+            .posts
+            .values()
+            .filter(|p| !p.errors.is_empty())
+            .map(|p| p.id.clone())
+            .collect();
+        report
+            .diagnostics
+            .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        report.diagnostics.dedup();
+    }
+
+    /// Whether the store already says what the files say.
+    fn is_empty(&self, desired: &Desired) -> bool {
+        desired.changed.is_empty()
+            && desired.file_updates.is_empty()
+            && self.removed.is_empty()
+            && self.gone_files.is_empty()
+            && !self.config_changed
+            && !self.ledger_changed
+    }
+
+    /// Writes everything in one transaction. Target records go through the
+    /// store's one write path; a target record that cannot be read is left
+    /// as it is (never overwritten with a fresh schedule, which could send a
+    /// published post again) and fails the sync with the way out.
+    fn write(
+        &self,
+        store: &Store,
+        desired: &Desired,
+        stored: &Stored,
+        ledger: &Ledger,
+        slots: &HashMap<String, (Option<i64>, bool)>,
+        sources: &Sources,
+    ) -> Result<(), SyncError> {
+        let corrupt = store.write(|tx| {
+            let mut files = tx.open_table(FILES)?;
+            for (k, rec) in &desired.file_updates {
+                files.insert(k.as_str(), json(rec).as_slice())?;
+            }
+            for k in &self.gone_files {
+                files.remove(k.as_str())?;
+            }
+            drop(files);
+            let mut posts = tx.open_table(POSTS)?;
+            let mut targets = Targets::open(tx)?;
+            let mut corrupt = None;
+            for id in &desired.changed {
+                let Some(p) = desired.posts.get(id) else {
+                    continue;
+                };
+                let existing = match targets.of_post(id)? {
+                    Ok(t) => t,
+                    Err(bad) => {
+                        corrupt.get_or_insert(bad);
+                        continue;
                     }
-                    targets.remove(t.key().as_str())?;
+                };
+                posts.insert(id.as_str(), json(p).as_slice())?;
+                // Targets for accounts the post no longer names go, unless final.
+                for t in &existing {
+                    let wanted = p.errors.is_empty() && p.accounts.contains(&t.account);
+                    if !wanted && !keeps_history(t) {
+                        targets.remove(t)?;
+                    }
                 }
-            }
-            if !p.errors.is_empty() {
-                continue;
-            }
-            for account in &p.accounts {
-                let key = target_key(id, account);
-                let current = existing.iter().find(|t| &t.account == account).cloned();
-                let mut t = desired_target(p, account, current.as_ref(), slot);
-                if let Some(e) = ledger.get(id, account)
-                    && t.status != TargetStatus::Posted
-                {
-                    t = posted_from_ledger(t, e);
-                }
-                if current.as_ref() == Some(&t) {
+                if !p.errors.is_empty() {
                     continue;
                 }
-                if let Some(d) = current.as_ref().and_then(|c| c.due) {
-                    due.remove((d, key.as_str()))?;
+                let slot = slots.get(id).copied();
+                for account in &p.accounts {
+                    let current = existing.iter().find(|t| &t.account == account);
+                    let mut t = desired_target(p, account, current, slot);
+                    if let Some(e) = ledger.get(id, account)
+                        && t.status != TargetStatus::Posted
+                    {
+                        t = posted_from_ledger(t, e);
+                    }
+                    if current != Some(&t) {
+                        targets.put(&t, current)?;
+                    }
                 }
-                if let Some(d) = t.due {
-                    due.insert((d, key.as_str()), ())?;
-                }
-                targets.insert(key.as_str(), json(&t).as_slice())?;
             }
+            for id in &self.removed {
+                let gone = match targets.of_post(id)? {
+                    Ok(t) => t,
+                    Err(bad) => {
+                        corrupt.get_or_insert(bad);
+                        continue;
+                    }
+                };
+                posts.remove(id.as_str())?;
+                let mut kept_any = false;
+                for t in gone {
+                    if keeps_history(&t) {
+                        kept_any = true;
+                    } else {
+                        targets.remove(&t)?;
+                    }
+                }
+                if kept_any && let Some(old) = stored.posts.get(id) {
+                    // Keep the record of a published post whose file is gone.
+                    let mut old = old.clone();
+                    old.path = None;
+                    posts.insert(id.as_str(), json(&old).as_slice())?;
+                }
+            }
+            let mut meta = tx.open_table(META)?;
+            if corrupt.is_none() {
+                meta.insert("config_hash", sources.config_hash.as_slice())?;
+                meta.insert("ledger_hash", sources.ledger_hash.as_slice())?;
+            }
+            Ok(corrupt)
+        })?;
+        match corrupt {
+            Some((key, message)) => Err(store.corrupt(&key, message).into()),
+            None => Ok(()),
         }
-        for id in &removed {
-            posts.remove(id.as_str())?;
-            let prefix = format!("{id}/");
-            let mut gone = Vec::new();
-            for item in targets.range(prefix.as_str()..)? {
-                let (k, v) = item?;
-                if !k.value().starts_with(&prefix) {
-                    break;
-                }
-                if let Ok(t) = serde_json::from_slice::<TargetRecord>(v.value()) {
-                    gone.push(t);
-                }
-            }
-            let mut kept_any = false;
-            for t in gone {
-                if keeps_history(&t) {
-                    kept_any = true;
-                    continue;
-                }
-                if let Some(d) = t.due {
-                    due.remove((d, t.key().as_str()))?;
-                }
-                targets.remove(t.key().as_str())?;
-            }
-            if kept_any && let Some(old) = stored_posts.get(id) {
-                // Keep the record of a published post whose file is gone.
-                let mut old = old.clone();
-                old.path = None;
-                posts.insert(id.as_str(), json(&old).as_slice())?;
-            }
-        }
-        let mut meta = tx.open_table(META)?;
-        meta.insert("config_hash", config_hash.as_slice())?;
-        meta.insert("ledger_hash", ledger_hash.as_slice())?;
-        Ok(())
-    })?;
-    Ok(report)
+    }
 }
 
 /// The stored record of an unchanged file's post, with the file's own errors
