@@ -545,7 +545,9 @@ fn plain_text(job: &Job<'_>) -> String {
 }
 
 /// Rich text as little text: plain text escaped, hashtags as little's
-/// hashtag template (an escaped `#` would show as plain text).
+/// hashtag template `{hashtag|\#|tag}` (the `#` inside escaped too, as
+/// LinkedIn's little-text page writes it; an escaped `#` outside a
+/// template would show as plain text).
 fn little_text(rt: &RichText) -> String {
     let mut tags: Vec<(usize, usize, &str)> = rt
         .spans
@@ -565,6 +567,7 @@ fn little_text(rt: &RichText) -> String {
             continue;
         };
         out.push_str(&escape_little_text(&rt.text[at..start]));
+        let sign = escape_little_text(sign.encode_utf8(&mut [0; 4]));
         out.push_str(&format!("{{hashtag|{sign}|{tag}}}"));
         at = end;
     }
@@ -928,6 +931,17 @@ mod tests {
     }
 
     #[test]
+    fn hashtags_use_the_template_with_an_escaped_sign() {
+        let rt = crate::render::markdown::render("Ship #rust and ＃cli, not C#", false).0;
+        assert_eq!(
+            little_text(&rt),
+            "Ship {hashtag|\\#|rust} and {hashtag|＃|cli}, not C\\#"
+        );
+        // What LinkedIn shows is the tag with its sign.
+        assert_eq!(little_to_plain(&little_text(&rt)), "Ship #rust and ＃cli, not C#");
+    }
+
+    #[test]
     fn every_reserved_character_is_escaped() {
         let cases = [
             ("a|b", "a\\|b"),
@@ -984,7 +998,7 @@ mod tests {
         );
         mount_userinfo(&server, 1).await;
         create(text_body(
-            "Hello world \\(beta\\) with docs \\(https://example.com/a\\_b\\) & a\\_b\\*c \\@bob {hashtag|#|rustlang}",
+            "Hello world \\(beta\\) with docs \\(https://example.com/a\\_b\\) & a\\_b\\*c \\@bob {hashtag|\\#|rustlang}",
         ))
         .respond_with(created("urn:li:share:7001"))
         .expect(1)
@@ -1360,7 +1374,7 @@ mod tests {
         let mut f = fixture(&server, "---\nid: t\n---\nShip it (today) #rust\n");
         f.first_claimed = Utc::now() - chrono::Duration::minutes(3);
         mount_userinfo(&server, 1).await;
-        create(text_body("Ship it \\(today\\) {hashtag|#|rust}"))
+        create(text_body("Ship it \\(today\\) {hashtag|\\#|rust}"))
             .respond_with(duplicate_answer("urn:li:share:900"))
             .expect(1)
             .mount(&server)
@@ -1371,7 +1385,7 @@ mod tests {
                 "paging": {"start": 0, "count": 10},
                 "elements": [
                     element("urn:li:share:901", "Something else", recent),
-                    element("urn:li:share:900", "Ship it \\(today\\) {hashtag|#|rust}", recent),
+                    element("urn:li:share:900", "Ship it \\(today\\) {hashtag|\\#|rust}", recent),
                 ]
             })))
             .expect(1)
