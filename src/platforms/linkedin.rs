@@ -938,7 +938,10 @@ mod tests {
             "Ship {hashtag|\\#|rust} and {hashtag|＃|cli}, not C\\#"
         );
         // What LinkedIn shows is the tag with its sign.
-        assert_eq!(little_to_plain(&little_text(&rt)), "Ship #rust and ＃cli, not C#");
+        assert_eq!(
+            little_to_plain(&little_text(&rt)),
+            "Ship #rust and ＃cli, not C#"
+        );
     }
 
     #[test]

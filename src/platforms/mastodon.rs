@@ -350,25 +350,30 @@ impl Mastodon {
         let url = self.url("/api/v2/media");
         // An upload that is repeated leaves an unattached file behind, which
         // Mastodon deletes after a day: harmless, so the upload is `Safe`.
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Safe, |c| {
-                let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone());
-                let part = match part.mime_str(m.mime) {
-                    Ok(p) => p,
-                    Err(_) => {
-                        reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone())
-                    }
-                };
-                let mut form = reqwest::multipart::Form::new().part("file", part);
-                if let Some(alt) = &m.alt {
-                    form = form.text("description", alt.clone());
-                }
-                c.post(&url)
-                    .bearer_auth(self.token.expose())
-                    .multipart(form)
-            })
-            .await?;
+        let resp =
+            self.http
+                .send_in(
+                    &self.account,
+                    bucket("POST", "/api/v2/media"),
+                    Repeat::Safe,
+                    |c| {
+                        let part =
+                            reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone());
+                        let part = match part.mime_str(m.mime) {
+                            Ok(p) => p,
+                            Err(_) => reqwest::multipart::Part::bytes(bytes.clone())
+                                .file_name(name.clone()),
+                        };
+                        let mut form = reqwest::multipart::Form::new().part("file", part);
+                        if let Some(alt) = &m.alt {
+                            form = form.text("description", alt.clone());
+                        }
+                        c.post(&url)
+                            .bearer_auth(self.token.expose())
+                            .multipart(form)
+                    },
+                )
+                .await?;
         let what = format!("uploading {}", m.path);
         let (status, media): (_, MediaAttachment) = read_json(resp, &what, Effect::None).await?;
         if status == StatusCode::ACCEPTED {
@@ -586,6 +591,20 @@ impl Platform for Mastodon {
             reply = Some(format!("<id of the status of part {}>", i + 1));
         }
         out
+    }
+}
+
+/// The rate-limit bucket of a request, as Mastodon counts them (its
+/// `config/initializers/rack_attack.rb`): media uploads 30 per 30 minutes,
+/// status deletes 30 per 30 minutes, everything else the general 300 per 5
+/// minutes. The answer's `X-RateLimit-*` headers describe the tightest
+/// limit the request counts against, so they belong to its bucket.
+fn bucket(method: &str, path: &str) -> &'static str {
+    let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
+    match method {
+        "POST" if path == "/api/v1/media" || path == "/api/v2/media" => "media",
+        "DELETE" if path.starts_with("/api/v1/statuses/") => "statuses/delete",
+        _ => super::http::GENERAL,
     }
 }
 
@@ -1437,6 +1456,76 @@ mod tests {
             other => panic!("expected RateLimited, got {other:?}"),
         }
         assert!(sink.0.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_used_up_media_bucket_does_not_delay_a_status() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut with_image = fixture(&server, "---\nid: shot\n---\nLook\n");
+        with_image.media = vec![image(dir.path())];
+        let text = fixture(&server, "---\nid: txt\n---\nHi\n");
+        let reset = Utc::now() + chrono::Duration::minutes(25);
+        // The 30th upload of the half hour: the media bucket is empty.
+        Mock::given(method("POST"))
+            .and(path("/api/v2/media"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("X-RateLimit-Limit", "30")
+                    .insert_header("X-RateLimit-Remaining", "0")
+                    .insert_header(
+                        "X-RateLimit-Reset",
+                        reset
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                            .as_str(),
+                    )
+                    .set_body_json(json!({"id": "m1", "url": "https://files/m1.png"})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/api/v1/statuses"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("X-RateLimit-Limit", "300")
+                    .insert_header("X-RateLimit-Remaining", "250")
+                    .insert_header("X-RateLimit-Reset", iso_in(120).as_str())
+                    .set_body_json(status("1")),
+            )
+            .expect(2)
+            .mount(&server)
+            .await;
+        let c = client(&server, None);
+        let mut sink = Collect::default();
+        c.publish(&with_image.job(&[]), &mut sink).await.unwrap();
+        // A text status on the same account goes out at once.
+        let started = std::time::Instant::now();
+        c.publish(&text.job(&[]), &mut sink).await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(sink.0.len(), 2);
+        // Another upload waits for the media bucket's reset, unsent.
+        let err = c
+            .publish(&with_image.job(&[]), &mut sink)
+            .await
+            .unwrap_err();
+        match err {
+            PlatformError::RateLimited { retry_at, .. } => {
+                let at = retry_at.expect("the reset time");
+                assert!((at - reset).num_seconds().abs() <= 1, "{at} vs {reset}");
+            }
+            other => panic!("expected RateLimited, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_are_counted_in_mastodons_buckets() {
+        assert_eq!(bucket("POST", "/api/v2/media"), "media");
+        assert_eq!(bucket("POST", "/api/v1/media"), "media");
+        assert_eq!(bucket("GET", "/api/v1/media/m1"), "");
+        assert_eq!(bucket("DELETE", "/api/v1/statuses/1"), "statuses/delete");
+        assert_eq!(bucket("POST", "/api/v1/statuses"), "");
+        assert_eq!(bucket("GET", "/api/v2/instance"), "");
     }
 
     #[tokio::test]
