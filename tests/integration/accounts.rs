@@ -991,9 +991,26 @@ async fn linkedin_logs_in_with_client_secret_and_warns_before_expiry() {
     p.run(&["accounts", "refresh", "li"])
         .code(0)
         .stdout_has("no refresh token");
+    // The login asks for no r_member_social: LinkedIn refuses to read posts
+    // back, and check says what that costs.
+    Mock::given(method("GET"))
+        .and(path("/rest/posts"))
+        .and(wiremock::matchers::query_param("q", "author"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "status": 403, "serviceErrorCode": 100, "code": "ACCESS_DENIED",
+            "message": "Not enough permissions to access: partnerApiPostsExternal.FINDER-author"
+        })))
+        .mount(&fake.server)
+        .await;
     p.run(&["accounts", "check", "li"])
         .code(0)
-        .stdout_has("ok: Alice Example");
+        .stdout_has("ok: Alice Example")
+        .stdout_has("note: li: the token lacks LinkedIn's r_member_social permission")
+        .stdout_has("cannot")
+        .stdout_has("posting works");
+    let j = p.run(&["accounts", "check", "li", "--json"]);
+    let notes = j.json()[0]["notes"].to_string();
+    assert!(notes.contains("r_member_social"), "{notes}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
