@@ -64,7 +64,18 @@ pub struct Http {
 impl Http {
     /// A client with the default timeouts and 3 attempts per request.
     pub fn new() -> Result<Http, PlatformError> {
-        let client = reqwest::Client::builder()
+        Self::build(reqwest::Client::builder())
+    }
+
+    /// The same, with `host` resolved to `addr`: tests reach a fake server
+    /// under a platform's real host name (`graph.facebook.com`).
+    #[cfg(test)]
+    pub fn resolving(host: &str, addr: std::net::SocketAddr) -> Result<Http, PlatformError> {
+        Self::build(reqwest::Client::builder().resolve(host, addr))
+    }
+
+    fn build(builder: reqwest::ClientBuilder) -> Result<Http, PlatformError> {
+        let client = builder
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
