@@ -614,7 +614,7 @@ async fn account_notes(
     http: &crate::platforms::http::Http,
     account: &Account,
     secret: crate::credentials::Secret,
-    _root: &Path,
+    root: &Path,
 ) -> Vec<String> {
     let ctx = crate::platforms::Context {
         http: http.clone(),
@@ -622,6 +622,50 @@ async fn account_notes(
         store: None,
     };
     let mut notes = Vec::new();
+    if account.platform == PlatformKind::Mastodon {
+        let limits = match crate::platforms::mastodon::Mastodon::new(account, ctx.clone()) {
+            Ok(client) => client.instance_limits().await,
+            Err(e) => Err(e),
+        };
+        match limits {
+            Ok(l) => {
+                let mut cache = crate::config::ServerLimits::load(root);
+                cache.record(
+                    &account.name,
+                    crate::config::ServerLimit {
+                        max_characters: l.max_characters,
+                        fetched_at: l.fetched_at,
+                    },
+                    crate::config::ServerFacts {
+                        characters_reserved_per_url: Some(l.characters_reserved_per_url),
+                        max_media_attachments: Some(l.max_media_attachments),
+                        image_size_limit: l.image_size_limit,
+                        video_size_limit: l.video_size_limit,
+                        description_limit: l.description_limit,
+                    },
+                );
+                let mut said = vec![
+                    format!("{} characters", l.max_characters),
+                    format!("each URL counts {}", l.characters_reserved_per_url),
+                ];
+                if let Some(b) = l.image_size_limit {
+                    said.push(format!("images up to {}", crate::validate::human_bytes(b)));
+                }
+                if let Some(b) = l.video_size_limit {
+                    said.push(format!("videos up to {}", crate::validate::human_bytes(b)));
+                }
+                if let Some(n) = l.description_limit {
+                    said.push(format!("alt text up to {n} characters"));
+                }
+                let kept = match cache.save(root) {
+                    Ok(()) => "kept in .social/limits.json for validation".to_string(),
+                    Err(e) => format!("could not be written to .social/limits.json: {e}"),
+                };
+                notes.push(format!("instance limits: {} ({kept})", said.join(", ")));
+            }
+            Err(e) => notes.push(format!("could not read the instance's limits: {e}")),
+        }
+    }
     if account.platform == PlatformKind::Linkedin {
         let probe = match crate::platforms::linkedin::Linkedin::new(account, ctx) {
             Ok(client) => client.can_read_posts().await,
