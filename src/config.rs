@@ -739,6 +739,36 @@ wed = ["12:30"]
     }
 
     #[test]
+    fn server_limits_keep_one_object_per_account_and_old_files_read() {
+        let old: ServerLimits = serde_json::from_str(
+            r#"{"accounts": {"fedi": {"max_characters": 1000, "fetched_at": "2026-05-04T09:00:00Z"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(old.accounts["fedi"].max_characters, 1000);
+        assert!(old.facts.is_empty());
+        let mut l = old.clone();
+        l.record(
+            "fedi",
+            old.accounts["fedi"].clone(),
+            ServerFacts {
+                characters_reserved_per_url: Some(30),
+                description_limit: Some(1500),
+                ..ServerFacts::default()
+            },
+        );
+        let v = serde_json::to_value(&l).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"accounts": {"fedi": {
+                "max_characters": 1000, "fetched_at": "2026-05-04T09:00:00Z",
+                "characters_reserved_per_url": 30, "description_limit": 1500
+            }}})
+        );
+        let back: ServerLimits = serde_json::from_value(v).unwrap();
+        assert_eq!(back.facts["fedi"].characters_reserved_per_url, Some(30));
+    }
+
+    #[test]
     fn bad_timezone_points_at_the_value() {
         let e = parse("\n\ntimezone = \"Europe/Berlinn\"\n").unwrap_err();
         assert_eq!(e.pos.unwrap().line, 3);

@@ -630,20 +630,8 @@ async fn account_notes(
         match limits {
             Ok(l) => {
                 let mut cache = crate::config::ServerLimits::load(root);
-                cache.record(
-                    &account.name,
-                    crate::config::ServerLimit {
-                        max_characters: l.max_characters,
-                        fetched_at: l.fetched_at,
-                    },
-                    crate::config::ServerFacts {
-                        characters_reserved_per_url: Some(l.characters_reserved_per_url),
-                        max_media_attachments: Some(l.max_media_attachments),
-                        image_size_limit: l.image_size_limit,
-                        video_size_limit: l.video_size_limit,
-                        description_limit: l.description_limit,
-                    },
-                );
+                let (limit, facts) = l.for_validation();
+                cache.record(&account.name, limit, facts);
                 let mut said = vec![
                     format!("{} characters", l.max_characters),
                     format!("each URL counts {}", l.characters_reserved_per_url),

@@ -101,6 +101,23 @@ struct CachedInstance {
 }
 
 impl InstanceLimits {
+    /// The limits as `.social/limits.json` keeps them for validation.
+    pub fn for_validation(&self) -> (crate::config::ServerLimit, crate::config::ServerFacts) {
+        (
+            crate::config::ServerLimit {
+                max_characters: self.max_characters,
+                fetched_at: self.fetched_at,
+            },
+            crate::config::ServerFacts {
+                characters_reserved_per_url: Some(self.characters_reserved_per_url),
+                max_media_attachments: Some(self.max_media_attachments),
+                image_size_limit: self.image_size_limit,
+                video_size_limit: self.video_size_limit,
+                description_limit: self.description_limit,
+            },
+        )
+    }
+
     /// Reads the limits out of an instance description, tolerating missing
     /// parts (`max_toot_chars` is what Pleroma and Akkoma say).
     fn from_instance(v: &Value, fetched_at: DateTime<Utc>) -> InstanceLimits {
@@ -533,6 +550,13 @@ impl Platform for Mastodon {
 
     async fn text_limit(&self) -> Result<Option<usize>, PlatformError> {
         Ok(Some(self.instance_limits().await?.max_characters))
+    }
+
+    async fn server_limits(
+        &self,
+    ) -> Result<Option<(crate::config::ServerLimit, crate::config::ServerFacts)>, PlatformError>
+    {
+        Ok(Some(self.instance_limits().await?.for_validation()))
     }
 
     fn dry_run(&self, job: &Job<'_>) -> Vec<Value> {
@@ -1946,6 +1970,39 @@ mod tests {
         assert_eq!(limits.image_size_limit, Some(16_777_216));
         assert_eq!(limits.supported_mime_types, ["image/png", "video/mp4"]);
         assert_eq!(cached_limits(&store, &acc), Some(limits));
+    }
+
+    #[tokio::test]
+    async fn server_limits_carry_what_validation_uses() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v2/instance"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "configuration": {
+                    "statuses": {"max_characters": 800, "max_media_attachments": 8, "characters_reserved_per_url": 30},
+                    "media_attachments": {"image_size_limit": 8388608, "video_size_limit": 41943040}
+                }
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let (limit, facts) = client(&server, None)
+            .server_limits()
+            .await
+            .unwrap()
+            .expect("an instance has limits");
+        assert_eq!(limit.max_characters, 800);
+        assert_eq!(
+            facts,
+            crate::config::ServerFacts {
+                characters_reserved_per_url: Some(30),
+                max_media_attachments: Some(8),
+                image_size_limit: Some(8_388_608),
+                video_size_limit: Some(41_943_040),
+                // Servers before 4.4 do not say: Mastodon's 1500 stays.
+                description_limit: None,
+            }
+        );
     }
 
     #[tokio::test]

@@ -78,6 +78,17 @@ pub trait Platform: Send + Sync {
     async fn text_limit(&self) -> Result<Option<usize>, PlatformError> {
         Ok(None)
     }
+
+    /// Everything the account's server says about its limits, as
+    /// `.social/limits.json` keeps it (a Mastodon instance's text limit, URL
+    /// weight, media sizes, attachment count, alt-text length); `None` where
+    /// the platform's published limits hold. Validation reads the file.
+    async fn server_limits(
+        &self,
+    ) -> Result<Option<(crate::config::ServerLimit, crate::config::ServerFacts)>, PlatformError>
+    {
+        Ok(None)
+    }
 }
 
 /// What a client needs besides its account: the shared HTTP layer, the
