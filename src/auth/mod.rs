@@ -180,8 +180,9 @@ pub async fn whoami(
                 bluesky_service(account)
             );
             let body = serde_json::json!({"identifier": handle, "password": secret.expose()});
+            let bucket = crate::platforms::bluesky::bucket("com.atproto.server.createSession");
             let resp = http
-                .send(name, Repeat::Safe, |c| c.post(&url).json(&body))
+                .send_in(name, bucket, Repeat::Safe, |c| c.post(&url).json(&body))
                 .await?;
             let v = answer("Bluesky createSession", resp)
                 .await

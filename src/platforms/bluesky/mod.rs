@@ -700,7 +700,7 @@ impl Bluesky {
 /// uploads, and repo writes (points per hour and per day, shared by every
 /// record create, update and delete); reads and the rest share the general
 /// limit. One used-up bucket must not hold back the others.
-fn bucket(method: &str) -> &'static str {
+pub(crate) fn bucket(method: &str) -> &'static str {
     match method {
         "com.atproto.server.createSession" => "createSession",
         "com.atproto.repo.uploadBlob" => "uploadBlob",
