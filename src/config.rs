@@ -124,6 +124,8 @@ pub struct Config {
     pub queues: BTreeMap<String, Queue>,
     /// Public URL under which media files are served (Instagram), project-wide.
     pub media_base_url: Option<String>,
+    /// What the accounts' servers reported (`.social/limits.json`).
+    pub server_limits: ServerLimits,
 }
 
 #[derive(Deserialize)]
@@ -292,6 +294,8 @@ impl Config {
 
     /// Applies text limits the servers reported (`.social/limits.json`, kept
     /// by the daemon) to accounts whose social.toml sets none.
+    /// The other limits they reported stay in [`Config::server_limits`] for
+    /// validation (`validate::limits_for`).
     pub fn apply_server_limits(&mut self) {
         let cache = ServerLimits::load(&self.root);
         for (name, account) in self.accounts.iter_mut() {
@@ -301,6 +305,7 @@ impl Config {
                 account.max_characters = Some(l.max_characters);
             }
         }
+        self.server_limits = cache;
     }
 
     /// Parses social.toml text; `root` is the project directory.
@@ -491,6 +496,7 @@ impl Config {
             accounts,
             queues,
             media_base_url,
+            server_limits: ServerLimits::default(),
         })
     }
 
@@ -733,6 +739,36 @@ wed = ["12:30"]
     }
 
     #[test]
+    fn server_limits_keep_one_object_per_account_and_old_files_read() {
+        let old: ServerLimits = serde_json::from_str(
+            r#"{"accounts": {"fedi": {"max_characters": 1000, "fetched_at": "2026-05-04T09:00:00Z"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(old.accounts["fedi"].max_characters, 1000);
+        assert!(old.facts.is_empty());
+        let mut l = old.clone();
+        l.record(
+            "fedi",
+            old.accounts["fedi"].clone(),
+            ServerFacts {
+                characters_reserved_per_url: Some(30),
+                description_limit: Some(1500),
+                ..ServerFacts::default()
+            },
+        );
+        let v = serde_json::to_value(&l).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"accounts": {"fedi": {
+                "max_characters": 1000, "fetched_at": "2026-05-04T09:00:00Z",
+                "characters_reserved_per_url": 30, "description_limit": 1500
+            }}})
+        );
+        let back: ServerLimits = serde_json::from_value(v).unwrap();
+        assert_eq!(back.facts["fedi"].characters_reserved_per_url, Some(30));
+    }
+
+    #[test]
     fn bad_timezone_points_at_the_value() {
         let e = parse("\n\ntimezone = \"Europe/Berlinn\"\n").unwrap_err();
         assert_eq!(e.pos.unwrap().line, 3);
@@ -740,11 +776,16 @@ wed = ["12:30"]
     }
 }
 
-/// Text limits that account servers reported, cached in `.social/limits.json`
-/// so that validation uses them without the network.
+/// Limits that account servers reported, cached in `.social/limits.json`
+/// so that validation uses them without the network. On disk, one object
+/// per account: `max_characters` and `fetched_at`, and what else the server
+/// said (a Mastodon instance's URL weight, media size and alt-text limits).
 #[derive(Debug, Clone, Default, serde::Serialize, Deserialize)]
+#[serde(from = "RawServerLimits", into = "RawServerLimits")]
 pub struct ServerLimits {
     pub accounts: BTreeMap<String, ServerLimit>,
+    /// What the servers said beyond the text limit, by account.
+    pub facts: BTreeMap<String, ServerFacts>,
 }
 
 /// One account's reported limit.
@@ -754,10 +795,83 @@ pub struct ServerLimit {
     pub fetched_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// What a Mastodon instance says in `/api/v2/instance` besides its text
+/// limit; each missing number leaves the platform's published limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct ServerFacts {
+    /// `configuration.statuses.characters_reserved_per_url`: what each URL counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub characters_reserved_per_url: Option<usize>,
+    /// `configuration.statuses.max_media_attachments`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_media_attachments: Option<usize>,
+    /// `configuration.media_attachments.image_size_limit`, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size_limit: Option<u64>,
+    /// `configuration.media_attachments.video_size_limit`, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_size_limit: Option<u64>,
+    /// `configuration.media_attachments.description_limit`: longest alt text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description_limit: Option<usize>,
+}
+
+/// The file's shape: each account's limit and facts in one object.
+#[derive(serde::Serialize, Deserialize)]
+struct RawServerLimits {
+    #[serde(default)]
+    accounts: BTreeMap<String, RawServerEntry>,
+}
+
+#[derive(serde::Serialize, Deserialize)]
+struct RawServerEntry {
+    #[serde(flatten)]
+    limit: ServerLimit,
+    #[serde(flatten)]
+    facts: ServerFacts,
+}
+
+impl From<RawServerLimits> for ServerLimits {
+    fn from(raw: RawServerLimits) -> Self {
+        let mut out = ServerLimits::default();
+        for (name, e) in raw.accounts {
+            if e.facts != ServerFacts::default() {
+                out.facts.insert(name.clone(), e.facts);
+            }
+            out.accounts.insert(name, e.limit);
+        }
+        out
+    }
+}
+
+impl From<ServerLimits> for RawServerLimits {
+    fn from(mut l: ServerLimits) -> Self {
+        let accounts = l
+            .accounts
+            .into_iter()
+            .map(|(name, limit)| {
+                let facts = l.facts.remove(&name).unwrap_or_default();
+                (name, RawServerEntry { limit, facts })
+            })
+            .collect();
+        RawServerLimits { accounts }
+    }
+}
+
 impl ServerLimits {
     /// The cache file of a project.
     pub fn path(root: &Path) -> PathBuf {
         root.join(".social").join("limits.json")
+    }
+
+    /// Keeps what `account`'s server said now.
+    pub fn record(&mut self, account: &str, limit: ServerLimit, facts: ServerFacts) {
+        self.accounts.insert(account.to_string(), limit);
+        if facts == ServerFacts::default() {
+            self.facts.remove(account);
+        } else {
+            self.facts.insert(account.to_string(), facts);
+        }
     }
 
     /// Reads the cache; a missing or unreadable file is an empty cache.

@@ -296,7 +296,7 @@ pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) 
     let mut no_cw = Vec::new();
     for name in &targets {
         let account = &config.accounts[name];
-        let limits = account.platform.limits();
+        let limits = &limits_for(account, config);
         let r = render::render_for(&post, account, limits);
         check_rendered(&post, account, limits, &r, &media, config, diags);
         if post.cw.is_some() && !limits.has_content_warning {
@@ -325,6 +325,60 @@ pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) 
     }
 }
 
+/// The limits that hold for `account`: its platform's, with what its
+/// server reported where it did (a Mastodon instance's URL weight, media
+/// sizes, attachment count and alt-text length, from `.social/limits.json`).
+pub fn limits_for(account: &Account, config: &Config) -> Limits {
+    let mut l = account.platform.limits().clone();
+    if account.platform == PlatformKind::Mastodon
+        && let Some(f) = config.server_limits.facts.get(&account.name)
+    {
+        if let Some(w) = f.characters_reserved_per_url {
+            l.url_weight = Some(w);
+        }
+        if let Some(n) = f.max_media_attachments {
+            l.max_images = n;
+        }
+        if let Some(b) = f.image_size_limit {
+            l.max_image_bytes = b;
+            l.max_gif_bytes = b;
+        }
+        if let Some(b) = f.video_size_limit {
+            l.max_video_bytes = b;
+        }
+        if let Some(n) = f.description_limit {
+            l.max_alt_chars = n;
+        }
+    }
+    l
+}
+
+/// The author handle and the post id of an X post URL
+/// (`https://x.com/<handle>/status/<id>`, twitter.com too); `None` for
+/// other URLs and for `/i/status/<id>`, which name no author.
+pub fn x_post_author(url: &str) -> Option<(String, String)> {
+    let u = reqwest::Url::parse(url.trim()).ok()?;
+    let host = u.host_str()?.to_ascii_lowercase();
+    let host = host
+        .strip_prefix("www.")
+        .or_else(|| host.strip_prefix("mobile."))
+        .unwrap_or(&host);
+    if !matches!(host, "x.com" | "twitter.com") {
+        return None;
+    }
+    let segs: Vec<&str> = u.path_segments()?.filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        [handle, "status" | "statuses", id, ..]
+            if !handle.eq_ignore_ascii_case("i")
+                && !id.is_empty()
+                && id.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            Some((handle.to_string(), id.to_string()))
+        }
+        _ => None,
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn check_rendered(
     post: &Post,
@@ -342,6 +396,34 @@ fn check_rendered(
 
     for n in &r.notes {
         diags.push(Diagnostic::warning(path, n.pos, n.message.clone()));
+    }
+
+    // Self-serve X apps may reply only where the author mentioned or quoted the account.
+    if limits.kind == PlatformKind::Twitter
+        && let Some(url) = &post.reply_to
+        && let Some((author, _)) = x_post_author(url)
+        && let Some(me) = account
+            .username
+            .as_deref()
+            .map(|u| u.trim().trim_start_matches('@'))
+        && !me.is_empty()
+        && !author.eq_ignore_ascii_case(me)
+    {
+        diags.push(
+            warn(
+                post.pos_of("reply_to"),
+                format!(
+                    "{who}: `reply_to` is a post by @{author}, not by @{me}: X lets self-serve API apps reply to \
+                     someone else's post only when that post mentions or quotes @{me}, so unless it does, X will \
+                     refuse the reply (403) and this target will fail"
+                ),
+            )
+            .with_help(format!(
+                "reply only to posts of @{me} or posts that mention @{me}; to answer @{author} anyway, quote the post \
+                 (its URL in the text, without `reply_to`) or leave `{}` out of `to`",
+                account.name
+            )),
+        );
     }
 
     let all_empty = r.parts.iter().all(|p| p.text.text.trim().is_empty());
@@ -570,6 +652,34 @@ fn check_rendered(
                     human_bytes(max)
                 ),
             ));
+        }
+        if m.kind == MediaKind::Image
+            && let Some(range) = &limits.image_aspect
+            && let Ok(size) = imagesize::size(&m.resolved)
+        {
+            let (w, h) = (size.width as u64, size.height as u64);
+            if !range.contains(w, h) {
+                let ratio = if h > 0 { w as f64 / h as f64 } else { 0.0 };
+                let shape = if ratio < 1.0 { "too tall" } else { "too wide" };
+                diags.push(
+                    err(
+                        pos,
+                        format!(
+                            "{who}: the image `{}` is {w}×{h} pixels, an aspect ratio of {ratio:.2}:1 ({shape}); {name} \
+                             accepts feed images from {} ({:.2}:1) to {} only, and refuses others when publishing",
+                            m.path,
+                            range.min_label,
+                            range.min.0 as f64 / range.min.1 as f64,
+                            range.max_label,
+                        ),
+                    )
+                    .with_help(format!(
+                        "crop or pad `{}` to between {} (portrait, such as 1080×1350) and {} (landscape, such as \
+                         1080×566), or publish it without `{}` in `to`",
+                        m.path, range.min_label, range.max_label, account.name
+                    )),
+                );
+            }
         }
         if let Some(alt) = &m.alt {
             let len = alt.graphemes(true).count();

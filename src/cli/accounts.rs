@@ -578,24 +578,99 @@ struct Checked {
     credential: Source,
     ok: bool,
     detail: String,
+    /// What the user should know about the account beyond "it works".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 async fn check_one(
     creds: &Credentials,
     http: &crate::platforms::http::Http,
     account: &Account,
-) -> Result<crate::auth::Identity, PlatformError> {
-    let secret = creds.token(account).await?;
-    match crate::auth::whoami(http, account, &secret).await {
+    root: &Path,
+) -> Result<(crate::auth::Identity, Vec<String>), PlatformError> {
+    let mut secret = creds.token(account).await?;
+    let identity = match crate::auth::whoami(http, account, &secret).await {
         // A refused token: renew it once and ask again.
         Err(e @ PlatformError::Auth { expired: true, .. }) => {
             match creds.after_unauthorized(account, &secret).await? {
-                Some(new) => crate::auth::whoami(http, account, &new).await,
-                None => Err(e),
+                Some(new) => {
+                    let id = crate::auth::whoami(http, account, &new).await?;
+                    secret = new;
+                    id
+                }
+                None => return Err(e),
             }
         }
-        other => other,
+        other => other?,
+    };
+    let notes = account_notes(http, account, secret, root).await;
+    Ok((identity, notes))
+}
+
+/// What a working credential still cannot do, or what the server said
+/// about its limits.
+async fn account_notes(
+    http: &crate::platforms::http::Http,
+    account: &Account,
+    secret: crate::credentials::Secret,
+    root: &Path,
+) -> Vec<String> {
+    let ctx = crate::platforms::Context {
+        http: http.clone(),
+        secret: Some(secret),
+        store: None,
+    };
+    let mut notes = Vec::new();
+    if account.platform == PlatformKind::Mastodon {
+        let limits = match crate::platforms::mastodon::Mastodon::new(account, ctx.clone()) {
+            Ok(client) => client.instance_limits().await,
+            Err(e) => Err(e),
+        };
+        match limits {
+            Ok(l) => {
+                let mut cache = crate::config::ServerLimits::load(root);
+                let (limit, facts) = l.for_validation();
+                cache.record(&account.name, limit, facts);
+                let mut said = vec![
+                    format!("{} characters", l.max_characters),
+                    format!("each URL counts {}", l.characters_reserved_per_url),
+                ];
+                if let Some(b) = l.image_size_limit {
+                    said.push(format!("images up to {}", crate::validate::human_bytes(b)));
+                }
+                if let Some(b) = l.video_size_limit {
+                    said.push(format!("videos up to {}", crate::validate::human_bytes(b)));
+                }
+                if let Some(n) = l.description_limit {
+                    said.push(format!("alt text up to {n} characters"));
+                }
+                let kept = match cache.save(root) {
+                    Ok(()) => "kept in .social/limits.json for validation".to_string(),
+                    Err(e) => format!("could not be written to .social/limits.json: {e}"),
+                };
+                notes.push(format!("instance limits: {} ({kept})", said.join(", ")));
+            }
+            Err(e) => notes.push(format!("could not read the instance's limits: {e}")),
+        }
     }
+    if account.platform == PlatformKind::Linkedin {
+        let probe = match crate::platforms::linkedin::Linkedin::new(account, ctx) {
+            Ok(client) => client.can_read_posts().await,
+            Err(e) => Err(e),
+        };
+        match probe {
+            Ok(true) => {}
+            Ok(false) => notes.push(format!(
+                "{}; posting works",
+                crate::platforms::linkedin::READ_PERMISSION_NOTE
+            )),
+            Err(e) => notes.push(format!(
+                "could not tell whether the token has r_member_social (needed to check what a crashed run posted): {e}"
+            )),
+        }
+    }
+    notes
 }
 
 fn check(ui: &Ui, project: &Project, a: CheckArgs) -> Outcome {
@@ -607,14 +682,14 @@ fn check(ui: &Ui, project: &Project, a: CheckArgs) -> Outcome {
     let mut results = Vec::new();
     for account in accounts {
         let (source, _, _) = creds.lookup(&account.name);
-        let r = rt.block_on(check_one(&creds, &http, account));
+        let r = rt.block_on(check_one(&creds, &http, account, &config.root));
         let now = crate::clock::now();
-        let (ok, detail) = match &r {
-            Ok(id) => (true, id.display.clone()),
-            Err(e) => (false, e.to_string()),
+        let (ok, detail, notes) = match &r {
+            Ok((id, notes)) => (true, id.display.clone(), notes.clone()),
+            Err(e) => (false, e.to_string(), Vec::new()),
         };
         let _ = AccountsMeta::update(&config.root, &account.name, |m| {
-            if let Ok(id) = &r {
+            if let Ok((id, _)) = &r {
                 m.identity = Some(id.display.clone());
             }
             m.last_check = Some(CheckResult {
@@ -629,6 +704,7 @@ fn check(ui: &Ui, project: &Project, a: CheckArgs) -> Outcome {
             credential: source,
             ok,
             detail,
+            notes,
         });
     }
     let failed = results.iter().filter(|r| !r.ok).count();
@@ -654,6 +730,11 @@ fn check(ui: &Ui, project: &Project, a: CheckArgs) -> Outcome {
             ]);
         }
         writeln!(ui.out(), "{t}")?;
+        for r in &results {
+            for n in &r.notes {
+                writeln!(ui.out(), "note: {}: {n}", r.name)?;
+            }
+        }
     }
     Ok(if failed > 0 {
         ExitCode::from(1)

@@ -1,7 +1,13 @@
-//! The HTTP layer every client shares: timeouts, a User-Agent, per-account
-//! rate-limit budgets read from response headers, 429 handling, and retries
-//! with capped exponential backoff and jitter for requests that are safe to
-//! repeat.
+//! The HTTP layer every client shares: timeouts, a User-Agent, rate-limit
+//! budgets read from response headers, 429 handling, and retries with capped
+//! exponential backoff and jitter for requests that are safe to repeat.
+//!
+//! Budgets are kept per account *and bucket*: platforms count some endpoint
+//! families separately (X every endpoint; Mastodon media uploads and status
+//! deletes apart from the general 300 per 5 minutes; a Bluesky PDS logins,
+//! blob uploads and repo writes), so each client names the bucket of each
+//! request ([`Http::send_in`]) and one used-up bucket holds back only the
+//! requests that count against it.
 
 use super::error::PlatformError;
 use chrono::{DateTime, Utc};
@@ -31,7 +37,10 @@ pub enum Repeat {
 /// to the scheduler instead.
 pub const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
 
-/// What the platform last said about an account's rate limit.
+/// The bucket of requests that count against an account's general limit.
+pub const GENERAL: &str = "";
+
+/// What the platform last said about one rate limit of an account.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Budget {
     pub limit: Option<u64>,
@@ -48,13 +57,25 @@ pub struct Http {
     /// First backoff delay; doubles per attempt, capped at `max_backoff`.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
-    budgets: Arc<Mutex<HashMap<String, Budget>>>,
+    /// Keyed by account and bucket.
+    budgets: Arc<Mutex<HashMap<(String, String), Budget>>>,
 }
 
 impl Http {
     /// A client with the default timeouts and 3 attempts per request.
     pub fn new() -> Result<Http, PlatformError> {
-        let client = reqwest::Client::builder()
+        Self::build(reqwest::Client::builder())
+    }
+
+    /// The same, with `host` resolved to `addr`: tests reach a fake server
+    /// under a platform's real host name (`graph.facebook.com`).
+    #[cfg(test)]
+    pub fn resolving(host: &str, addr: std::net::SocketAddr) -> Result<Http, PlatformError> {
+        Self::build(reqwest::Client::builder().resolve(host, addr))
+    }
+
+    fn build(builder: reqwest::ClientBuilder) -> Result<Http, PlatformError> {
+        let client = builder
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
@@ -74,29 +95,51 @@ impl Http {
         &self.client
     }
 
-    /// The rate-limit budget last seen for `account`.
+    /// The rate-limit budget last seen for `account`'s general bucket.
     pub fn budget(&self, account: &str) -> Budget {
+        self.bucket_budget(account, GENERAL)
+    }
+
+    /// The rate-limit budget last seen for `bucket` of `account`.
+    pub fn bucket_budget(&self, account: &str, bucket: &str) -> Budget {
         self.budgets
             .lock()
-            .map(|b| b.get(account).copied().unwrap_or_default())
+            .map(|b| {
+                b.get(&(account.to_string(), bucket.to_string()))
+                    .copied()
+                    .unwrap_or_default()
+            })
             .unwrap_or_default()
     }
 
-    fn note_budget(&self, account: &str, resp: &Response) {
+    fn note_budget(&self, account: &str, bucket: &str, resp: &Response) {
         let b = read_budget(resp.headers());
         let seen = b.limit.is_some() || b.remaining.is_some() || b.reset.is_some();
         if seen && let Ok(mut map) = self.budgets.lock() {
-            map.insert(account.to_string(), b);
+            map.insert((account.to_string(), bucket.to_string()), b);
         }
     }
 
-    /// Sends a request built by `build` (called again for each attempt) on
-    /// behalf of `account`. Returns the response for any status below 400
-    /// and for 4xx other than 429; maps 429, 5xx and network failures to
-    /// typed errors after retrying what `repeat` allows.
+    /// [`Http::send_in`] the account's [`GENERAL`] bucket.
     pub async fn send(
         &self,
         account: &str,
+        repeat: Repeat,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response, PlatformError> {
+        self.send_in(account, GENERAL, repeat, build).await
+    }
+
+    /// Sends a request built by `build` (called again for each attempt) on
+    /// behalf of `account`, counted against its rate-limit `bucket` (the
+    /// endpoint family the platform limits it with; [`GENERAL`] for the
+    /// rest). Returns the response for any status below 400 and for 4xx
+    /// other than 429; maps 429, 5xx and network failures to typed errors
+    /// after retrying what `repeat` allows.
+    pub async fn send_in(
+        &self,
+        account: &str,
+        bucket: &str,
         repeat: Repeat,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response, PlatformError> {
@@ -104,15 +147,20 @@ impl Http {
         loop {
             attempt += 1;
             // An exhausted budget: wait for its reset, or hand the target back.
-            let b = self.budget(account);
+            let b = self.bucket_budget(account, bucket);
             if b.remaining == Some(0)
                 && let Some(reset) = b.reset
             {
                 let wait = (reset - Utc::now()).to_std().unwrap_or_default();
                 if wait > MAX_INLINE_WAIT {
+                    let which = if bucket == GENERAL {
+                        String::new()
+                    } else {
+                        format!(" for {bucket}")
+                    };
                     return Err(PlatformError::RateLimited {
                         retry_at: Some(reset),
-                        message: "the rate-limit budget is used up".into(),
+                        message: format!("the rate-limit budget{which} is used up"),
                     });
                 }
                 tokio::time::sleep(wait).await;
@@ -120,7 +168,7 @@ impl Http {
             let result = build(&self.client).send().await;
             let err = match result {
                 Ok(resp) => {
-                    self.note_budget(account, &resp);
+                    self.note_budget(account, bucket, &resp);
                     let status = resp.status();
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         let retry_at = retry_at(resp.headers());
@@ -310,6 +358,59 @@ mod tests {
         assert_eq!(
             retry_at(&h).unwrap().to_rfc3339(),
             "2026-01-01T20:40:00+00:00"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_used_up_bucket_holds_back_only_its_own_requests() {
+        use wiremock::matchers::path;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        let reset = (Utc::now() + chrono::Duration::minutes(20)).to_rfc3339();
+        Mock::given(path("/media"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("x-ratelimit-limit", "30")
+                    .insert_header("x-ratelimit-remaining", "0")
+                    .insert_header("x-ratelimit-reset", reset.as_str()),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(path("/statuses"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("x-ratelimit-limit", "300")
+                    .insert_header("x-ratelimit-remaining", "299"),
+            )
+            .expect(2)
+            .mount(&server)
+            .await;
+        let h = Http::new().unwrap();
+        let media = format!("{}/media", server.uri());
+        let statuses = format!("{}/statuses", server.uri());
+        h.send_in("fedi", "media", Repeat::Safe, |c| c.post(&media))
+            .await
+            .unwrap();
+        assert_eq!(h.bucket_budget("fedi", "media").remaining, Some(0));
+        // The general bucket of the same account is untouched...
+        let started = std::time::Instant::now();
+        h.send("fedi", Repeat::Safe, |c| c.post(&statuses))
+            .await
+            .unwrap();
+        h.send_in("other", "media", Repeat::Safe, |c| c.post(&statuses))
+            .await
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(h.budget("fedi").remaining, Some(299));
+        // ...while the used-up bucket hands the request back, unsent.
+        let err = h
+            .send_in("fedi", "media", Repeat::Safe, |c| c.post(&media))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, PlatformError::RateLimited { retry_at: Some(_), message } if message.contains("media")),
+            "{err:?}"
         );
     }
 

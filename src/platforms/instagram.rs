@@ -38,6 +38,37 @@ use unicode_normalization::UnicodeNormalization;
 /// version by including it: `api_url = "https://graph.instagram.com/v23.0"`.
 pub const DEFAULT_API: &str = "https://graph.instagram.com";
 
+/// Whether `base` is the Graph API of Facebook Login (`graph.facebook.com`)
+/// rather than Instagram Login's `graph.instagram.com`. The two take
+/// different tokens: an Instagram Login token fails on graph.facebook.com
+/// and the other way round. On graph.facebook.com `/me` is the Facebook
+/// user, not the Instagram account.
+pub fn facebook_login(base: &str) -> bool {
+    reqwest::Url::parse(base)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .is_some_and(|h| h == "graph.facebook.com" || h.ends_with(".graph.facebook.com"))
+}
+
+/// Under Facebook Login: the Instagram professional account linked to the
+/// first Facebook Page the token manages, from
+/// `GET /me/accounts?fields=instagram_business_account{id,username}`:
+/// its id and user name.
+pub fn linked_account(pages: &Value) -> Option<(String, Option<String>)> {
+    pages["data"].as_array()?.iter().find_map(|page| {
+        let ig = &page["instagram_business_account"];
+        let id = match &ig["id"] {
+            Value::String(s) if !s.is_empty() => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        Some((id, ig["username"].as_str().map(str::to_string)))
+    })
+}
+
+/// The query of the Facebook Login lookup of the linked account.
+pub const LINKED_ACCOUNT_FIELDS: &str = "instagram_business_account{id,username}";
+
 /// Most items of a carousel.
 pub const MAX_CAROUSEL_ITEMS: usize = 10;
 
@@ -255,10 +286,28 @@ impl Instagram {
         read_json(resp, what, Effect::None).await
     }
 
-    /// The professional account's id: configured, else `GET /me`.
+    /// The professional account's id: configured, else `GET /me`
+    /// (Instagram Login), or the account linked to the token's Facebook
+    /// Page (Facebook Login, where `/me` is the Facebook user).
     async fn ig_user_id(&self) -> Result<String, PlatformError> {
         if let Some(id) = &self.user_id {
             return Ok(id.clone());
+        }
+        if facebook_login(&self.base) {
+            let pages: Value = self
+                .get_json(
+                    "finding the Instagram account of the Facebook Page",
+                    "/me/accounts",
+                    &[("fields", LINKED_ACCOUNT_FIELDS.into())],
+                )
+                .await?;
+            return linked_account(&pages).map(|(id, _)| id).ok_or_else(|| {
+                PlatformError::config(format!(
+                    "account `{}`: no Facebook Page this token manages has a linked Instagram professional account; \
+                     link one, or set `user_id` (the Instagram account id) under [accounts.{}]",
+                    self.account, self.account
+                ))
+            });
         }
         let me: Me = self
             .get_json(

@@ -346,16 +346,46 @@ impl Linkedin {
         let page: PostPage = read_json(resp, "reading the member's recent posts")
             .await
             .map_err(|e| match e {
-                PlatformError::Auth { expired, message } if !expired => PlatformError::Auth {
-                    expired,
-                    message: format!(
-                        "{message} (checking whether a post already went out needs the r_member_social permission; \
-                         look at the profile's recent activity, then `social retry` or `social cancel`)"
-                    ),
-                },
+                PlatformError::Auth {
+                    expired: false,
+                    message,
+                } => missing_read_permission(&message),
                 other => other,
             })?;
         Ok(page.elements)
+    }
+
+    /// Whether the token may read the member's posts (`r_member_social`),
+    /// which reconciling needs: one read of the "posts by author" finder.
+    /// `Ok(false)` when LinkedIn refuses it with 403.
+    pub async fn can_read_posts(&self) -> Result<bool, PlatformError> {
+        let author = self.author().await?;
+        match self.recent_posts(&author).await {
+            Ok(_) => Ok(true),
+            Err(PlatformError::Auth { expired: false, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What LinkedIn grants `social`'s login (`openid profile w_member_social`)
+/// lets it post but not read posts back: reading needs `r_member_social`,
+/// which LinkedIn gives only to approved partner apps.
+pub const READ_PERMISSION_NOTE: &str = "the token lacks LinkedIn's r_member_social permission: \
+     social cannot read the member's posts back, so after a crash or a lost answer it cannot \
+     check whether a post went out (social's login asks only for openid, profile and \
+     w_member_social; LinkedIn grants r_member_social to approved partner apps only)";
+
+/// The error of a read refused for want of `r_member_social`: the auth kind
+/// (not expired: a new token would not help), naming the permission and
+/// what to do instead.
+fn missing_read_permission(message: &str) -> PlatformError {
+    PlatformError::Auth {
+        expired: false,
+        message: format!(
+            "{READ_PERMISSION_NOTE}; look at the profile's recent activity, then `social retry` \
+             or `social cancel` ({message})"
+        ),
     }
 }
 
@@ -545,7 +575,9 @@ fn plain_text(job: &Job<'_>) -> String {
 }
 
 /// Rich text as little text: plain text escaped, hashtags as little's
-/// hashtag template (an escaped `#` would show as plain text).
+/// hashtag template `{hashtag|\#|tag}` (the `#` inside escaped too, as
+/// LinkedIn's little-text page writes it; an escaped `#` outside a
+/// template would show as plain text).
 fn little_text(rt: &RichText) -> String {
     let mut tags: Vec<(usize, usize, &str)> = rt
         .spans
@@ -565,6 +597,7 @@ fn little_text(rt: &RichText) -> String {
             continue;
         };
         out.push_str(&escape_little_text(&rt.text[at..start]));
+        let sign = escape_little_text(sign.encode_utf8(&mut [0; 4]));
         out.push_str(&format!("{{hashtag|{sign}|{tag}}}"));
         at = end;
     }
@@ -928,6 +961,20 @@ mod tests {
     }
 
     #[test]
+    fn hashtags_use_the_template_with_an_escaped_sign() {
+        let rt = crate::render::markdown::render("Ship #rust and ＃cli, not C#", false).0;
+        assert_eq!(
+            little_text(&rt),
+            "Ship {hashtag|\\#|rust} and {hashtag|＃|cli}, not C\\#"
+        );
+        // What LinkedIn shows is the tag with its sign.
+        assert_eq!(
+            little_to_plain(&little_text(&rt)),
+            "Ship #rust and ＃cli, not C#"
+        );
+    }
+
+    #[test]
     fn every_reserved_character_is_escaped() {
         let cases = [
             ("a|b", "a\\|b"),
@@ -984,7 +1031,7 @@ mod tests {
         );
         mount_userinfo(&server, 1).await;
         create(text_body(
-            "Hello world \\(beta\\) with docs \\(https://example.com/a\\_b\\) & a\\_b\\*c \\@bob {hashtag|#|rustlang}",
+            "Hello world \\(beta\\) with docs \\(https://example.com/a\\_b\\) & a\\_b\\*c \\@bob {hashtag|\\#|rustlang}",
         ))
         .respond_with(created("urn:li:share:7001"))
         .expect(1)
@@ -1360,7 +1407,7 @@ mod tests {
         let mut f = fixture(&server, "---\nid: t\n---\nShip it (today) #rust\n");
         f.first_claimed = Utc::now() - chrono::Duration::minutes(3);
         mount_userinfo(&server, 1).await;
-        create(text_body("Ship it \\(today\\) {hashtag|#|rust}"))
+        create(text_body("Ship it \\(today\\) {hashtag|\\#|rust}"))
             .respond_with(duplicate_answer("urn:li:share:900"))
             .expect(1)
             .mount(&server)
@@ -1371,7 +1418,7 @@ mod tests {
                 "paging": {"start": 0, "count": 10},
                 "elements": [
                     element("urn:li:share:901", "Something else", recent),
-                    element("urn:li:share:900", "Ship it \\(today\\) {hashtag|#|rust}", recent),
+                    element("urn:li:share:900", "Ship it \\(today\\) {hashtag|\\#|rust}", recent),
                 ]
             })))
             .expect(1)
@@ -1476,9 +1523,34 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, PlatformError::Auth { expired: false, message } if message.contains("r_member_social")),
+            matches!(&err, PlatformError::Auth { expired: false, message }
+                if message.contains("lacks LinkedIn's r_member_social permission")
+                    && message.contains("social retry")),
             "{err:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_read_permission_is_probed_with_one_finder_read() {
+        let server = MockServer::start().await;
+        mount_userinfo(&server, 2).await;
+        finder()
+            .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+                "status": 403, "serviceErrorCode": 100, "code": "ACCESS_DENIED",
+                "message": "Not enough permissions to access: partnerApiPostsExternal.FINDER-author"
+            })))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        finder()
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"elements": []})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let c = client(&server, None);
+        assert!(!c.can_read_posts().await.unwrap());
+        assert!(c.can_read_posts().await.unwrap());
     }
 
     #[tokio::test]

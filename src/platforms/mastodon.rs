@@ -101,6 +101,23 @@ struct CachedInstance {
 }
 
 impl InstanceLimits {
+    /// The limits as `.social/limits.json` keeps them for validation.
+    pub fn for_validation(&self) -> (crate::config::ServerLimit, crate::config::ServerFacts) {
+        (
+            crate::config::ServerLimit {
+                max_characters: self.max_characters,
+                fetched_at: self.fetched_at,
+            },
+            crate::config::ServerFacts {
+                characters_reserved_per_url: Some(self.characters_reserved_per_url),
+                max_media_attachments: Some(self.max_media_attachments),
+                image_size_limit: self.image_size_limit,
+                video_size_limit: self.video_size_limit,
+                description_limit: self.description_limit,
+            },
+        )
+    }
+
     /// Reads the limits out of an instance description, tolerating missing
     /// parts (`max_toot_chars` is what Pleroma and Akkoma say).
     fn from_instance(v: &Value, fetched_at: DateTime<Utc>) -> InstanceLimits {
@@ -350,25 +367,30 @@ impl Mastodon {
         let url = self.url("/api/v2/media");
         // An upload that is repeated leaves an unattached file behind, which
         // Mastodon deletes after a day: harmless, so the upload is `Safe`.
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Safe, |c| {
-                let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone());
-                let part = match part.mime_str(m.mime) {
-                    Ok(p) => p,
-                    Err(_) => {
-                        reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone())
-                    }
-                };
-                let mut form = reqwest::multipart::Form::new().part("file", part);
-                if let Some(alt) = &m.alt {
-                    form = form.text("description", alt.clone());
-                }
-                c.post(&url)
-                    .bearer_auth(self.token.expose())
-                    .multipart(form)
-            })
-            .await?;
+        let resp =
+            self.http
+                .send_in(
+                    &self.account,
+                    bucket("POST", "/api/v2/media"),
+                    Repeat::Safe,
+                    |c| {
+                        let part =
+                            reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone());
+                        let part = match part.mime_str(m.mime) {
+                            Ok(p) => p,
+                            Err(_) => reqwest::multipart::Part::bytes(bytes.clone())
+                                .file_name(name.clone()),
+                        };
+                        let mut form = reqwest::multipart::Form::new().part("file", part);
+                        if let Some(alt) = &m.alt {
+                            form = form.text("description", alt.clone());
+                        }
+                        c.post(&url)
+                            .bearer_auth(self.token.expose())
+                            .multipart(form)
+                    },
+                )
+                .await?;
         let what = format!("uploading {}", m.path);
         let (status, media): (_, MediaAttachment) = read_json(resp, &what, Effect::None).await?;
         if status == StatusCode::ACCEPTED {
@@ -530,6 +552,13 @@ impl Platform for Mastodon {
         Ok(Some(self.instance_limits().await?.max_characters))
     }
 
+    async fn server_limits(
+        &self,
+    ) -> Result<Option<(crate::config::ServerLimit, crate::config::ServerFacts)>, PlatformError>
+    {
+        Ok(Some(self.instance_limits().await?.for_validation()))
+    }
+
     fn dry_run(&self, job: &Job<'_>) -> Vec<Value> {
         let parts = &job.rendered.parts;
         let start = job.done.len();
@@ -586,6 +615,20 @@ impl Platform for Mastodon {
             reply = Some(format!("<id of the status of part {}>", i + 1));
         }
         out
+    }
+}
+
+/// The rate-limit bucket of a request, as Mastodon counts them (its
+/// `config/initializers/rack_attack.rb`): media uploads 30 per 30 minutes,
+/// status deletes 30 per 30 minutes, everything else the general 300 per 5
+/// minutes. The answer's `X-RateLimit-*` headers describe the tightest
+/// limit the request counts against, so they belong to its bucket.
+fn bucket(method: &str, path: &str) -> &'static str {
+    let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
+    match method {
+        "POST" if path == "/api/v1/media" || path == "/api/v2/media" => "media",
+        "DELETE" if path.starts_with("/api/v1/statuses/") => "statuses/delete",
+        _ => super::http::GENERAL,
     }
 }
 
@@ -1440,6 +1483,76 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_used_up_media_bucket_does_not_delay_a_status() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut with_image = fixture(&server, "---\nid: shot\n---\nLook\n");
+        with_image.media = vec![image(dir.path())];
+        let text = fixture(&server, "---\nid: txt\n---\nHi\n");
+        let reset = Utc::now() + chrono::Duration::minutes(25);
+        // The 30th upload of the half hour: the media bucket is empty.
+        Mock::given(method("POST"))
+            .and(path("/api/v2/media"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("X-RateLimit-Limit", "30")
+                    .insert_header("X-RateLimit-Remaining", "0")
+                    .insert_header(
+                        "X-RateLimit-Reset",
+                        reset
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                            .as_str(),
+                    )
+                    .set_body_json(json!({"id": "m1", "url": "https://files/m1.png"})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/api/v1/statuses"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("X-RateLimit-Limit", "300")
+                    .insert_header("X-RateLimit-Remaining", "250")
+                    .insert_header("X-RateLimit-Reset", iso_in(120).as_str())
+                    .set_body_json(status("1")),
+            )
+            .expect(2)
+            .mount(&server)
+            .await;
+        let c = client(&server, None);
+        let mut sink = Collect::default();
+        c.publish(&with_image.job(&[]), &mut sink).await.unwrap();
+        // A text status on the same account goes out at once.
+        let started = std::time::Instant::now();
+        c.publish(&text.job(&[]), &mut sink).await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(sink.0.len(), 2);
+        // Another upload waits for the media bucket's reset, unsent.
+        let err = c
+            .publish(&with_image.job(&[]), &mut sink)
+            .await
+            .unwrap_err();
+        match err {
+            PlatformError::RateLimited { retry_at, .. } => {
+                let at = retry_at.expect("the reset time");
+                assert!((at - reset).num_seconds().abs() <= 1, "{at} vs {reset}");
+            }
+            other => panic!("expected RateLimited, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_are_counted_in_mastodons_buckets() {
+        assert_eq!(bucket("POST", "/api/v2/media"), "media");
+        assert_eq!(bucket("POST", "/api/v1/media"), "media");
+        assert_eq!(bucket("GET", "/api/v1/media/m1"), "");
+        assert_eq!(bucket("DELETE", "/api/v1/statuses/1"), "statuses/delete");
+        assert_eq!(bucket("POST", "/api/v1/statuses"), "");
+        assert_eq!(bucket("GET", "/api/v2/instance"), "");
+    }
+
+    #[tokio::test]
     async fn server_error_is_retried_with_the_same_key() {
         let server = MockServer::start().await;
         let f = fixture(&server, "---\nid: e\n---\nHi\n");
@@ -1857,6 +1970,39 @@ mod tests {
         assert_eq!(limits.image_size_limit, Some(16_777_216));
         assert_eq!(limits.supported_mime_types, ["image/png", "video/mp4"]);
         assert_eq!(cached_limits(&store, &acc), Some(limits));
+    }
+
+    #[tokio::test]
+    async fn server_limits_carry_what_validation_uses() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v2/instance"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "configuration": {
+                    "statuses": {"max_characters": 800, "max_media_attachments": 8, "characters_reserved_per_url": 30},
+                    "media_attachments": {"image_size_limit": 8388608, "video_size_limit": 41943040}
+                }
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let (limit, facts) = client(&server, None)
+            .server_limits()
+            .await
+            .unwrap()
+            .expect("an instance has limits");
+        assert_eq!(limit.max_characters, 800);
+        assert_eq!(
+            facts,
+            crate::config::ServerFacts {
+                characters_reserved_per_url: Some(30),
+                max_media_attachments: Some(8),
+                image_size_limit: Some(8_388_608),
+                video_size_limit: Some(41_943_040),
+                // Servers before 4.4 do not say: Mastodon's 1500 stays.
+                description_limit: None,
+            }
+        );
     }
 
     #[tokio::test]

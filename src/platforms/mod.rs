@@ -78,6 +78,17 @@ pub trait Platform: Send + Sync {
     async fn text_limit(&self) -> Result<Option<usize>, PlatformError> {
         Ok(None)
     }
+
+    /// Everything the account's server says about its limits, as
+    /// `.social/limits.json` keeps it (a Mastodon instance's text limit, URL
+    /// weight, media sizes, attachment count, alt-text length); `None` where
+    /// the platform's published limits hold. Validation reads the file.
+    async fn server_limits(
+        &self,
+    ) -> Result<Option<(crate::config::ServerLimit, crate::config::ServerFacts)>, PlatformError>
+    {
+        Ok(None)
+    }
 }
 
 /// What a client needs besides its account: the shared HTTP layer, the
@@ -215,8 +226,31 @@ pub enum ThreadSupport {
     Join,
 }
 
+/// A range of image aspect ratios (width : height), ends included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AspectRange {
+    /// The narrowest ratio, as width and height (4:5).
+    pub min: (u64, u64),
+    /// The widest ratio, as width and height (191:100 for 1.91:1).
+    pub max: (u64, u64),
+    /// How the ends are written for people ("4:5", "1.91:1").
+    pub min_label: &'static str,
+    pub max_label: &'static str,
+}
+
+impl AspectRange {
+    /// Whether a `width` × `height` image is within the range (exact
+    /// integer comparison, no rounding).
+    pub fn contains(&self, width: u64, height: u64) -> bool {
+        let (w, h) = (u128::from(width), u128::from(height));
+        let (min_w, min_h) = (u128::from(self.min.0), u128::from(self.min.1));
+        let (max_w, max_h) = (u128::from(self.max.0), u128::from(self.max.1));
+        h > 0 && w * min_h >= h * min_w && w * max_h <= h * max_w
+    }
+}
+
 /// Everything the renderer and validator need to know about a platform.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Limits {
     pub kind: PlatformKind,
     /// Longest text of one post, in `counting` units.
@@ -244,6 +278,8 @@ pub struct Limits {
     pub image_types: &'static [&'static str],
     /// Longest alt text, in characters (graphemes).
     pub max_alt_chars: usize,
+    /// Aspect ratios a still image may have, where the platform refuses others.
+    pub image_aspect: Option<AspectRange>,
     pub max_hashtags: Option<usize>,
     pub max_mentions: Option<usize>,
     /// Longest single #tag, in graphemes.
@@ -277,6 +313,7 @@ pub static BLUESKY: Limits = Limits {
     max_video_bytes: 100 * MB,
     image_types: COMMON_IMAGES,
     max_alt_chars: 2000,
+    image_aspect: None,
     max_hashtags: None,
     max_mentions: None,
     max_tag_chars: Some(64),
@@ -309,6 +346,7 @@ pub static MASTODON: Limits = Limits {
         "image/avif",
     ],
     max_alt_chars: 1500,
+    image_aspect: None,
     max_hashtags: None,
     max_mentions: None,
     max_tag_chars: None,
@@ -334,6 +372,7 @@ pub static TWITTER: Limits = Limits {
     max_video_bytes: 512 * MB,
     image_types: COMMON_IMAGES,
     max_alt_chars: 1000,
+    image_aspect: None,
     max_hashtags: None,
     max_mentions: None,
     max_tag_chars: None,
@@ -360,6 +399,7 @@ pub static LINKEDIN: Limits = Limits {
     max_video_bytes: 500 * MB,
     image_types: &["image/jpeg", "image/png", "image/gif"],
     max_alt_chars: 4086,
+    image_aspect: None,
     max_hashtags: None,
     max_mentions: None,
     max_tag_chars: None,
@@ -385,6 +425,14 @@ pub static INSTAGRAM: Limits = Limits {
     max_video_bytes: 300 * MB,
     image_types: &["image/jpeg"],
     max_alt_chars: 1000,
+    // The Graph API refuses feed images outside 4:5 to 1.91:1
+    // (error 36003, "aspect ratio is not supported").
+    image_aspect: Some(AspectRange {
+        min: (4, 5),
+        max: (191, 100),
+        min_label: "4:5",
+        max_label: "1.91:1",
+    }),
     max_hashtags: Some(30),
     max_mentions: Some(20),
     max_tag_chars: None,

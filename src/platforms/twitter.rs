@@ -222,9 +222,8 @@ impl Twitter {
         repeat: Repeat,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Response, PlatformError> {
-        let bucket = format!("{} {endpoint}", self.account);
         self.http
-            .send(&bucket, repeat, |c| {
+            .send_in(&self.account, endpoint, repeat, |c| {
                 build(c).bearer_auth(self.token.expose())
             })
             .await

@@ -718,9 +718,40 @@ async fn mastodon_registers_an_app_and_logs_in_with_pkce() {
     assert!(toml_text(&p).contains(&format!(
         "[accounts.fedi]\nplatform = \"mastodon\"\ninstance = \"{instance}\"\n"
     )));
+    Mock::given(method("GET"))
+        .and(path("/api/v2/instance"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "domain": "127.0.0.1",
+            "configuration": {
+                "statuses": {"max_characters": 1000, "max_media_attachments": 4, "characters_reserved_per_url": 30},
+                "media_attachments": {
+                    "supported_mime_types": ["image/jpeg", "image/png"],
+                    "description_limit": 1500,
+                    "image_size_limit": 8388608,
+                    "image_matrix_limit": 16777216,
+                    "video_size_limit": 41943040,
+                    "video_frame_rate_limit": 60,
+                    "video_matrix_limit": 2304000
+                }
+            }
+        })))
+        .mount(&fake.server)
+        .await;
     p.run(&["accounts", "check", "fedi"])
         .code(0)
-        .stdout_has("ok: @alice@127.0.0.1");
+        .stdout_has("ok: @alice@127.0.0.1")
+        .stdout_has("instance limits: 1000 characters, each URL counts 30")
+        .stdout_has("kept in .social/limits.json");
+    // What validation reads, offline.
+    let limits: Value =
+        serde_json::from_str(&std::fs::read_to_string(p.root.join(".social/limits.json")).unwrap())
+            .unwrap();
+    let fedi = &limits["accounts"]["fedi"];
+    assert_eq!(fedi["max_characters"], 1000);
+    assert_eq!(fedi["characters_reserved_per_url"], 30);
+    assert_eq!(fedi["image_size_limit"], 8388608);
+    assert_eq!(fedi["video_size_limit"], 41943040);
+    assert_eq!(fedi["description_limit"], 1500);
     // Mastodon tokens do not expire: nothing to refresh.
     p.run(&["accounts", "refresh", "fedi"])
         .code(0)
@@ -991,9 +1022,26 @@ async fn linkedin_logs_in_with_client_secret_and_warns_before_expiry() {
     p.run(&["accounts", "refresh", "li"])
         .code(0)
         .stdout_has("no refresh token");
+    // The login asks for no r_member_social: LinkedIn refuses to read posts
+    // back, and check says what that costs.
+    Mock::given(method("GET"))
+        .and(path("/rest/posts"))
+        .and(wiremock::matchers::query_param("q", "author"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "status": 403, "serviceErrorCode": 100, "code": "ACCESS_DENIED",
+            "message": "Not enough permissions to access: partnerApiPostsExternal.FINDER-author"
+        })))
+        .mount(&fake.server)
+        .await;
     p.run(&["accounts", "check", "li"])
         .code(0)
-        .stdout_has("ok: Alice Example");
+        .stdout_has("ok: Alice Example")
+        .stdout_has("note: li: the token lacks LinkedIn's r_member_social permission")
+        .stdout_has("cannot")
+        .stdout_has("posting works");
+    let j = p.run(&["accounts", "check", "li", "--json"]);
+    let notes = j.json()[0]["notes"].to_string();
+    assert!(notes.contains("r_member_social"), "{notes}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -23,7 +23,8 @@ const ALT: &str = "A tiny two-pixel test image";
 const JPEG: &[u8] = &[
     0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01,
     0x00, 0x01, 0x00, 0x00, // APP0
-    0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x01, 0x00, 0x02, 0x01, 0x01, 0x11, 0x00, // SOF0 2×1
+    0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x02, 0x00, 0x03, 0x01, 0x01, 0x11,
+    0x00, // SOF0 3×2 (Instagram takes 4:5 to 1.91:1)
     0xFF, 0xD9,
 ];
 
@@ -202,7 +203,7 @@ media_base_url = "https://media.example.com"
                     && r["embed"]["images"].as_array().map(Vec::len) == Some(1)
                     && image["alt"] == ALT
                     && image["image"] == blob()
-                    && image["aspectRatio"] == json!({"width": 2, "height": 1})
+                    && image["aspectRatio"] == json!({"width": 3, "height": 2})
                     && features.contains(&&json!({
                         "$type": "app.bsky.richtext.facet#link",
                         "uri": "https://example.com/notes",
@@ -410,7 +411,7 @@ media_base_url = "https://media.example.com"
         rest("POST", "/rest/posts")
             .and(body_json(json!({
                 "author": author,
-                "commentary": "Shipped social 1.0: one file, five networks. Notes at https://example.com/notes {hashtag|#|rustlang}",
+                "commentary": "Shipped social 1.0: one file, five networks. Notes at https://example.com/notes {hashtag|\\#|rustlang}",
                 "visibility": "PUBLIC",
                 "distribution": {
                     "feedDistribution": "MAIN_FEED",
@@ -681,7 +682,7 @@ async fn dry_run_to_all_five_platforms_sends_nothing() {
     assert_eq!(record["embed"]["images"][0]["alt"], ALT);
     assert_eq!(
         record["embed"]["images"][0]["aspectRatio"],
-        json!({"width": 2, "height": 1})
+        json!({"width": 3, "height": 2})
     );
 
     let fedi = of("fedi");
@@ -713,7 +714,7 @@ async fn dry_run_to_all_five_platforms_sends_nothing() {
     assert_eq!(post["headers"]["LinkedIn-Version"], "202605");
     assert_eq!(
         post["json"]["commentary"],
-        "Shipped social 1.0: one file, five networks. Notes at https://example.com/notes {hashtag|#|rustlang}"
+        "Shipped social 1.0: one file, five networks. Notes at https://example.com/notes {hashtag|\\#|rustlang}"
     );
     assert_eq!(post["json"]["content"]["media"]["altText"], ALT);
 

@@ -584,3 +584,167 @@ fn validate_many_posts_at_once() {
         (Some(300), Some(900), Some(0))
     );
 }
+
+// ── Platform rules found in issue 10 ────────────────────────────────────
+
+/// A JPEG whose SOF0 segment says `w` × `h` (enough for size sniffing).
+fn jpeg(w: u16, h: u16) -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    b.extend_from_slice(b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00");
+    b.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08]);
+    b.extend_from_slice(&h.to_be_bytes());
+    b.extend_from_slice(&w.to_be_bytes());
+    b.extend_from_slice(&[0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
+    b.extend_from_slice(&[0xFF, 0xD9]);
+    b
+}
+
+#[test]
+fn instagram_feed_images_need_a_ratio_from_4_5_to_1_91_1() {
+    let p = TestProject::new();
+    for (name, w, h) in [
+        ("portrait.jpg", 1080, 1350), // 4:5 exactly
+        ("landscape.jpg", 1080, 566), // 1.908:1
+        ("square.jpg", 1080, 1080),
+        ("story.jpg", 1080, 1920), // 9:16
+        ("banner.jpg", 1500, 500), // 3:1
+    ] {
+        p.write(&format!("media/{name}"), jpeg(w, h));
+    }
+    let ok = media_list(&[
+        "media/portrait.jpg",
+        "media/landscape.jpg",
+        "media/square.jpg",
+    ]);
+    p.validate(&[&p.simple_post("ok", "insta", &ok, "Fine")])
+        .code(0);
+
+    let file = p.simple_post(
+        "tall",
+        "insta, fedi",
+        &media_list(&["media/story.jpg"]),
+        "Hi",
+    );
+    let run = p.validate(&[&file]);
+    run.code(1);
+    let d = run.diagnostic("aspect ratio");
+    assert_eq!(d.severity, "error");
+    assert_eq!(d.path, "posts/tall.md");
+    for needle in [
+        "insta (Instagram)",
+        "`media/story.jpg`",
+        "1080×1920",
+        "0.56:1",
+        "too tall",
+        "4:5",
+        "1.91:1",
+    ] {
+        assert!(d.message.contains(needle), "{needle}: {}", d.message);
+    }
+    assert!(run.help_after("aspect ratio").contains("crop or pad"));
+    // Only Instagram cares.
+    p.validate(&[&p.simple_post("tall2", "fedi", &media_list(&["media/story.jpg"]), "Hi")])
+        .code(0);
+
+    let run =
+        p.validate(&[&p.simple_post("wide", "insta", &media_list(&["media/banner.jpg"]), "Hi")]);
+    run.code(1);
+    let d = run.diagnostic("aspect ratio");
+    assert!(d.message.contains("3.00:1 (too wide)"), "{}", d.message);
+}
+
+#[test]
+fn x_reply_to_someone_elses_post_warns() {
+    let p = TestProject::new();
+    // CONFIG: [accounts.x] username = "alice".
+    let file = p.simple_post(
+        "r",
+        "x",
+        "reply_to: https://x.com/bob/status/1790000000000000001",
+        "Hi",
+    );
+    let run = p.validate(&[&file]);
+    run.code(0);
+    let d = run.diagnostic("reply_to");
+    assert_eq!(
+        (d.path.as_str(), d.line, d.severity.as_str()),
+        ("posts/r.md", 4, "warning")
+    );
+    for needle in ["x (X)", "@bob", "@alice", "mentions or quotes", "refuse"] {
+        assert!(d.message.contains(needle), "{needle}: {}", d.message);
+    }
+    assert!(run.help_after("reply_to").contains("out of `to`"));
+    p.validate(&[&file, "--strict"]).code(1);
+
+    // The account's own posts (any case, twitter.com too), and URLs naming no author: quiet.
+    for (id, url) in [
+        (
+            "own",
+            "https://twitter.com/Alice/status/1790000000000000002",
+        ),
+        (
+            "own2",
+            "https://mobile.x.com/ALICE/status/1790000000000000003",
+        ),
+        ("anon", "https://x.com/i/status/1790000000000000004"),
+    ] {
+        let run = p.validate(&[&p.simple_post(id, "x", &format!("reply_to: {url}"), "Hi")]);
+        run.code(0);
+        assert!(!run.stdout.contains("@alice"), "{url}: {}", run.stdout);
+    }
+    // Not an X target: no X rule.
+    let run = p.validate(&[&p.simple_post(
+        "fedi",
+        "fedi",
+        "reply_to: https://x.com/bob/status/1790000000000000005",
+        "Hi",
+    )]);
+    assert!(!run.stdout.contains("mentions or quotes"), "{}", run.stdout);
+}
+
+#[test]
+fn mastodon_instance_limits_from_limits_json_are_used() {
+    let p = TestProject::new();
+    let mut png = PNG.to_vec();
+    png.resize(5000, 0);
+    p.write("media/shot.png", &png);
+    let text = format!("{} https://example.com/a", "a".repeat(450));
+    let file = p.simple_post(
+        "inst",
+        "fedi",
+        "media:\n  - path: media/shot.png\n    alt: A screenshot of the dashboard",
+        &text,
+    );
+    // Mastodon's defaults: a URL counts 23 (474 of 500), 16 MB, 1500 characters of alt text.
+    p.validate(&[&file]).code(0);
+    assert_eq!(
+        TestProject::target(&p.preview_json(&file, &[]), "fedi")["parts"][0]["length"],
+        474
+    );
+
+    // What `accounts check` (and the daemon, daily) wrote after asking the instance.
+    p.write(
+        ".social/limits.json",
+        r#"{"accounts": {"fedi": {
+            "max_characters": 500, "fetched_at": "2026-11-30T09:00:00Z",
+            "characters_reserved_per_url": 60,
+            "image_size_limit": 4000, "video_size_limit": 41943040,
+            "description_limit": 10
+        }}}"#,
+    );
+    let run = p.validate(&[&file]);
+    run.code(1);
+    run.diagnostic("511 characters, 11 over the limit of 500");
+    let d = run.diagnostic("media/shot.png` is 5 KB");
+    assert!(d.message.contains("limit of 4 KB"), "{}", d.message);
+    let d = run.diagnostic("alt text of `media/shot.png` is 29 characters");
+    assert!(d.message.contains("over the limit of 10"), "{}", d.message);
+    assert_eq!(
+        TestProject::target(&p.preview_json(&file, &[]), "fedi")["parts"][0]["length"],
+        511
+    );
+
+    // Another account's limits stay its own.
+    p.validate(&[&p.simple_post("b", "bsky", "", &"a".repeat(200))])
+        .code(0);
+}

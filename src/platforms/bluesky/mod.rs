@@ -348,9 +348,12 @@ impl Bluesky {
         });
         let resp = self
             .http
-            .send(&self.account, Repeat::Safe, |c| {
-                self.limit(c.post(&url).json(&body))
-            })
+            .send_in(
+                &self.account,
+                bucket("com.atproto.server.createSession"),
+                Repeat::Safe,
+                |c| self.limit(c.post(&url).json(&body)),
+            )
             .await?;
         let answer = self
             .answer("com.atproto.server.createSession", resp, Repeat::Safe)
@@ -427,7 +430,7 @@ impl Bluesky {
             let s = self.current().await?;
             let resp = self
                 .http
-                .send(&self.account, repeat, |c| {
+                .send_in(&self.account, bucket(method), repeat, |c| {
                     self.limit(build(c, &s.access_jwt))
                 })
                 .await?;
@@ -692,6 +695,23 @@ impl Bluesky {
 }
 
 /// Refuses media the client cannot post, before anything is sent.
+/// The rate-limit bucket of an XRPC method, as a PDS counts them: logins
+/// (`createSession`: 30 per 5 minutes, 300 per day per account), blob
+/// uploads, and repo writes (points per hour and per day, shared by every
+/// record create, update and delete); reads and the rest share the general
+/// limit. One used-up bucket must not hold back the others.
+pub(crate) fn bucket(method: &str) -> &'static str {
+    match method {
+        "com.atproto.server.createSession" => "createSession",
+        "com.atproto.repo.uploadBlob" => "uploadBlob",
+        "com.atproto.repo.createRecord"
+        | "com.atproto.repo.putRecord"
+        | "com.atproto.repo.deleteRecord"
+        | "com.atproto.repo.applyWrites" => "repo writes",
+        _ => super::http::GENERAL,
+    }
+}
+
 fn check_media(media: &[MediaInfo]) -> Result<(), PlatformError> {
     if media.len() > MAX_IMAGES {
         return Err(PlatformError::rejected(format!(

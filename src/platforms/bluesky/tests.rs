@@ -1103,3 +1103,55 @@ fn accounts_need_a_handle_and_an_http_service() {
         Err(PlatformError::Config { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_used_up_login_bucket_does_not_hold_back_writes() {
+    let server = MockServer::start().await;
+    // The last login of the day: createSession's own limit is used up.
+    let reset = (Utc::now() + chrono::Duration::hours(3)).timestamp();
+    Mock::given(method("POST"))
+        .and(path("/xrpc/com.atproto.server.createSession"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ratelimit-limit", "300")
+                .insert_header("ratelimit-remaining", "0")
+                .insert_header("ratelimit-reset", reset.to_string().as_str())
+                .insert_header("ratelimit-policy", "300;w=86400")
+                .set_body_json(session_json("access-1", "refresh-1")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    create_record()
+        .respond_with(EchoCreate)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let f = Fixture::new(&server.uri(), "alice.test", SIMPLE, None);
+    let started = std::time::Instant::now();
+    let mut sink = Collect::default();
+    f.client(PASSWORD)
+        .publish(&f.job(&[], claimed()), &mut sink)
+        .await
+        .unwrap();
+    assert_eq!(sink.0.len(), 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn xrpc_methods_are_counted_in_the_pds_buckets() {
+    assert_eq!(
+        super::bucket("com.atproto.server.createSession"),
+        "createSession"
+    );
+    assert_eq!(super::bucket("com.atproto.repo.uploadBlob"), "uploadBlob");
+    assert_eq!(
+        super::bucket("com.atproto.repo.createRecord"),
+        "repo writes"
+    );
+    assert_eq!(
+        super::bucket("com.atproto.repo.deleteRecord"),
+        "repo writes"
+    );
+    assert_eq!(super::bucket("com.atproto.repo.getRecord"), "");
+}
