@@ -579,7 +579,7 @@ impl Store {
             t.claimed_by = Some(process_tag());
             t.lease_until = Some(now_ms + LEASE_MS);
             if t.idempotency_key.is_none() {
-                t.idempotency_key = Some(idempotency_key(&t.post_id, &t.account, &t.content_hash));
+                t.idempotency_key = Some(idempotency_key(&t.post_id, &t.account));
             }
             targets.insert(key.as_str(), json(&t).as_slice())?;
             tx.open_table(INFLIGHT)?.insert(key.as_str(), ())?;
@@ -953,8 +953,13 @@ fn is_stale(t: &TargetRecord, now_ms: i64) -> bool {
 }
 
 /// A key that identifies one publication of one post to one account, stable
-/// across processes and machines.
-pub fn idempotency_key(post_id: &str, account: &str, content_hash: &str) -> String {
-    let h = xxhash_rust::xxh3::xxh3_128(format!("{post_id}\n{account}\n{content_hash}").as_bytes());
+/// across processes and machines: made only of what every machine with the
+/// repository shares (the post id and the account). Not of the text: a post
+/// edited on one machine but not yet on the other still gets one key, so the
+/// second machine finds the first one's post (with the text it was sent
+/// with) instead of sending a second copy, and line endings or an edit to
+/// another platform's variant cannot split it in two.
+pub fn idempotency_key(post_id: &str, account: &str) -> String {
+    let h = xxhash_rust::xxh3::xxh3_128(format!("{post_id}\n{account}").as_bytes());
     format!("social-{h:032x}")
 }
