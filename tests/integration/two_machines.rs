@@ -40,10 +40,17 @@ fn machines(config: &str, post: &str) -> [TestProject; 2] {
     })
 }
 
-/// Starts `social publish --due` on one machine.
-fn spawn_publish(p: &TestProject, env: &[(&str, &str)]) -> std::process::Child {
+/// The tests' instant plus `secs`: each machine's own clock.
+fn clock(secs: i64) -> String {
+    let t = chrono::DateTime::parse_from_rfc3339(NOW).unwrap() + chrono::Duration::seconds(secs);
+    t.to_rfc3339()
+}
+
+/// Starts `social publish --due` on one machine whose clock says `now`.
+fn spawn_publish(p: &TestProject, now: &str, env: &[(&str, &str)]) -> std::process::Child {
     let mut cmd = p.std_cmd(&p.root);
-    cmd.args(["publish", "--due"])
+    cmd.env("SOCIAL_NOW", now)
+        .args(["publish", "--due"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {
@@ -201,10 +208,20 @@ impl Drop for Pds {
     }
 }
 
+/// How the second machine differs from the first.
+struct Second {
+    /// Its clock, in seconds after the first machine's.
+    later: i64,
+    /// Started together with the first, or after the first finished.
+    concurrently: bool,
+    /// Its copy of the post file, when it differs (an edit not pulled yet).
+    post: Option<String>,
+}
+
 /// Both machines publish the thread to Bluesky (real PDS) and Mastodon
 /// (fake), one after the other or both at once; then each part exists once
 /// on each server, and both ledgers name the same posts.
-async fn bluesky_and_mastodon(at: &str, concurrently: bool) {
+async fn bluesky_and_mastodon(at: &str, second: Second) {
     let pds = Pds::start();
     let (did, app_password) = pds.alice().await;
     let statuses = Statuses::default();
@@ -215,19 +232,26 @@ async fn bluesky_and_mastodon(at: &str, concurrently: bool) {
         fedi.uri()
     );
     let [a, b] = machines(&config, &thread_post(at, "bsky, fedi"));
+    if let Some(post) = &second.post {
+        b.post("twice-launch.md", post);
+    }
     let env = [
         ("SOCIAL_BSKY_TOKEN", app_password.as_str()),
         ("SOCIAL_FEDI_TOKEN", "fedi-token"),
     ];
-    if concurrently {
-        let (ca, cb) = (spawn_publish(&a, &env), spawn_publish(&b, &env));
+    let (now_a, now_b) = (clock(0), clock(second.later));
+    if second.concurrently {
+        let ca = spawn_publish(&a, &now_a, &env);
+        let cb = spawn_publish(&b, &now_b, &env);
         finish(ca, "machine A");
         finish(cb, "machine B");
     } else {
-        finish(spawn_publish(&a, &env), "machine A");
-        finish(spawn_publish(&b, &env), "machine B");
+        finish(spawn_publish(&a, &now_a, &env), "machine A");
+        finish(spawn_publish(&b, &now_b, &env), "machine B");
     }
 
+    // Mastodon: one status per part (the fake counts creates by key).
+    assert_eq!(statuses.created(), PARTS, "one status per part");
     // Bluesky: one record per part, the second replying to the first.
     let records = pds.posts(&did).await;
     assert_eq!(records.len(), 2, "one record per part: {records:#?}");
@@ -240,8 +264,6 @@ async fn bluesky_and_mastodon(at: &str, concurrently: bool) {
     let (first, second) = (by_text(PARTS[0]), by_text(PARTS[1]));
     assert_eq!(second["value"]["reply"]["parent"]["uri"], first["uri"]);
     assert_eq!(second["value"]["reply"]["root"]["uri"], first["uri"]);
-    // Mastodon: one status per part (the fake counts creates by key).
-    assert_eq!(statuses.created(), PARTS, "one status per part");
 
     // Both machines recorded the same posts in their own ledgers.
     for account in ["bsky", "fedi"] {
@@ -257,20 +279,51 @@ async fn bluesky_and_mastodon(at: &str, concurrently: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_machines_one_after_the_other_publish_once() {
-    // Due two minutes ago: the second machine is on time too and reads
-    // nothing first; the shared keys alone make it find the first's posts.
-    bluesky_and_mastodon("2026-05-04 09:58", false).await;
+    // Due a minute ago; the second machine runs a minute after the first:
+    // both on time, neither reads back first. The shared keys alone make the
+    // second find the first's posts.
+    let second = Second {
+        later: 60,
+        concurrently: false,
+        post: None,
+    };
+    bluesky_and_mastodon("2026-05-04 09:59", second).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_machines_at_once_publish_once() {
-    bluesky_and_mastodon("2026-05-04 09:58", true).await;
+    let second = Second {
+        later: 1,
+        concurrently: true,
+        post: None,
+    };
+    bluesky_and_mastodon("2026-05-04 09:59", second).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_late_machines_at_once_publish_once() {
     // Due 40 minutes ago (a catch-up): both read back before creating.
-    bluesky_and_mastodon("2026-05-04 09:20", true).await;
+    let second = Second {
+        later: 1,
+        concurrently: true,
+        post: None,
+    };
+    bluesky_and_mastodon("2026-05-04 09:20", second).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_not_yet_pulled_by_the_first_machine_is_no_second_copy() {
+    // The second machine has a newer copy of the file: a typo fixed in the
+    // second part. What the first machine published stands (its ledger
+    // says which text went out); the second adopts it, posting nothing.
+    let edited = thread_post("2026-05-04 09:59", "bsky, fedi")
+        .replace("Second part of the thread.", "Second part of the thread!");
+    let second = Second {
+        later: 60,
+        concurrently: false,
+        post: Some(edited),
+    };
+    bluesky_and_mastodon("2026-05-04 09:59", second).await;
 }
 
 // ------------------------------------------------------------------ X
@@ -386,12 +439,12 @@ async fn the_late_machine_adopts_the_first_ones_posts_on_x() {
         &thread_post("2026-05-04 09:40", "x"),
     );
     let env = [("SOCIAL_X_TOKEN", "x-token")];
-    finish(spawn_publish(&a, &env), "machine A");
+    finish(spawn_publish(&a, &clock(0), &env), "machine A");
     assert_eq!(tweets.texts(), PARTS);
     let read_by_a = timeline_reads(&server).await;
     assert_eq!(read_by_a, 1, "a late target is read back once, before the first create");
 
-    let out = finish(spawn_publish(&b, &env), "machine B");
+    let out = finish(spawn_publish(&b, &clock(300), &env), "machine B");
     assert_eq!(tweets.texts(), PARTS, "machine B posted nothing:\n{out}");
     assert_eq!(timeline_reads(&server).await - read_by_a, 1, "one read, not two");
     assert_eq!(ids(&ledger_entry(&a, "x")), ids(&ledger_entry(&b, "x")));
@@ -408,7 +461,10 @@ async fn a_post_sent_on_time_reads_nothing_first_on_x() {
         &x_config(&server.uri()),
         &thread_post("2026-05-04 09:59", "x"),
     );
-    finish(spawn_publish(&a, &[("SOCIAL_X_TOKEN", "x-token")]), "machine A");
+    finish(
+        spawn_publish(&a, &clock(0), &[("SOCIAL_X_TOKEN", "x-token")]),
+        "machine A",
+    );
     assert_eq!(tweets.texts(), PARTS);
     assert_eq!(timeline_reads(&server).await, 0, "no read for a post sent on time");
 }
