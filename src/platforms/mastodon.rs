@@ -1676,6 +1676,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn another_machine_past_the_key_window_is_found_by_text() {
+        // Claimed here just now, but scheduled 90 minutes ago: another
+        // machine may have sent it more than an hour ago, when Mastodon no
+        // longer remembers the key. Read back, from the scheduled time on.
+        let server = MockServer::start().await;
+        let mut f = fixture(&server, "---\nid: t\n---\nHello\n");
+        f.first_claimed = Utc::now();
+        f.scheduled = Some(Utc::now() - chrono::Duration::minutes(90));
+        let sent = (Utc::now() - chrono::Duration::minutes(89)).to_rfc3339();
+        Mock::given(method("GET"))
+            .and(path("/api/v1/accounts/verify_credentials"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "42"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/accounts/42/statuses"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+                {"id": "7", "content": "<p>Hello</p>", "created_at": sent},
+            ])))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let found = client(&server, None).reconcile(&f.job(&[])).await.unwrap();
+        let ids: Vec<&str> = found.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["7"]);
+
+        // Scheduled 20 minutes ago: the key is still remembered everywhere.
+        let quiet = MockServer::start().await;
+        f.scheduled = Some(Utc::now() - chrono::Duration::minutes(20));
+        let found = client(&quiet, None).reconcile(&f.job(&[])).await.unwrap();
+        assert!(found.is_empty());
+        assert!(quiet.received_requests().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
     async fn reconcile_after_an_hour_matches_parts_by_text() {
         let server = MockServer::start().await;
         let mut f = fixture(

@@ -302,8 +302,9 @@ async fn session_is_kept_sealed_and_reused_by_the_next_run() {
     assert_eq!(key.open(&sealed).unwrap().access_jwt, "access-1");
     drop(store);
 
-    // A new run (new client, new HTTP layer) posts without logging in.
-    let later = claimed() + chrono::Duration::hours(1);
+    // A new run (new client, new HTTP layer) posts without logging in: the
+    // same unscheduled post claimed a day later, so under another key.
+    let later = claimed() + chrono::Duration::days(1);
     let second = f.client(PASSWORD);
     let mut sink2 = Collect::default();
     second
