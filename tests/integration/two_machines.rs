@@ -268,12 +268,19 @@ async fn bluesky_and_mastodon(at: &str, second: Second) {
     // Both machines recorded the same posts in their own ledgers.
     for account in ["bsky", "fedi"] {
         let (ea, eb) = (ledger_entry(&a, account), ledger_entry(&b, account));
-        assert_eq!(ids(&ea), ids(&eb), "{account}: both ledgers name the same posts");
+        assert_eq!(
+            ids(&ea),
+            ids(&eb),
+            "{account}: both ledgers name the same posts"
+        );
         assert_eq!(ids(&ea).len(), 2);
     }
     assert_eq!(
         ids(&ledger_entry(&a, "bsky")),
-        [first["uri"].as_str().unwrap(), second["uri"].as_str().unwrap()]
+        [
+            first["uri"].as_str().unwrap(),
+            second["uri"].as_str().unwrap()
+        ]
     );
 }
 
@@ -328,12 +335,15 @@ async fn an_edit_not_yet_pulled_by_the_first_machine_is_no_second_copy() {
 
 // ------------------------------------------------------------------ X
 
+/// One post on the fake X: id, text, the id it replies to.
+type Tweet = (String, String, Option<String>);
+
 /// A fake X account: creates posts (no idempotency key, no duplicate check)
 /// and lists them, newest first, as `GET /2/users/:id/tweets` does.
 #[derive(Clone, Default)]
 struct Tweets {
     /// (id, text, replied-to id), in creation order.
-    posts: Arc<Mutex<Vec<(String, String, Option<String>)>>>,
+    posts: Arc<Mutex<Vec<Tweet>>>,
 }
 
 impl Tweets {
@@ -442,11 +452,18 @@ async fn the_late_machine_adopts_the_first_ones_posts_on_x() {
     finish(spawn_publish(&a, &clock(0), &env), "machine A");
     assert_eq!(tweets.texts(), PARTS);
     let read_by_a = timeline_reads(&server).await;
-    assert_eq!(read_by_a, 1, "a late target is read back once, before the first create");
+    assert_eq!(
+        read_by_a, 1,
+        "a late target is read back once, before the first create"
+    );
 
     let out = finish(spawn_publish(&b, &clock(300), &env), "machine B");
     assert_eq!(tweets.texts(), PARTS, "machine B posted nothing:\n{out}");
-    assert_eq!(timeline_reads(&server).await - read_by_a, 1, "one read, not two");
+    assert_eq!(
+        timeline_reads(&server).await - read_by_a,
+        1,
+        "one read, not two"
+    );
     assert_eq!(ids(&ledger_entry(&a, "x")), ids(&ledger_entry(&b, "x")));
     // The thread stays a thread: part 2 replies to part 1.
     let posts = tweets.posts.lock().unwrap().clone();
@@ -466,5 +483,9 @@ async fn a_post_sent_on_time_reads_nothing_first_on_x() {
         "machine A",
     );
     assert_eq!(tweets.texts(), PARTS);
-    assert_eq!(timeline_reads(&server).await, 0, "no read for a post sent on time");
+    assert_eq!(
+        timeline_reads(&server).await,
+        0,
+        "no read for a post sent on time"
+    );
 }

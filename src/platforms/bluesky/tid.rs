@@ -35,9 +35,8 @@ pub fn key_time(scheduled: Option<DateTime<Utc>>, first_claimed: DateTime<Utc>) 
 /// parts of a thread differ and sort in order); its 10-bit clock id comes
 /// from a hash of post, account and part.
 pub fn record_key(post_id: &str, account: &str, index: usize, base: DateTime<Utc>) -> String {
-    let spread = xxhash_rust::xxh3::xxh3_64(format!("{post_id}\n{account}").as_bytes())
-        % SPREAD_STEPS
-        * 16;
+    let spread =
+        xxhash_rust::xxh3::xxh3_64(format!("{post_id}\n{account}").as_bytes()) % SPREAD_STEPS * 16;
     let time = base + chrono::Duration::microseconds(spread as i64 + index as i64);
     // TIDs count microseconds from the epoch; nothing here is older.
     let time = time.max(DateTime::UNIX_EPOCH);
@@ -111,7 +110,12 @@ mod tests {
         // Two machines that claimed a scheduled post at different moments
         // (and one of them days later) compute the same keys.
         let a = record_key("p", "bsky", 1, key_time(Some(at9), claimed));
-        let b = record_key("p", "bsky", 1, key_time(Some(at9), at("2026-12-03T08:00:00Z")));
+        let b = record_key(
+            "p",
+            "bsky",
+            1,
+            key_time(Some(at9), at("2026-12-03T08:00:00Z")),
+        );
         assert_eq!(a, b);
         // Without a schedule: the same on the same day.
         let c = record_key("p", "bsky", 0, key_time(None, at("2026-12-01T01:00:00Z")));
