@@ -26,6 +26,15 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// How long past its scheduled time a target that nothing here knows is read
+/// back before its first create, in case another machine with the repository
+/// (a daemon, a CI runner) published it already. A machine that publishes on
+/// time (a daemon's timer, a cron job each minute) sends within a minute or
+/// two of the time; a later one (a delayed CI schedule, a catch-up after a
+/// pause) looks first. Below this, two machines can both send (X and
+/// LinkedIn have no idempotency key; their duplicate refusals still apply).
+const LOOK_FIRST_AFTER: chrono::Duration = chrono::Duration::minutes(3);
+
 /// How a target ended in this run.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -500,13 +509,24 @@ impl Engine {
             .and_then(from_ms)
             .unwrap_or_else(|| self.now());
         let key = t.idempotency_key.clone().unwrap_or_default();
+        let scheduled = ready.checked.post.at.as_ref().map(|a| a.instant);
         let mut done = t.parts.clone();
         let total = rendered.parts.len();
         let media: &[MediaInfo] = &ready.checked.media;
 
-        // An earlier attempt that ended unclear is settled before anything is sent.
-        let mut attempt_reconcile = reconcile_first || t.uncertain;
-        let mut uncertain = t.uncertain;
+        // Nothing here knows this target (the ledger was read before the
+        // claim, and this is the first attempt on this machine with nothing
+        // sent), yet it is well past its scheduled time: another machine with
+        // the repository may have published it already. Read back before the
+        // first create (platforms without an idempotency key look among the
+        // account's recent posts). Not for posts sent on time, nor twice.
+        let look_first = t.attempts <= 1
+            && t.parts.is_empty()
+            && scheduled.is_some_and(|s| self.now() - s > LOOK_FIRST_AFTER);
+        // An earlier attempt that ended unclear is settled before anything is
+        // sent; so is a late target whose read-back could not be made.
+        let mut attempt_reconcile = reconcile_first || look_first || t.uncertain;
+        let mut uncertain = t.uncertain || look_first;
         let mut result: Result<(), PlatformError> = Ok(());
         let mut renewed = false;
         for round in 0..3 {
@@ -520,6 +540,7 @@ impl Engine {
                     done: &[],
                     idempotency_key: &key,
                     first_claimed,
+                    scheduled,
                     reply_to: reply_to.clone(),
                 };
                 match client.reconcile(&job).await {
@@ -557,6 +578,7 @@ impl Engine {
                 done: &done,
                 idempotency_key: &key,
                 first_claimed,
+                scheduled,
                 reply_to: reply_to.clone(),
             };
             let mut sink = Sink {

@@ -398,6 +398,7 @@ fn dry_run(ui: &Ui, project: &Project, ready: &[Arc<Ready>], problems: bool) -> 
                         done: &[],
                         idempotency_key: "dry-run",
                         first_claimed: crate::clock::now(),
+                        scheduled: c.post.at.as_ref().map(|a| a.instant),
                         reply_to: None,
                     };
                     client.dry_run(&job)

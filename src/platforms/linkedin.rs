@@ -656,10 +656,11 @@ fn comparable(text: &str) -> String {
 }
 
 /// The post among `posts` that is this job's: same text, published, created
-/// after the first claim (less [`CLOCK_SLACK`]). `prefer` (the URN a
+/// after the first claim or the scheduled time, whichever is earlier (less
+/// [`CLOCK_SLACK`]). `prefer` (the URN a
 /// duplicate refusal named) wins among several.
 fn find_post(job: &Job<'_>, posts: &[PostElement], prefer: Option<&str>) -> Option<PublishedPart> {
-    let since = job.first_claimed - CLOCK_SLACK;
+    let since = job.earliest() - CLOCK_SLACK;
     let text = comparable(&plain_text(job));
     let mut hits = posts.iter().filter(|p| {
         p.lifecycle_state

@@ -25,10 +25,13 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use unicode_normalization::UnicodeNormalization;
 
-/// How long after the first claim resending with the same Idempotency-Key is
-/// still a safe check. Mastodon keeps a key for 1 hour after the status was
-/// created, and the create came after the claim; 10 minutes of margin cover
-/// clock skew and a request still in flight.
+/// How long after the first claim (or the scheduled time, when earlier)
+/// resending with the same Idempotency-Key is still a safe check. Mastodon
+/// keeps a key for 1 hour after the status was created
+/// (`PostStatusService#with_idempotency`: `redis.setex(key, 3_600, id)`,
+/// per account, under a lock), and the create came after the claim (on any
+/// machine: after the scheduled time); 10 minutes of margin cover clock skew
+/// and a request still in flight.
 const KEY_WINDOW: chrono::Duration = chrono::Duration::minutes(50);
 
 /// Statuses per page of an account's timeline (Mastodon's maximum).
@@ -530,21 +533,21 @@ impl Platform for Mastodon {
         Ok(())
     }
 
-    /// Within [`KEY_WINDOW`] of the first claim this returns no parts and
-    /// sends nothing: Mastodon still remembers every Idempotency-Key, so
-    /// `publish` sending the parts again with the same keys gets back the
-    /// statuses that exist and creates only the missing ones. Later, the
-    /// parts are looked up among the account's recent statuses by their
-    /// text, each replying to the one before; the answer is `job.done`
-    /// followed by the further parts found, in order.
+    /// Within [`KEY_WINDOW`] of the earliest moment any machine may have
+    /// sent the target (the first claim here, or the scheduled time when
+    /// earlier: the Idempotency-Key is the same on every machine) this
+    /// returns no parts and sends nothing: Mastodon still remembers every
+    /// key, so `publish` sending the parts again with the same keys gets
+    /// back the statuses that exist and creates only the missing ones.
+    /// Later, the parts are looked up among the account's recent statuses
+    /// by their text, each replying to the one before; the answer is
+    /// `job.done` followed by the further parts found, in order.
     async fn reconcile(&self, job: &Job<'_>) -> Result<Vec<PublishedPart>, PlatformError> {
         // The engine's clock, which is also the one `first_claimed` was read from.
-        if crate::clock::now() - job.first_claimed < KEY_WINDOW {
+        if crate::clock::now() - job.earliest() < KEY_WINDOW {
             return Ok(Vec::new());
         }
-        let statuses = self
-            .recent_statuses(job.first_claimed - CLOCK_SLACK)
-            .await?;
+        let statuses = self.recent_statuses(job.earliest() - CLOCK_SLACK).await?;
         Ok(match_thread(job, &statuses))
     }
 
@@ -761,7 +764,7 @@ fn server_message(body: &str) -> String {
 /// then each further part whose text and content warning match a status
 /// replying to the previous part, created after the first claim.
 fn match_thread(job: &Job<'_>, statuses: &[Status]) -> Vec<PublishedPart> {
-    let since = job.first_claimed - CLOCK_SLACK;
+    let since = job.earliest() - CLOCK_SLACK;
     let cw = comparable(job.post.cw.as_deref().unwrap_or(""));
     let candidates: Vec<&Status> = statuses
         .iter()
@@ -1783,6 +1786,42 @@ mod tests {
         let found = client(&server, None).reconcile(&f.job(&[])).await.unwrap();
         assert!(found.is_empty());
         assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn another_machine_past_the_key_window_is_found_by_text() {
+        // Claimed here just now, but scheduled 90 minutes ago: another
+        // machine may have sent it more than an hour ago, when Mastodon no
+        // longer remembers the key. Read back, from the scheduled time on.
+        let server = MockServer::start().await;
+        let mut f = fixture(&server, "---\nid: t\n---\nHello\n");
+        f.first_claimed = Utc::now();
+        f.scheduled = Some(Utc::now() - chrono::Duration::minutes(90));
+        let sent = (Utc::now() - chrono::Duration::minutes(89)).to_rfc3339();
+        Mock::given(method("GET"))
+            .and(path("/api/v1/accounts/verify_credentials"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "42"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/accounts/42/statuses"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+                {"id": "7", "content": "<p>Hello</p>", "created_at": sent},
+            ])))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let found = client(&server, None).reconcile(&f.job(&[])).await.unwrap();
+        let ids: Vec<&str> = found.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["7"]);
+
+        // Scheduled 20 minutes ago: the key is still remembered everywhere.
+        let quiet = MockServer::start().await;
+        f.scheduled = Some(Utc::now() - chrono::Duration::minutes(20));
+        let found = client(&quiet, None).reconcile(&f.job(&[])).await.unwrap();
+        assert!(found.is_empty());
+        assert!(quiet.received_requests().await.unwrap().is_empty());
     }
 
     #[tokio::test]

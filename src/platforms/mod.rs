@@ -37,10 +37,28 @@ pub struct Job<'a> {
     pub done: &'a [PublishedPart],
     /// Stable key of this target's publication (see `state::idempotency_key`).
     pub idempotency_key: &'a str,
-    /// When the target was first claimed: the time part of Bluesky record keys.
+    /// When the target was first claimed on this machine.
     pub first_claimed: DateTime<Utc>,
+    /// When the post is scheduled (its `at`): the one time every machine with
+    /// the repository knows. The time part of Bluesky record keys. `None` for
+    /// posts without `at` (published with `social post`, or from a queue, whose
+    /// slots each machine computes from when it first synced).
+    pub scheduled: Option<DateTime<Utc>>,
     /// The post to reply to, from `reply_to` (a URL, or a part of another post here).
     pub reply_to: Option<ReplyTo>,
+}
+
+impl Job<'_> {
+    /// The earliest moment any machine may have published this target: the
+    /// first claim here, or the scheduled time when that is earlier (another
+    /// machine publishes a due post from its scheduled time on). Reading back
+    /// by text looks at posts created from then on (less clock slack).
+    pub fn earliest(&self) -> DateTime<Utc> {
+        match self.scheduled {
+            Some(s) if s < self.first_claimed => s,
+            _ => self.first_claimed,
+        }
+    }
 }
 
 /// What a post replies to.

@@ -30,6 +30,8 @@ pub struct Fixture {
     pub rendered: Rendered,
     pub media: Vec<MediaInfo>,
     pub first_claimed: DateTime<Utc>,
+    /// The post's `at`, as the engine hands it over.
+    pub scheduled: Option<DateTime<Utc>>,
     pub reply_to: Option<ReplyTo>,
     pub key: &'static str,
 }
@@ -40,12 +42,14 @@ impl Fixture {
         let parsed = crate::content::parse_post(Path::new("posts/t.md"), src, Tz::UTC);
         let post = parsed.post.expect("the test post parses");
         let rendered = render_for(&post, &account, account.platform.limits());
+        let scheduled = post.at.as_ref().map(|a| a.instant);
         Fixture {
             post,
             account,
             rendered,
             media: Vec::new(),
             first_claimed: Utc::now(),
+            scheduled,
             reply_to: None,
             key,
         }
@@ -61,6 +65,7 @@ impl Fixture {
             done,
             idempotency_key: self.key,
             first_claimed: self.first_claimed,
+            scheduled: self.scheduled,
             reply_to: self.reply_to.clone(),
         }
     }

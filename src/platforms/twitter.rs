@@ -456,7 +456,7 @@ impl Twitter {
 
     /// After X refused a part as a duplicate: the post of ours it collides
     /// with, if one is among the account's recent posts (same text, same
-    /// parent, created after the first claim).
+    /// parent, created after the first claim or the scheduled time).
     async fn confirm_duplicate(
         &self,
         job: &Job<'_>,
@@ -464,7 +464,7 @@ impl Twitter {
         parent: Option<&str>,
         posted: &[String],
     ) -> Result<Option<PublishedPart>, PlatformError> {
-        let since = job.first_claimed - CLOCK_SLACK;
+        let since = job.earliest() - CLOCK_SLACK;
         let tweets = self.recent_tweets(since).await?;
         let used: Vec<&str> = posted.iter().map(String::as_str).collect();
         Ok(find_part(&tweets, text, parent, since, &used).map(|t| self.published(&t.id)))
@@ -533,7 +533,7 @@ impl Platform for Twitter {
     /// Looks for the parts among the account's recent posts: each with the
     /// part's text (URLs aside, which X shortens), replying to the part
     /// before (the first to the post it replies to, or to nothing), and
-    /// created after the first claim. The answer is `job.done` followed by
+    /// created after the first claim or the scheduled time. The answer is `job.done` followed by
     /// the further parts found, in order.
     async fn reconcile(&self, job: &Job<'_>) -> Result<Vec<PublishedPart>, PlatformError> {
         let mut found: Vec<PublishedPart> = job.done.to_vec();
@@ -541,7 +541,7 @@ impl Platform for Twitter {
             return Ok(found);
         }
         let first_parent = self.reply_target(job)?;
-        let since = job.first_claimed - CLOCK_SLACK;
+        let since = job.earliest() - CLOCK_SLACK;
         let tweets = self.recent_tweets(since).await?;
         let mut used: Vec<String> = found.iter().map(|p| p.id.clone()).collect();
         for part in job.rendered.parts.iter().skip(found.len()) {

@@ -227,8 +227,7 @@ impl Store {
                     t.claimed_by = Some(owner.clone());
                     t.lease_until = Some(now_ms + LEASE_MS);
                     if t.idempotency_key.is_none() {
-                        t.idempotency_key =
-                            Some(idempotency_key(&t.post_id, &t.account, &t.content_hash));
+                        t.idempotency_key = Some(idempotency_key(&t.post_id, &t.account));
                     }
                     Some(t.clone())
                 })?;

@@ -773,8 +773,13 @@ pub fn process_tag() -> String {
 }
 
 /// A key that identifies one publication of one post to one account, stable
-/// across processes and machines.
-pub fn idempotency_key(post_id: &str, account: &str, content_hash: &str) -> String {
-    let h = xxhash_rust::xxh3::xxh3_128(format!("{post_id}\n{account}\n{content_hash}").as_bytes());
+/// across processes and machines: made only of what every machine with the
+/// repository shares (the post id and the account). Not of the text: a post
+/// edited on one machine but not yet on the other still gets one key, so the
+/// second machine finds the first one's post (with the text it was sent
+/// with) instead of sending a second copy, and line endings or an edit to
+/// another platform's variant cannot split it in two.
+pub fn idempotency_key(post_id: &str, account: &str) -> String {
+    let h = xxhash_rust::xxh3::xxh3_128(format!("{post_id}\n{account}").as_bytes());
     format!("social-{h:032x}")
 }

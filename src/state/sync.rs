@@ -678,10 +678,8 @@ fn desired_target(
         t.attempts = 0;
         t.next_attempt = None;
         t.last_error = None;
-        // Not yet published: the new text gets a new key.
-        if t.parts.is_empty() {
-            t.idempotency_key = None;
-        }
+        // The idempotency key stays: it names the post and account, not the
+        // text, so an edit on one machine cannot make a second copy.
     }
     t
 }

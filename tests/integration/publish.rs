@@ -15,6 +15,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub struct Statuses {
     by_key: Arc<Mutex<HashMap<String, u64>>>,
     texts: Arc<Mutex<Vec<String>>>,
+    /// The statuses created, as the account's timeline lists them.
+    listed: Arc<Mutex<Vec<serde_json::Value>>>,
     /// When each status arrived.
     pub arrivals: Arc<Mutex<Vec<std::time::SystemTime>>>,
     pub hold_first: Arc<Mutex<Option<Duration>>>,
@@ -42,6 +44,13 @@ impl Respond for Statuses {
             let next = map.len() as u64 + 1;
             *map.entry(key).or_insert_with(|| {
                 self.texts.lock().unwrap().push(text.clone());
+                self.listed.lock().unwrap().push(serde_json::json!({
+                    "id": next.to_string(),
+                    "url": format!("https://mastodon.example/@alice/{next}"),
+                    "content": format!("<p>{text}</p>"),
+                    "in_reply_to_id": body["in_reply_to_id"],
+                    "created_at": crate::common::NOW,
+                }));
                 self.arrivals
                     .lock()
                     .unwrap()
@@ -63,12 +72,39 @@ impl Respond for Statuses {
     }
 }
 
+/// The account's statuses, newest first (`GET /api/v1/accounts/:id/statuses`).
+struct Listed(Statuses);
+
+impl Respond for Listed {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mut all = self.0.listed.lock().unwrap().clone();
+        all.reverse();
+        ResponseTemplate::new(200).set_body_json(all)
+    }
+}
+
 pub async fn mastodon(statuses: &Statuses) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/v1/statuses"))
         .and(header("authorization", "Bearer fedi-token"))
         .respond_with(statuses.clone())
+        .mount(&server)
+        .await;
+    // Reading back (a target whose key Mastodon may have forgotten).
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts/verify_credentials"))
+        .and(header("authorization", "Bearer fedi-token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"id": "1", "acct": "alice"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts/1/statuses"))
+        .and(header("authorization", "Bearer fedi-token"))
+        .respond_with(Listed(statuses.clone()))
         .mount(&server)
         .await;
     server

@@ -15,7 +15,7 @@ mod pds_tests;
 #[cfg(test)]
 mod tests;
 
-pub use tid::record_key;
+pub use tid::{key_time, record_key};
 
 use super::http::{Http, Repeat, short};
 use super::{Context, Job, PartSink, Platform, PlatformError, ReplyTo};
@@ -690,7 +690,12 @@ impl Bluesky {
     }
 
     fn part_key(&self, job: &Job<'_>, index: usize) -> String {
-        record_key(&job.post.id, &self.account, index, job.first_claimed)
+        record_key(
+            &job.post.id,
+            &self.account,
+            index,
+            key_time(job.scheduled, job.first_claimed),
+        )
     }
 }
 

@@ -56,8 +56,7 @@ impl Fixture {
             .collect();
         assert!(errors.is_empty(), "the test post has errors: {errors:?}");
         let checked = report.checked.expect("a checked post");
-        let key =
-            crate::state::idempotency_key(&checked.post.id, "bsky", &checked.post.content_hash());
+        let key = crate::state::idempotency_key(&checked.post.id, "bsky");
         Fixture {
             dir,
             checked,
@@ -87,6 +86,7 @@ impl Fixture {
             done,
             idempotency_key: &self.key,
             first_claimed,
+            scheduled: self.scheduled(),
             reply_to: None,
         }
     }
@@ -109,8 +109,18 @@ impl Fixture {
         Bluesky::new(self.account(), ctx).unwrap()
     }
 
+    /// The post's `at`, as the engine hands it over.
+    pub fn scheduled(&self) -> Option<DateTime<Utc>> {
+        self.checked.post.at.as_ref().map(|a| a.instant)
+    }
+
     pub fn rkey(&self, index: usize, first_claimed: DateTime<Utc>) -> String {
-        record_key(&self.checked.post.id, "bsky", index, first_claimed)
+        record_key(
+            &self.checked.post.id,
+            "bsky",
+            index,
+            key_time(self.scheduled(), first_claimed),
+        )
     }
 }
 
@@ -292,8 +302,9 @@ async fn session_is_kept_sealed_and_reused_by_the_next_run() {
     assert_eq!(key.open(&sealed).unwrap().access_jwt, "access-1");
     drop(store);
 
-    // A new run (new client, new HTTP layer) posts without logging in.
-    let later = claimed() + chrono::Duration::hours(1);
+    // A new run (new client, new HTTP layer) posts without logging in: the
+    // same unscheduled post claimed a day later, so under another key.
+    let later = claimed() + chrono::Duration::days(1);
     let second = f.client(PASSWORD);
     let mut sink2 = Collect::default();
     second

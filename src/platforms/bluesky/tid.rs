@@ -1,22 +1,43 @@
 //! Deterministic record keys: each part of a target gets the same TID on
-//! every attempt, so that "was it posted?" is one `getRecord` away.
+//! every attempt and on every machine with the repository, so that "was it
+//! posted?" is one `getRecord` away, even for a post another machine sent.
 
 use atrium_api::types::LimitedU32;
 use atrium_api::types::string::Tid;
 use chrono::{DateTime, Utc};
 
+/// Sub-second steps (of 16 µs) that spread posts sharing a base time.
+const SPREAD_STEPS: u64 = 62_500;
+
+/// The time part of a target's record keys. The post's scheduled time where
+/// it has one: every machine with the repository knows it, and a due post
+/// is sent within `catch_up` of it, so the key is plausible. A post without
+/// one (`social post`, a queue slot, which each machine computes on its
+/// own) has no time that all machines share; the start (UTC) of the day it
+/// was first claimed on is the closest: two machines publishing it on the
+/// same day find each other's records, and the key is never more than a day
+/// off the post. (A hash-only time would be decades off; the claim time
+/// itself differs between machines and lets both publish.)
+pub fn key_time(scheduled: Option<DateTime<Utc>>, first_claimed: DateTime<Utc>) -> DateTime<Utc> {
+    scheduled.unwrap_or_else(|| {
+        first_claimed
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map(|d| d.and_utc())
+            .unwrap_or(first_claimed)
+    })
+}
+
 /// The record key of part `index` of `post_id` on `account`: a valid TID
-/// whose time part is `first_claimed` plus `index` microseconds (so that the
-/// parts of a thread differ and sort in order, and the app sees a plausible
-/// time), and whose 10-bit clock id comes from a hash of post, account and
-/// part.
-pub fn record_key(
-    post_id: &str,
-    account: &str,
-    index: usize,
-    first_claimed: DateTime<Utc>,
-) -> String {
-    let time = first_claimed + chrono::Duration::microseconds(index as i64);
+/// whose time part is `base` (see [`key_time`]), plus a sub-second offset
+/// from a hash of post and account (so that posts scheduled for the same
+/// minute do not share a time), plus `index` microseconds (so that the
+/// parts of a thread differ and sort in order); its 10-bit clock id comes
+/// from a hash of post, account and part.
+pub fn record_key(post_id: &str, account: &str, index: usize, base: DateTime<Utc>) -> String {
+    let spread =
+        xxhash_rust::xxh3::xxh3_64(format!("{post_id}\n{account}").as_bytes()) % SPREAD_STEPS * 16;
+    let time = base + chrono::Duration::microseconds(spread as i64 + index as i64);
     // TIDs count microseconds from the epoch; nothing here is older.
     let time = time.max(DateTime::UNIX_EPOCH);
     Tid::from_datetime(clock_id(post_id, account, index), time)
@@ -71,12 +92,44 @@ mod tests {
     }
 
     #[test]
-    fn time_part_is_first_claimed_plus_index() {
-        let t0 = at("2026-12-01T09:00:00.123456Z");
+    fn time_part_is_the_base_within_a_second_plus_index() {
+        let t0 = at("2026-12-01T09:00:00Z");
         let k0 = record_key("p", "bsky", 0, t0);
         let k3 = record_key("p", "bsky", 3, t0);
-        assert_eq!(tid_time(&k0), Some(t0));
-        assert_eq!(tid_time(&k3), Some(t0 + chrono::Duration::microseconds(3)));
+        let s0 = tid_time(&k0).unwrap();
+        assert!(s0 >= t0 && s0 < t0 + chrono::Duration::seconds(1), "{s0}");
+        assert_eq!(tid_time(&k3), Some(s0 + chrono::Duration::microseconds(3)));
+    }
+
+    #[test]
+    fn key_time_is_the_schedule_else_the_claim_day() {
+        let at9 = at("2026-12-01T09:00:00Z");
+        let claimed = at("2026-12-01T17:42:11.5Z");
+        assert_eq!(key_time(Some(at9), claimed), at9);
+        assert_eq!(key_time(None, claimed), at("2026-12-01T00:00:00Z"));
+        // Two machines that claimed a scheduled post at different moments
+        // (and one of them days later) compute the same keys.
+        let a = record_key("p", "bsky", 1, key_time(Some(at9), claimed));
+        let b = record_key(
+            "p",
+            "bsky",
+            1,
+            key_time(Some(at9), at("2026-12-03T08:00:00Z")),
+        );
+        assert_eq!(a, b);
+        // Without a schedule: the same on the same day.
+        let c = record_key("p", "bsky", 0, key_time(None, at("2026-12-01T01:00:00Z")));
+        let d = record_key("p", "bsky", 0, key_time(None, at("2026-12-01T23:00:00Z")));
+        assert_eq!(c, d);
+    }
+
+    #[test]
+    fn posts_scheduled_for_one_minute_get_distinct_keys() {
+        let t0 = at("2026-12-01T09:00:00Z");
+        let keys: std::collections::HashSet<_> = (0..500)
+            .flat_map(|n| (0..3).map(move |i| record_key(&format!("post-{n}"), "bsky", i, t0)))
+            .collect();
+        assert_eq!(keys.len(), 1500);
     }
 
     #[test]
@@ -90,12 +143,12 @@ mod tests {
             record_key("p", "bsky", 0, t0),
             record_key("p", "bsky", 1, t0)
         );
-        // Another post or account claimed at the same microsecond: the
-        // clock id almost always tells them apart.
+        // Another post or account with the same base time: the time's
+        // spread and the clock id tell them apart.
         let others: std::collections::HashSet<_> = (0..20)
             .map(|n| record_key(&format!("post-{n}"), "bsky", 0, t0))
             .collect();
-        assert!(others.len() >= 19);
+        assert_eq!(others.len(), 20);
     }
 
     #[test]
