@@ -21,8 +21,10 @@ use futures_util::future::join_all;
 mod commit;
 #[cfg(test)]
 mod tests;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -945,6 +947,21 @@ impl PartSink for Sink<'_> {
     }
 }
 
+/// Commits `changes` in one transaction; the first that fails is the error.
+fn commit_all(
+    store: &Store,
+    changes: &[(String, Change)],
+    now: DateTime<Utc>,
+) -> Result<(), crate::state::StateError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    store
+        .commit(changes, now)?
+        .into_iter()
+        .try_for_each(|r| r.map(|_| ()))
+}
+
 /// The targets that are due by `now`, split by the catch-up rule: those
 /// missed by more than `catch_up` are marked failed ("missed its time by …").
 pub fn due_targets(
@@ -955,8 +972,8 @@ pub fn due_targets(
     let grace = chrono::Duration::from_std(config.catch_up).unwrap_or(chrono::Duration::hours(1));
     let mut due = Vec::new();
     let mut missed = Vec::new();
+    let mut changes = Vec::new();
     for (at, t) in store.due_targets_until(now)? {
-        let (post, account) = (t.post_id.as_str(), t.account.as_str());
         // A retry's time is its own; only the first attempt can be "missed".
         if t.next_attempt.is_none() && now - at > grace {
             let late = crate::content::time::relative(at, now)
@@ -966,24 +983,19 @@ pub fn due_targets(
                 "missed its time by {late} (more than catch_up = {})",
                 humantime::format_duration(config.catch_up)
             );
-            store.record(
-                post,
-                account,
-                &Outcome::Failed {
+            changes.push((
+                t.key(),
+                Change::Outcome(Outcome::Failed {
                     error: error.clone(),
                     retry_at: None,
-                },
-                now,
-            )?;
-            missed.push(TargetResult {
-                post: post.to_string(),
-                account: account.to_string(),
-                result: Verdict::Failed { error },
-            });
+                }),
+            ));
+            missed.push(failed_result(&t.post_id, &t.account, error));
         } else {
             due.push(t);
         }
     }
+    commit_all(store, &changes, now)?;
     Ok((due, missed))
 }
 
@@ -1008,36 +1020,41 @@ pub async fn publish_due(
     ids.dedup();
     let mut posts: HashMap<String, Arc<Ready>> = HashMap::new();
     let mut results = missed;
-    for id in &ids {
-        let Some(rec) = store.post(id)? else { continue };
-        let Some(rel) = &rec.path else { continue };
-        let path = crate::project::display_path(&config.root.join(rel));
-        let r = crate::validate::check_file(&path, config, &crate::validate::Options::default());
+    // One read for the records, the files checked in parallel, one commit
+    // for the posts whose files have errors.
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let records = store.posts_of(&ids)?;
+    let checked: Vec<(String, PathBuf, crate::validate::FileReport)> = records
+        .into_par_iter()
+        .filter_map(|rec| {
+            let path = crate::project::display_path(&config.root.join(rec.path.as_ref()?));
+            let r =
+                crate::validate::check_file(&path, config, &crate::validate::Options::default());
+            Some((rec.id, path, r))
+        })
+        .collect();
+    let mut changes = Vec::new();
+    for (id, path, r) in checked {
         match r.checked {
             Some(c) if !r.diagnostics.iter().any(|d| d.is_error()) => {
-                posts.insert(id.clone(), Arc::new(Ready { checked: c }));
+                posts.insert(id, Arc::new(Ready { checked: c }));
             }
             _ => {
-                for t in due.iter().filter(|t| &t.post_id == id) {
+                for t in due.iter().filter(|t| t.post_id == id) {
                     let error = format!("{} has errors; run `social validate`", path.display());
-                    store.record(
-                        &t.post_id,
-                        &t.account,
-                        &Outcome::Failed {
+                    changes.push((
+                        t.key(),
+                        Change::Outcome(Outcome::Failed {
                             error: error.clone(),
                             retry_at: None,
-                        },
-                        now,
-                    )?;
-                    results.push(TargetResult {
-                        post: t.post_id.clone(),
-                        account: t.account.clone(),
-                        result: Verdict::Failed { error },
-                    });
+                        }),
+                    ));
+                    results.push(failed_result(&t.post_id, &t.account, error));
                 }
             }
         }
     }
+    commit_all(store, &changes, now)?;
     let work: Vec<(Arc<Ready>, String)> = due
         .iter()
         .filter_map(|t| {

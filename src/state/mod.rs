@@ -489,6 +489,21 @@ impl Store {
         raw.iter().map(|(k, v)| self.decode(k, v)).collect()
     }
 
+    /// The records of the given posts that exist, in one read.
+    pub fn posts_of(&self, ids: &[&str]) -> Result<Vec<PostRecord>, StateError> {
+        let raw: Vec<(String, Vec<u8>)> = self.read(|tx| {
+            let t = tx.open_table(POSTS)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(v) = t.get(*id)? {
+                    out.push((id.to_string(), v.value().to_vec()));
+                }
+            }
+            Ok(out)
+        })?;
+        raw.iter().map(|(k, v)| self.decode(k, v)).collect()
+    }
+
     /// One post record.
     pub fn post(&self, id: &str) -> Result<Option<PostRecord>, StateError> {
         let raw = self.read(|tx| Ok(tx.open_table(POSTS)?.get(id)?.map(|v| v.value().to_vec())))?;
