@@ -13,4 +13,5 @@ mod props;
 mod publish;
 mod rendering;
 mod schedule;
+mod twitter_text;
 mod validate;
