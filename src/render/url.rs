@@ -462,6 +462,9 @@ impl DomainCache {
             }
             self.cursor = 0;
         }
+        if self.labels[self.cursor].start > d {
+            self.cursor = 0;
+        }
         while self.labels[self.cursor].end <= d {
             self.cursor += 1;
         }
@@ -517,7 +520,7 @@ struct Body {
 }
 
 fn protocol_at(text: &str, s: usize, rules: Rules) -> usize {
-    let rest = text[s..].as_bytes();
+    let rest = &text.as_bytes()[s..];
     let schemes: &[&[u8]] = match rules {
         Rules::Twitter => &[b"https://", b"http://"],
         Rules::Mastodon => &[
@@ -714,7 +717,7 @@ fn punycode_growth(domain: &str) -> Option<usize> {
         if encoded == 0 || encoded > 63 {
             return None;
         }
-        growth += encoded.saturating_sub(utf16_len(label));
+        growth += encoded.saturating_sub(label.chars().count());
     }
     Some(growth)
 }
@@ -810,24 +813,28 @@ fn accept(
 ) {
     let url = &text[body.start..body.end];
     let domain = &text[body.domain.clone()];
-    if domain.len() >= 4 && domain.as_bytes()[..4].eq_ignore_ascii_case(b"xn--") {
-        // Punycode cannot hold non-ASCII characters.
-        if ascii_domains(text, body.domain.clone(), rules).is_empty() {
-            return;
-        }
-    }
+    // twitter-text's `isValidUrl` (JavaScript) / `is_valid_domain` (Ruby):
+    // the domain must encode (labels of 1 to 63 characters), and the URL
+    // with its protocol stay within 4096 characters.
     let Some(growth) = punycode_growth(domain) else {
         return;
     };
-    let protocol_len = if body.protocol > 0 {
-        body.protocol
-    } else {
-        "https://".len()
+    let too_long = match rules {
+        Rules::Twitter => {
+            // Punycode cannot hold non-ASCII characters.
+            if domain.len() >= 4
+                && domain.as_bytes()[..4].eq_ignore_ascii_case(b"xn--")
+                && ascii_domains(text, body.domain.clone(), rules).is_empty()
+            {
+                return;
+            }
+            // The protocol counts once more (or `https://` when absent).
+            let protocol = if body.protocol > 0 { body.protocol } else { 8 };
+            protocol + utf16_len(url) > MAX_URL_LENGTH
+        }
+        Rules::Mastodon => url.chars().count() + growth > MAX_URL_LENGTH,
     };
-    let url_len = utf16_len(url) + if rules == Rules::Mastodon { growth } else { 0 };
-    if protocol_len * usize::from(body.protocol == 0 || rules == Rules::Twitter) + url_len
-        > MAX_URL_LENGTH
-    {
+    if too_long {
         return;
     }
     if body.protocol == 0 {
