@@ -1,5 +1,6 @@
 //! Each platform's rule for counting the length of a text.
 
+use super::url;
 use crate::platforms::{Counting, Limits};
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
@@ -14,74 +15,88 @@ pub fn count(text: &str, limits: &Limits) -> usize {
     }
 }
 
-/// Byte ranges of URLs a platform would recognise in `text`.
+/// Byte ranges of the URLs X (twitter-text) recognises in `text`; with
+/// `require_scheme`, only those written with `http(s)://`.
 pub fn url_ranges(text: &str, require_scheme: bool) -> Vec<std::ops::Range<usize>> {
+    if require_scheme {
+        url::twitter_urls_with_protocol(text)
+    } else {
+        url::twitter_urls(text)
+    }
+}
+
+/// Byte ranges of the `http(s)://` links to show as links in rich text
+/// (Bluesky facets): what linkify finds, except that where twitter-text
+/// finds a URL at the same start, its end wins (linkify runs on into
+/// text without spaces, such as Japanese after the URL). A URL without
+/// a public top-level domain (`https://a.example/x`) keeps linkify's range.
+pub fn link_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut finder = linkify::LinkFinder::new();
     finder
         .kinds(&[linkify::LinkKind::Url])
-        .url_must_have_scheme(require_scheme);
-    finder
-        .links(text)
+        .url_must_have_scheme(true);
+    let mut links = finder.links(text).peekable();
+    if links.peek().is_none() {
+        return Vec::new();
+    }
+    let known = url::twitter_urls_with_protocol(text);
+    links
         .filter(|l| {
-            let s = l.as_str();
-            if require_scheme {
-                s.starts_with("http://") || s.starts_with("https://")
-            } else {
-                // A scheme-less domain needs a letter-only top-level domain.
-                s.contains("://")
-                    || s.split(['/', '?', '#'])
-                        .next()
-                        .and_then(|host| host.rsplit('.').next())
-                        .is_some_and(|tld| {
-                            tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
-                        })
-            }
+            let s = l.as_str().as_bytes();
+            s.len() > 8
+                && (s[..7].eq_ignore_ascii_case(b"http://")
+                    || s[..8].eq_ignore_ascii_case(b"https://"))
         })
-        .map(|l| l.start()..l.end())
+        .map(|l| {
+            known
+                .iter()
+                .find(|k| k.start == l.start())
+                .map_or(l.start()..l.end(), |k| k.clone())
+        })
         .collect()
 }
 
-/// Mastodon: grapheme clusters, each http(s) URL counting `url_weight`, and
-/// `@user@domain` counting as `@user`.
+/// Mastodon (`StatusLengthValidator`): grapheme clusters of the text in
+/// which every URL by Mastodon's own rules (see [`url::mastodon_urls`])
+/// stands as `url_weight` characters and every `@user@domain` as `@user`.
 pub fn mastodon_length(text: &str, url_weight: usize) -> usize {
-    let urls = url_ranges(text, true);
-    let mut total = 0;
+    let mentions = if text.contains('@') {
+        url::mastodon_mentions(text)
+    } else {
+        Vec::new()
+    };
+    let mut entities: Vec<(std::ops::Range<usize>, Option<usize>)> = url::mastodon_urls(text)
+        .into_iter()
+        .map(|r| (r, None))
+        .chain(mentions.into_iter().map(|m| (m.range, Some(m.user_end))))
+        .collect();
+    if entities.is_empty() {
+        return text.graphemes(true).count();
+    }
+    entities.sort_by_key(|(r, _)| r.start);
+    let mut countable = String::with_capacity(text.len());
     let mut last = 0;
-    for r in &urls {
-        total += mastodon_plain(&text[last..r.start]);
-        total += url_weight;
+    for (r, user_end) in entities {
+        // Overlapping entities: the earlier one wins.
+        if r.start < last {
+            continue;
+        }
+        countable.push_str(&text[last..r.start]);
+        match user_end {
+            None => countable.extend(std::iter::repeat_n('x', url_weight)),
+            Some(u) => countable.push_str(&text[r.start..u]),
+        }
         last = r.end;
     }
-    total + mastodon_plain(&text[last..])
+    countable.push_str(&text[last..]);
+    countable.graphemes(true).count()
 }
 
-fn mastodon_plain(text: &str) -> usize {
-    let mut total = text.graphemes(true).count();
-    // Remote mentions count only their local part.
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while let Some(at) = text[i..].find('@').map(|p| p + i) {
-        let starts_word =
-            at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_');
-        let user_end = text[at + 1..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map(|p| p + at + 1)
-            .unwrap_or(text.len());
-        if starts_word && user_end > at + 1 && text[user_end..].starts_with('@') {
-            let dom_end = text[user_end + 1..]
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
-                .map(|p| p + user_end + 1)
-                .unwrap_or(text.len());
-            let domain = text[user_end + 1..dom_end].trim_end_matches(['.', '-']);
-            if domain.contains('.') {
-                total -= 1 + domain.len();
-                i = user_end + 1 + domain.len();
-                continue;
-            }
-        }
-        i = at + 1;
-    }
-    total
+/// Whether X accepts `text` (twitter-text's `parseTweet(..).valid`): a
+/// weighted length from 1 to `max`, and none of U+FFFE, U+FEFF, U+FFFF.
+pub fn twitter_valid(text: &str, max: usize) -> bool {
+    let length = twitter_weighted_length(text, 23);
+    length > 0 && length <= max && !text.chars().any(url::is_invalid_char)
 }
 
 /// twitter-text v3: text NFC-normalised; code points in U+0000–U+10FF,
@@ -89,7 +104,7 @@ fn mastodon_plain(text: &str) -> usize {
 /// every URL weighs `url_weight`; an emoji sequence weighs 2 as a whole.
 pub fn twitter_weighted_length(text: &str, url_weight: usize) -> usize {
     let normalized: String = text.nfc().collect();
-    let urls = url_ranges(&normalized, false);
+    let urls = url::twitter_urls(&normalized);
     let mut total = 0;
     let mut last = 0;
     for r in &urls {

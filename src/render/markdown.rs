@@ -200,7 +200,7 @@ fn finish_link(b: &mut Builder, start: usize, url: String, kind: LinkType, hide_
 /// Adds spans for bare URLs, #tags and @mentions not already inside a span.
 pub fn detect_entities(rt: &mut RichText) {
     let mut found = Vec::new();
-    for r in crate::render::count::url_ranges(&rt.text, true) {
+    for r in crate::render::count::link_ranges(&rt.text) {
         // A Markdown link's URL already has its span: one facet per range.
         if rt.spans.iter().any(|s| s.start < r.end && r.start < s.end) {
             continue;

@@ -7,6 +7,7 @@
 
 pub mod count;
 pub mod markdown;
+pub mod url;
 
 use crate::config::Account;
 use crate::content::{Post, ThreadMode};

@@ -240,6 +240,48 @@ fn x_typographic_punctuation_weighs_one() {
     );
 }
 
+/// The Japanese sentence of issue 10: the URL ends where its path
+/// characters end (`about`), the text after it weighs 2 a character.
+const JA_URL: &str = "詳しくはhttps://example.com/aboutをご覧ください。";
+
+#[test]
+fn x_url_ends_where_japanese_text_resumes() {
+    // 4 × 2 + 23 + 8 × 2 = 47.
+    at_limit_and_one_over(
+        &X,
+        280,
+        "ja-url",
+        &format!("{}{JA_URL}", a(233)),
+        &format!("{}{JA_URL}", a(234)),
+    );
+}
+
+#[test]
+fn x_file_names_and_hosts_without_a_tld_are_not_urls() {
+    // " node.js config.yaml http://no-tld": 34 plain characters, no URL.
+    let names = " node.js config.yaml http://no-tld";
+    at_limit_and_one_over(
+        &X,
+        280,
+        "names",
+        &format!("{}{names}", a(246)),
+        &format!("{}{names}", a(247)),
+    );
+}
+
+#[test]
+fn x_bare_domain_inside_japanese_text_counts_23() {
+    // " 日本語example.comです": 1 + 3 × 2 + 23 + 2 × 2 = 34.
+    let text = "日本語example.comです";
+    at_limit_and_one_over(
+        &X,
+        280,
+        "ja-domain",
+        &format!("{} {text}", a(246)),
+        &format!("{} {text}", a(247)),
+    );
+}
+
 // ── Bluesky: 300 graphemes and 3000 bytes ───────────────────────────────
 
 #[test]
@@ -377,6 +419,46 @@ fn mastodon_emoji_and_combining_are_one_character() {
         "graphemes",
         &format!("{}{tail}", a(497)),
         &format!("{}{tail}", a(498)),
+    );
+}
+
+#[test]
+fn mastodon_remote_mention_with_dots_and_dashes_counts_as_local_part() {
+    // " @alice.b-c@example.social" counts as " @alice.b-c": 11.
+    at_limit_and_one_over(
+        &FEDI,
+        500,
+        "mention-dots",
+        &format!("{} @alice.b-c@example.social", a(489)),
+        &format!("{} @alice.b-c@example.social", a(490)),
+    );
+}
+
+#[test]
+fn mastodon_url_path_runs_to_the_next_space() {
+    // Mastodon's URL path takes every character but white space and
+    // `<>()?` (config/initializers/twitter_regex.rb): unlike X, the
+    // Japanese text after the URL belongs to it. 4 + 23 = 27.
+    at_limit_and_one_over(
+        &FEDI,
+        500,
+        "ja-url",
+        &format!("{}{JA_URL}", a(473)),
+        &format!("{}{JA_URL}", a(474)),
+    );
+}
+
+#[test]
+fn mastodon_urls_need_a_protocol_and_a_real_tld() {
+    // Neither "example.com" (no protocol) nor "https://no-tld.invalidtld/x"
+    // (no top-level domain) is a URL for Mastodon: 11 + 1 + 27 characters.
+    let text = " example.com https://no-tld.invalidtld/x";
+    at_limit_and_one_over(
+        &FEDI,
+        500,
+        "no-url",
+        &format!("{}{text}", a(460)),
+        &format!("{}{text}", a(461)),
     );
 }
 

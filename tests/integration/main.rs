@@ -13,5 +13,6 @@ mod props;
 mod publish;
 mod rendering;
 mod schedule;
+mod twitter_text;
 mod two_machines;
 mod validate;
