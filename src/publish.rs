@@ -134,6 +134,23 @@ impl Tokens for crate::credentials::Credentials {
     }
 }
 
+/// The memo a client gets: values in the state store's meta table.
+struct StoreMemo(Store);
+
+impl platforms::MemoStore for StoreMemo {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        self.0.meta(key).map_err(|e| e.to_string())
+    }
+    fn put(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        self.0.set_meta(key, value).map_err(|e| e.to_string())
+    }
+}
+
+/// A memo handle over `store`, for a platform client.
+pub fn memo(store: &Store) -> platforms::Memo {
+    platforms::Memo::new(StoreMemo(store.clone()))
+}
+
 /// Targets claimed in one transaction: enough to keep the workers busy
 /// between claims, few enough that a crash leaves little to reconcile.
 const CLAIM_BATCH: usize = 32;
@@ -217,7 +234,7 @@ impl Engine {
         let ctx = Context {
             http: self.http.clone(),
             secret: Some(secret),
-            store: Some(self.store.clone()),
+            memo: Some(memo(&self.store)),
         };
         self.connector.connect(account, ctx)
     }

@@ -619,7 +619,7 @@ async fn account_notes(
     let ctx = crate::platforms::Context {
         http: http.clone(),
         secret: Some(secret),
-        store: None,
+        memo: None,
     };
     let mut notes = Vec::new();
     if account.platform == PlatformKind::Mastodon {

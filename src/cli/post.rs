@@ -386,7 +386,7 @@ fn dry_run(ui: &Ui, project: &Project, ready: &[Arc<Ready>], problems: bool) -> 
                 http: platforms::http::Http::new()?,
                 // No credential is needed to describe a request.
                 secret: Some(crate::credentials::Secret::new("dry-run")),
-                store: None,
+                memo: None,
             };
             let requests = match platforms::connect(account, ctx) {
                 Ok(client) => {

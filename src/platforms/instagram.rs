@@ -20,10 +20,10 @@
 //! [`PlatformError::RateLimited`], which the engine reschedules.
 
 use super::http::{Http, Repeat, short};
-use super::{Context, Job, PartSink, Platform, PlatformError};
+use super::{Context, Job, Memo, PartSink, Platform, PlatformError};
 use crate::config::Account;
 use crate::credentials::Secret;
-use crate::state::{PublishedPart, Store};
+use crate::state::PublishedPart;
 use crate::validate::{MediaInfo, MediaKind};
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
@@ -106,7 +106,7 @@ pub struct Instagram {
     base: String,
     token: Secret,
     http: Http,
-    store: Option<Store>,
+    memo: Option<Memo>,
     /// The Instagram professional account id, when configured.
     user_id: Option<String>,
     /// Where the project's media files are served, without a trailing `/`.
@@ -241,7 +241,7 @@ impl Instagram {
             base,
             token,
             http: ctx.http,
-            store: ctx.store,
+            memo: ctx.memo,
             user_id: account
                 .user_id
                 .as_deref()
@@ -482,11 +482,11 @@ impl Instagram {
 
     /// The container an earlier attempt stored for this target.
     fn stored_container(&self, job: &Job<'_>) -> Result<Option<String>, PlatformError> {
-        let Some(store) = &self.store else {
+        let Some(memo) = &self.memo else {
             return Ok(None);
         };
-        let bytes = store
-            .meta(&container_key(job.idempotency_key))
+        let bytes = memo
+            .get(&container_key(job.idempotency_key))
             .map_err(|e| PlatformError::unavailable(format!("reading the state store: {e}")))?;
         Ok(bytes
             .and_then(|b| String::from_utf8(b).ok())
@@ -558,9 +558,8 @@ impl Platform for Instagram {
             None => {
                 let c = self.build_container(&uid, job).await?;
                 // Stored before publishing: the mark that it may have gone out.
-                if let Some(store) = &self.store {
-                    store
-                        .set_meta(&container_key(job.idempotency_key), c.as_bytes())
+                if let Some(memo) = &self.memo {
+                    memo.put(&container_key(job.idempotency_key), c.as_bytes())
                         .map_err(|e| {
                             PlatformError::unavailable(format!(
                                 "recording the media container in the state store: {e}"
@@ -590,7 +589,7 @@ impl Platform for Instagram {
         if !job.done.is_empty() {
             return Ok(job.done.to_vec());
         }
-        if self.store.is_some() {
+        if self.memo.is_some() {
             let Some(c) = self.stored_container(job)? else {
                 return Ok(Vec::new());
             };
@@ -881,6 +880,7 @@ fn error_for(
 mod tests {
     use super::*;
     use crate::platforms::test_support::{Collect, Fixture, fast_http as http};
+    use crate::state::Store;
 
     fn fixture(server: &MockServer, src: &str, media: Vec<MediaInfo>) -> Fixture {
         let mut f = Fixture::new(account(&server.uri()), src, KEY);
@@ -922,7 +922,7 @@ mod tests {
         let ctx = Context {
             http: http(),
             secret: Some(Secret::new(TOKEN)),
-            store,
+            memo: store.as_ref().map(crate::publish::memo),
         };
         let mut ig = Instagram::new(acc, ctx, Some(format!("{MEDIA_BASE}/"))).unwrap();
         ig.poll_first = Duration::from_millis(5);
@@ -1606,7 +1606,7 @@ mod tests {
         let ctx = Context {
             http: http(),
             secret: Some(Secret::new(TOKEN)),
-            store: None,
+            memo: None,
         };
         let ig = Instagram::new(&f.account, ctx, None).unwrap();
         let err = ig
@@ -1649,7 +1649,7 @@ mod tests {
         let ctx = Context {
             http: Http::new().unwrap(),
             secret: None,
-            store: None,
+            memo: None,
         };
         let err = Instagram::new(&account(DEFAULT_API), ctx, None)
             .err()

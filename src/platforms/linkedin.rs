@@ -16,11 +16,11 @@
 //! found among the author's recent posts.
 
 use super::http::{Http, Repeat, short};
-use super::{Context, Job, PartSink, Platform, PlatformError};
+use super::{Context, Job, Memo, PartSink, Platform, PlatformError};
 use crate::config::Account;
 use crate::credentials::Secret;
 use crate::render::{RichText, SpanKind};
-use crate::state::{PublishedPart, Store};
+use crate::state::PublishedPart;
 use crate::validate::{MediaInfo, MediaKind};
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
@@ -76,7 +76,7 @@ pub struct Linkedin {
     version: String,
     token: Secret,
     http: Http,
-    store: Option<Store>,
+    memo: Option<Memo>,
     /// Longest wait for an uploaded image to become available.
     image_wait: Duration,
     /// First delay between polls of a processing image; doubles up to `poll_max`.
@@ -157,7 +157,7 @@ impl Linkedin {
             version,
             token,
             http: ctx.http,
-            store: ctx.store,
+            memo: ctx.memo,
             image_wait: Duration::from_secs(60),
             poll_first: Duration::from_millis(500),
             poll_max: Duration::from_secs(5),
@@ -179,8 +179,8 @@ impl Linkedin {
     /// else from `/v2/userinfo` (and then cached).
     async fn author(&self) -> Result<String, PlatformError> {
         let key = author_cache_key(&self.account);
-        if let Some(store) = &self.store
-            && let Ok(Some(bytes)) = store.meta(&key)
+        if let Some(memo) = &self.memo
+            && let Ok(Some(bytes)) = memo.get(&key)
             && let Ok(urn) = String::from_utf8(bytes)
             && urn.starts_with("urn:li:")
         {
@@ -195,9 +195,9 @@ impl Linkedin {
             .await?;
         let info: UserInfo = read_json(resp, "reading the member's profile").await?;
         let urn = format!("urn:li:person:{}", info.sub);
-        if let Some(store) = &self.store {
+        if let Some(memo) = &self.memo {
             // A cache that cannot be written costs the next run one request.
-            let _ = store.set_meta(&key, urn.as_bytes());
+            let _ = memo.put(&key, urn.as_bytes());
         }
         Ok(urn)
     }
@@ -458,9 +458,9 @@ impl Platform for Linkedin {
             "X-Restli-Protocol-Version": "2.0.0",
         });
         let cached = self
-            .store
+            .memo
             .as_ref()
-            .and_then(|s| s.meta(&author_cache_key(&self.account)).ok().flatten())
+            .and_then(|s| s.get(&author_cache_key(&self.account)).ok().flatten())
             .and_then(|b| String::from_utf8(b).ok());
         let author = match cached {
             Some(urn) => urn,
@@ -845,6 +845,7 @@ fn server_message(body: &str) -> String {
 mod tests {
     use super::*;
     use crate::platforms::test_support::{Collect, Fixture, fast_http as http};
+    use crate::state::Store;
 
     fn fixture(server: &MockServer, src: &str) -> Fixture {
         Fixture::new(account(&server.uri()), src, KEY)
@@ -885,7 +886,7 @@ mod tests {
         let ctx = Context {
             http: http(),
             secret: Some(Secret::new(TOKEN)),
-            store,
+            memo: store.as_ref().map(crate::publish::memo),
         };
         let mut l = Linkedin::new(&account(&server.uri()), ctx).unwrap();
         l.poll_first = Duration::from_millis(5);
@@ -1600,7 +1601,7 @@ mod tests {
         let ctx = |secret| Context {
             http: Http::new().unwrap(),
             secret,
-            store: None,
+            memo: None,
         };
         let err = Linkedin::new(&account("https://api.linkedin.com"), ctx(None))
             .err()

@@ -11,11 +11,11 @@
 //! statuses by their text.
 
 use super::http::{Http, Repeat, short};
-use super::{Context, Job, PartSink, Platform, PlatformError, ReplyTo};
+use super::{Context, Job, Memo, PartSink, Platform, PlatformError, ReplyTo};
 use crate::config::Account;
 use crate::content::Post;
 use crate::credentials::Secret;
-use crate::state::{PublishedPart, Store};
+use crate::state::PublishedPart;
 use crate::validate::MediaInfo;
 use chrono::{DateTime, Utc};
 use reqwest::{Response, StatusCode};
@@ -51,7 +51,7 @@ pub struct Mastodon {
     base: String,
     token: Secret,
     http: Http,
-    store: Option<Store>,
+    memo: Option<Memo>,
     /// Longest wait for an upload to finish processing.
     media_wait: Duration,
     /// First delay between polls of a processing upload; doubles up to `poll_max`.
@@ -87,8 +87,8 @@ pub fn cache_key(account: &str) -> String {
 
 /// The instance limits last fetched for `account`, from the state store
 /// (no network): what validation uses when the instance was reachable once.
-pub fn cached_limits(store: &Store, account: &Account) -> Option<InstanceLimits> {
-    let bytes = store.meta(&cache_key(&account.name)).ok()??;
+pub fn cached_limits(memo: &Memo, account: &Account) -> Option<InstanceLimits> {
+    let bytes = memo.get(&cache_key(&account.name)).ok()??;
     let cached: CachedInstance = serde_json::from_slice(&bytes).ok()?;
     Some(InstanceLimits::from_instance(
         &cached.instance,
@@ -268,7 +268,7 @@ impl Mastodon {
             base,
             token,
             http: ctx.http,
-            store: ctx.store,
+            memo: ctx.memo,
             media_wait: Duration::from_secs(300),
             poll_first: Duration::from_secs(1),
             poll_max: Duration::from_secs(5),
@@ -314,7 +314,7 @@ impl Mastodon {
             read_json(resp, what, Effect::None).await?.1
         };
         let fetched_at = Utc::now();
-        if let Some(store) = &self.store {
+        if let Some(memo) = &self.memo {
             let cached = CachedInstance {
                 fetched_at,
                 instance: instance.clone(),
@@ -322,7 +322,7 @@ impl Mastodon {
             // A cache that cannot be written costs a later validation the
             // instance's own numbers, not this answer.
             if let Ok(bytes) = serde_json::to_vec(&cached) {
-                let _ = store.set_meta(&cache_key(&self.account), &bytes);
+                let _ = memo.put(&cache_key(&self.account), &bytes);
             }
         }
         Ok(InstanceLimits::from_instance(&instance, fetched_at))
@@ -922,6 +922,7 @@ fn is_handle_char(c: char) -> bool {
 mod tests {
     use super::*;
     use crate::platforms::test_support::{Collect, Fixture, fast_http as http};
+    use crate::state::Store;
 
     fn fixture(server: &MockServer, src: &str) -> Fixture {
         Fixture::new(account(&server.uri()), src, KEY)
@@ -961,7 +962,7 @@ mod tests {
         let ctx = Context {
             http: http(),
             secret: Some(Secret::new(TOKEN)),
-            store,
+            memo: store.as_ref().map(crate::publish::memo),
         };
         let mut m = Mastodon::new(&account(&server.uri()), ctx).unwrap();
         m.poll_first = Duration::from_millis(5);
@@ -1997,7 +1998,7 @@ mod tests {
             .mount(&server)
             .await;
         let acc = account(&server.uri());
-        assert_eq!(cached_limits(&store, &acc), None);
+        assert_eq!(cached_limits(&crate::publish::memo(&store), &acc), None);
         let limits = client(&server, Some(store.clone()))
             .instance_limits()
             .await
@@ -2008,7 +2009,10 @@ mod tests {
         assert_eq!(limits.description_limit, Some(1500));
         assert_eq!(limits.image_size_limit, Some(16_777_216));
         assert_eq!(limits.supported_mime_types, ["image/png", "video/mp4"]);
-        assert_eq!(cached_limits(&store, &acc), Some(limits));
+        assert_eq!(
+            cached_limits(&crate::publish::memo(&store), &acc),
+            Some(limits)
+        );
     }
 
     #[tokio::test]
@@ -2070,7 +2074,7 @@ mod tests {
         let ctx = || Context {
             http: Http::new().unwrap(),
             secret: None,
-            store: None,
+            memo: None,
         };
         let err = Mastodon::new(&account("https://example.social"), ctx())
             .err()

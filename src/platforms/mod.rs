@@ -110,12 +110,41 @@ pub trait Platform: Send + Sync {
 }
 
 /// What a client needs besides its account: the shared HTTP layer, the
-/// account's secret, and the state store (for sessions and caches).
+/// account's secret, and a memo for what it must remember between runs.
 #[derive(Clone)]
 pub struct Context {
     pub http: http::Http,
     pub secret: Option<Secret>,
-    pub store: Option<crate::state::Store>,
+    pub memo: Option<Memo>,
+}
+
+/// Where a memo keeps its values: the engine backs it with the state store
+/// (whichever backend that is); clients see only [`Memo`].
+pub trait MemoStore: Send + Sync {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String>;
+    fn put(&self, key: &str, value: &[u8]) -> Result<(), String>;
+}
+
+/// The narrow handle through which a client remembers things between runs
+/// (a Bluesky session, an Instagram container id, a LinkedIn author URN):
+/// values by key, nothing else of the store.
+#[derive(Clone)]
+pub struct Memo(std::sync::Arc<dyn MemoStore>);
+
+impl Memo {
+    pub fn new(store: impl MemoStore + 'static) -> Memo {
+        Memo(std::sync::Arc::new(store))
+    }
+
+    /// The value kept under `key`.
+    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        self.0.get(key)
+    }
+
+    /// Keeps `value` under `key`.
+    pub fn put(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        self.0.put(key, value)
+    }
 }
 
 /// Which service an account lives on.

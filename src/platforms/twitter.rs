@@ -943,7 +943,7 @@ mod tests {
         let ctx = Context {
             http: http(),
             secret: Some(Secret::new(TOKEN)),
-            store: None,
+            memo: None,
         };
         let mut t = Twitter::new(&account(&server.uri()), ctx).unwrap();
         t.poll_max = Duration::from_millis(10);
@@ -1207,7 +1207,7 @@ mod tests {
         let ctx = Context {
             http: http(),
             secret: Some(Secret::new(TOKEN)),
-            store: None,
+            memo: None,
         };
         let mut sink = Collect::default();
         Twitter::new(&acc, ctx)
@@ -2052,7 +2052,7 @@ mod tests {
         let ctx = |secret: Option<Secret>| Context {
             http: Http::new().unwrap(),
             secret,
-            store: None,
+            memo: None,
         };
         let err = Twitter::new(&account("https://api.x.com"), ctx(None))
             .err()

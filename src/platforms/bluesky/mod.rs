@@ -18,10 +18,10 @@ mod tests;
 pub use tid::{key_time, record_key};
 
 use super::http::{Http, Repeat, short};
-use super::{Context, Job, PartSink, Platform, PlatformError, ReplyTo};
+use super::{Context, Job, Memo, PartSink, Platform, PlatformError, ReplyTo};
 use crate::config::Account;
 use crate::credentials::Secret;
-use crate::state::{PublishedPart, Store};
+use crate::state::PublishedPart;
 use crate::validate::{MediaInfo, MediaKind};
 use atrium_api::types::{BlobRef, CidLink, TypedBlobRef};
 use chrono::Utc;
@@ -60,7 +60,7 @@ pub struct Bluesky {
     /// Base URL of the PDS, without a trailing slash.
     service: String,
     password: Option<Secret>,
-    store: Option<Store>,
+    memo: Option<Memo>,
     /// Timeout of each request, over the HTTP layer's (tests shorten it).
     timeout: Option<Duration>,
     session: tokio::sync::Mutex<Option<Live>>,
@@ -234,7 +234,7 @@ impl Bluesky {
             handle,
             service,
             password: ctx.secret,
-            store: ctx.store,
+            memo: ctx.memo,
             timeout: None,
             session: tokio::sync::Mutex::new(None),
         })
@@ -258,9 +258,9 @@ impl Bluesky {
     }
 
     fn stored_session(&self) -> Option<Session> {
-        let store = self.store.as_ref()?;
-        let bytes = store
-            .meta(&session::store_key(&self.account))
+        let memo = self.memo.as_ref()?;
+        let bytes = memo
+            .get(&session::store_key(&self.account))
             .ok()
             .flatten()?;
         self.seal_key()?.open(&bytes)
@@ -269,10 +269,10 @@ impl Bluesky {
     /// Keeps `s` for the next run. A store that cannot take it only costs a
     /// login next time.
     fn keep_session(&self, s: &Session) {
-        if let (Some(store), Some(key)) = (&self.store, self.seal_key())
+        if let (Some(memo), Some(key)) = (&self.memo, self.seal_key())
             && let Some(sealed) = key.seal(s)
         {
-            let _ = store.set_meta(&session::store_key(&self.account), &sealed);
+            let _ = memo.put(&session::store_key(&self.account), &sealed);
         }
     }
 

@@ -104,7 +104,9 @@ impl Fixture {
         let ctx = Context {
             http,
             secret: Some(Secret::new(password)),
-            store: Some(Store::open(&self.store_path()).unwrap()),
+            memo: Some(crate::publish::memo(
+                &Store::open(&self.store_path()).unwrap(),
+            )),
         };
         Bluesky::new(self.account(), ctx).unwrap()
     }
@@ -1095,7 +1097,7 @@ fn accounts_need_a_handle_and_an_http_service() {
     let ctx = || Context {
         http: Http::new().unwrap(),
         secret: None,
-        store: None,
+        memo: None,
     };
     let mut a = f.account().clone();
     a.service = None;
