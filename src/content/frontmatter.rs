@@ -695,3 +695,84 @@ mod tests {
         assert_eq!(e.pos.line, 3, "{e:?}");
     }
 }
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    fn nesting(src: &str) -> Result<(), FrontmatterError> {
+        check_nesting(&split(src).unwrap())
+    }
+
+    #[test]
+    fn deep_yaml_and_toml_are_refused_at_the_place_with_the_key() {
+        let deep = [
+            format!("---\nid: a\ntitle: {}\n---\n", "[".repeat(70)),
+            format!("---\nid: a\ntitle: {}x\n---\n", "{a: ".repeat(70)),
+            format!("---\nid: a\ntitle: {}\n---\n", "[{".repeat(35)),
+            format!("---\nid: a\ntitle: {}x\n---\n", "- ".repeat(70)),
+            format!("---\nid: a\ntitle: &x {}\n---\n", "[ ".repeat(70)),
+            format!(
+                "---\nid: a\ntitle:\n{}---\n",
+                (1..70).map(|i| format!("{}a:\n", " ".repeat(i))).collect::<String>()
+            ),
+            format!("+++\nid = \"a\"\ntitle = {}\n+++\n", "[".repeat(70)),
+            format!("+++\nid = \"a\"\ntitle = {}\n+++\n", "{a = ".repeat(70)),
+            format!("+++\nid = \"a\"\ntitle.{} = 1\n+++\n", ["a"; 70].join(".")),
+            format!("+++\nid = \"a\"\n[{}]\n+++\n", ["a"; 70].join(".")),
+        ];
+        for src in &deep {
+            let e = nesting(src).expect_err(src);
+            assert!(e.message.contains("more than 64 levels deep"), "{e:?}");
+            assert!(e.pos.line >= 3, "{e:?}");
+            assert!(e.help.is_some());
+            if !src.contains("\n[a.") {
+                assert!(e.message.contains("`title"), "{e:?}");
+            }
+        }
+        let e = nesting(&deep[0]).unwrap_err();
+        // `title: ` then the 64th bracket (the line itself is the first level).
+        assert_eq!(e.pos, Pos { line: 3, column: 7 + 64 });
+        assert!(e.help.unwrap().contains("title: \"[[…]]\""));
+    }
+
+    #[test]
+    fn brackets_in_text_quotes_comments_and_block_scalars_are_not_nesting() {
+        let b = "[".repeat(100);
+        let fine = [
+            format!("---\ntitle: a {b}\n---\n"),
+            format!("---\ntitle: \"{b}\"\n---\n"),
+            format!("---\ntitle: '{b} it''s'\n---\n"),
+            format!("---\ntitle: \"a\\\"{b}\"\n---\n"),
+            format!("---\ntitle: |\n  {b}\n\n  {b}\nid: a\n---\n"),
+            format!("---\nvariants:\n  x: >-\n    {b}\n---\n"),
+            format!("---\n# {b}\ntitle: x # {b}\n---\n"),
+            format!("---\nto: [a, \"{b}\", '{b}']\n---\n"),
+            format!("---\nmedia:\n  - path: a.png\n    alt: {b}\n---\n"),
+            format!("---\ntitle: {}\n---\n", "[".repeat(60) + &"]".repeat(60)),
+            format!("---\ntitle: {}\n---\n", "[[]],".repeat(1000)),
+            format!("+++\ntitle = \"{b}\"\n+++\n"),
+            format!("+++\ntitle = '{b}'\n+++\n"),
+            format!("+++\ntitle = \"\"\"\n{b}\n\"\"\"\n+++\n"),
+            format!("+++\ntitle = '''\n{b}'''\n+++\n"),
+            format!("+++\n# {b}\nto = [\"a\"] # {b}\n+++\n"),
+            format!("+++\nx = [{}]\n+++\n", "1.5, ".repeat(200)),
+            format!("+++\n[variants]\nx = \"{b}\"\n+++\n"),
+            format!("+++\nx = {}\n+++\n", "[".repeat(64) + &"]".repeat(64)),
+        ];
+        for src in &fine {
+            assert_eq!(nesting(src), Ok(()), "{src}");
+        }
+    }
+
+    #[test]
+    fn many_keys_are_located_in_one_pass() {
+        let src = "---\nvariants:\n  x: a\n  bsky: b\n  a:b: c\n  {fedi: d, li: e}\n---\n";
+        let s = split(src).unwrap();
+        assert_eq!(
+            key_lines_of(&s, &["x", "bsky", "a:b", "fedi", "li", "nope", "a"]),
+            [vec![3], vec![4], vec![5], vec![6], vec![6], vec![], vec![5]]
+        );
+        assert_eq!(key_lines(&s, "bsky"), [4]);
+    }
+}
