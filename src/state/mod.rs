@@ -61,6 +61,11 @@ pub enum StateError {
         #[source]
         source: redb::Error,
     },
+    /// The file is not a store this build can read (truncated, overwritten,
+    /// damaged): one message with redb's detail, since the store is rebuilt
+    /// from the files (`social state rebuild`).
+    #[error("the state store {path} is damaged and cannot be read ({detail})")]
+    Damaged { path: PathBuf, detail: String },
     #[error("the state store {path} holds a record it cannot read ({key}): {message}")]
     Corrupt {
         path: PathBuf,
@@ -345,9 +350,24 @@ impl Store {
     }
 
     fn db_err(&self, e: impl Into<redb::Error>) -> StateError {
-        StateError::Db {
-            path: self.path.clone(),
-            source: e.into(),
+        let source = e.into();
+        let damaged = match &source {
+            redb::Error::Corrupted(m) => Some(m.clone()),
+            redb::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                Some(io.to_string())
+            }
+            redb::Error::UpgradeRequired(v) => Some(format!("an old file format, version {v}")),
+            _ => None,
+        };
+        match damaged {
+            Some(detail) => StateError::Damaged {
+                path: self.path.clone(),
+                detail,
+            },
+            None => StateError::Db {
+                path: self.path.clone(),
+                source,
+            },
         }
     }
 

@@ -15,4 +15,5 @@ mod publish;
 mod rendering;
 mod schedule;
 mod shapes;
+mod store_files;
 mod validate;
