@@ -30,7 +30,10 @@ pub fn run(ui: &Ui, project: &Project, args: StateArgs) -> Outcome {
             aside.push(".old");
             let aside = std::path::PathBuf::from(aside);
             let moved = match std::fs::rename(&path, &aside) {
-                Ok(()) => true,
+                Ok(()) => {
+                    crate::fsx::tighten(&aside)?;
+                    true
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
                 Err(e) => {
                     return Err(anyhow::Error::new(e)

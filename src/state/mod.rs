@@ -284,11 +284,23 @@ impl Store {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir).map_err(|source| StateError::Io {
+            // The project's `.social/` is made private; another directory
+            // (`--state`) only when social creates it.
+            let made = if dir.file_name() == Some(".social".as_ref()) {
+                crate::fsx::private_dir(dir)
+            } else {
+                crate::fsx::create_dir(dir)
+            };
+            made.map_err(|source| StateError::Io {
                 path: dir.to_path_buf(),
                 source,
             })?;
         }
+        // Created (or tightened) 0600 before redb opens it.
+        crate::fsx::private_open(path).map_err(|source| StateError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let store = Store {
             path: path.to_path_buf(),
             wait: Duration::from_secs(30),
