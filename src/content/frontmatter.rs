@@ -748,7 +748,7 @@ mod nesting_tests {
             format!("---\nvariants:\n  x: >-\n    {b}\n---\n"),
             format!("---\n# {b}\ntitle: x # {b}\n---\n"),
             format!("---\nto: [a, \"{b}\", '{b}']\n---\n"),
-            format!("---\nmedia:\n  - path: a.png\n    alt: {b}\n---\n"),
+            format!("---\nmedia:\n  - path: a.png\n    alt: a {b}\n---\n"),
             format!("---\ntitle: {}\n---\n", "[".repeat(60) + &"]".repeat(60)),
             format!("---\ntitle: {}\n---\n", "[[]],".repeat(1000)),
             format!("+++\ntitle = \"{b}\"\n+++\n"),
