@@ -63,7 +63,8 @@ pub fn tighten(path: &Path) -> io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path)?.permissions().mode();
         if mode & 0o077 != 0
-            && let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(FILE_MODE))
+            && let Err(e) =
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(FILE_MODE))
         {
             // Best effort, as for the directory.
             tracing::debug!("cannot make {} private: {e}", path.display());
@@ -100,7 +101,11 @@ pub fn private_open(path: &Path) -> io::Result<File> {
 
 /// Writes `bytes` to `path` (replacing it), which only its owner may read.
 pub fn write_private(path: &Path, bytes: impl AsRef<[u8]>) -> io::Result<()> {
-    let mut f = options().write(true).create(true).truncate(true).open(path)?;
+    let mut f = options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)?;
     tighten(path)?;
     f.write_all(bytes.as_ref())
 }
@@ -130,8 +135,11 @@ mod tests {
         std::fs::create_dir_all(&old).unwrap();
         std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::write(old.join("state.redb"), "").unwrap();
-        std::fs::set_permissions(old.join("state.redb"), std::fs::Permissions::from_mode(0o644))
-            .unwrap();
+        std::fs::set_permissions(
+            old.join("state.redb"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
         private_dir(&old).unwrap();
         assert_eq!(mode(&old), 0o700);
         assert_eq!(mode(&old.join("state.redb")), 0o600);

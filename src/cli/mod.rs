@@ -246,12 +246,11 @@ fn report_error(ui: &Ui, e: anyhow::Error) -> ExitCode {
 /// The state store error behind `e`, when there is one (also inside a sync error).
 fn state_error(e: &anyhow::Error) -> Option<&crate::state::StateError> {
     e.chain().find_map(|c| {
-        c.downcast_ref::<crate::state::StateError>().or_else(|| {
-            match c.downcast_ref::<crate::state::sync::SyncError>() {
+        c.downcast_ref::<crate::state::StateError>()
+            .or_else(|| match c.downcast_ref::<crate::state::sync::SyncError>() {
                 Some(crate::state::sync::SyncError::State(s)) => Some(s),
                 _ => None,
-            }
-        })
+            })
     })
 }
 

@@ -55,7 +55,10 @@ pub fn run(ui: &Ui, project: &Project, args: StateArgs) -> Outcome {
                 posted
             ));
             if moved {
-                ui.note(&format!("the previous store is kept as {}", aside.display()));
+                ui.note(&format!(
+                    "the previous store is kept as {}",
+                    aside.display()
+                ));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -714,7 +714,9 @@ mod nesting_tests {
             format!("---\nid: a\ntitle: &x {}\n---\n", "[ ".repeat(70)),
             format!(
                 "---\nid: a\ntitle:\n{}---\n",
-                (1..70).map(|i| format!("{}a:\n", " ".repeat(i))).collect::<String>()
+                (1..70)
+                    .map(|i| format!("{}a:\n", " ".repeat(i)))
+                    .collect::<String>()
             ),
             format!("+++\nid = \"a\"\ntitle = {}\n+++\n", "[".repeat(70)),
             format!("+++\nid = \"a\"\ntitle = {}\n+++\n", "{a = ".repeat(70)),
@@ -732,7 +734,13 @@ mod nesting_tests {
         }
         let e = nesting(&deep[0]).unwrap_err();
         // `title: ` then the 64th bracket (the line itself is the first level).
-        assert_eq!(e.pos, Pos { line: 3, column: 7 + 64 });
+        assert_eq!(
+            e.pos,
+            Pos {
+                line: 3,
+                column: 7 + 64
+            }
+        );
         assert!(e.help.unwrap().contains("title: \"[[…]]\""));
     }
 

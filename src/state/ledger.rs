@@ -122,8 +122,8 @@ impl Ledger {
         }
         let lock_dir = root.join(".social");
         crate::fsx::private_dir(&lock_dir).map_err(LedgerWriteError::Io)?;
-        let lock =
-            crate::fsx::private_open(&lock_dir.join("ledger.lock")).map_err(LedgerWriteError::Io)?;
+        let lock = crate::fsx::private_open(&lock_dir.join("ledger.lock"))
+            .map_err(LedgerWriteError::Io)?;
         lock.lock().map_err(LedgerWriteError::Io)?;
         let mut ledger = Self::load(root).map_err(LedgerWriteError::Invalid)?;
         for (post, account, entry) in entries {

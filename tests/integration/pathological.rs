@@ -62,7 +62,10 @@ fn validate_in_budget(src: String) -> validate::FileReport {
     let (report, took) = rx
         .recv_timeout(limit * 10)
         .unwrap_or_else(|_| panic!("{len} bytes took more than {:?}", limit * 10));
-    assert!(took <= limit, "{len} bytes took {took:?}, more than {limit:?}");
+    assert!(
+        took <= limit,
+        "{len} bytes took {took:?}, more than {limit:?}"
+    );
     report
 }
 
@@ -104,9 +107,18 @@ proptest! {
 #[test]
 fn a_mib_of_brackets_is_one_error_in_budget() {
     for (src, toml) in [
-        (format!("---\nid: p\ntitle: {}\n---\n", "[".repeat(1 << 20)), false),
-        (format!("+++\nid = \"p\"\ntitle = {}\n+++\n", "[".repeat(1 << 20)), true),
-        (format!("---\nid: p\ntitle: {}\n---\n", "{a: [".repeat(1 << 18)), false),
+        (
+            format!("---\nid: p\ntitle: {}\n---\n", "[".repeat(1 << 20)),
+            false,
+        ),
+        (
+            format!("+++\nid = \"p\"\ntitle = {}\n+++\n", "[".repeat(1 << 20)),
+            true,
+        ),
+        (
+            format!("---\nid: p\ntitle: {}\n---\n", "{a: [".repeat(1 << 18)),
+            false,
+        ),
     ] {
         let report = validate_in_budget(src);
         assert_eq!(report.diagnostics.len(), 1, "{:?}", report.diagnostics);
@@ -117,10 +129,18 @@ fn a_mib_of_brackets_is_one_error_in_budget() {
                 .starts_with("the value of `title` is nested more than 64 levels deep"),
             "{d:?}"
         );
-        let quoted = if toml { "title = \"[[…]]\"" } else { "title: \"[[…]]\"" };
+        let quoted = if toml {
+            "title = \"[[…]]\""
+        } else {
+            "title: \"[[…]]\""
+        };
         assert!(d.help.as_deref().unwrap().contains(quoted), "{d:?}");
     }
-    for shape in [Shape::YamlWideAtDepth, Shape::YamlManyVariants, Shape::TomlManyKeys] {
+    for shape in [
+        Shape::YamlWideAtDepth,
+        Shape::YamlManyVariants,
+        Shape::TomlManyKeys,
+    ] {
         let report = validate_in_budget(shape.post(60, 1 << 20));
         assert!(nesting_errors(&report).is_empty());
     }
@@ -133,7 +153,10 @@ fn validate_and_preview_report_deep_nesting_at_its_place() {
     let p = TestProject::new();
     let path = p.post(
         "deep.md",
-        format!("---\nid: deep\nto: [bsky]\ntitle: {}\n---\nHi\n", "[".repeat(200_000)),
+        format!(
+            "---\nid: deep\nto: [bsky]\ntitle: {}\n---\nHi\n",
+            "[".repeat(200_000)
+        ),
     );
     let start = Instant::now();
     let run = p.validate(&[&path]);
@@ -151,5 +174,9 @@ fn validate_and_preview_report_deep_nesting_at_its_place() {
         format!("{}{}", run.stdout, run.stderr).contains("nested more than 64 levels deep"),
         "{run:?}"
     );
-    assert!(start.elapsed() < Duration::from_secs(20), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
 }

@@ -78,7 +78,11 @@ fn modes(dir: &std::path::Path) -> Vec<(String, u32, bool)> {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let meta = std::fs::metadata(&d).unwrap();
-        out.push((d.display().to_string(), meta.permissions().mode() & 0o777, true));
+        out.push((
+            d.display().to_string(),
+            meta.permissions().mode() & 0o777,
+            true,
+        ));
         for e in std::fs::read_dir(&d).unwrap() {
             let path = e.unwrap().path();
             let meta = std::fs::symlink_metadata(&path).unwrap();
