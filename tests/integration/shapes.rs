@@ -90,10 +90,14 @@ impl Shape {
             }
             Shape::YamlBlockMap => {
                 let mut s = String::from("title:\n");
-                while s.len() < size {
+                'fill: while s.len() < size {
                     for i in 1..=d {
                         s.push_str(&" ".repeat(i));
                         s.push_str(if i == d { "a: x\n" } else { "a:\n" });
+                        // A deep block is cut at the size, once past the limit.
+                        if s.len() >= size && i > 70 {
+                            break 'fill;
+                        }
                     }
                     if d == 0 {
                         break;
