@@ -886,10 +886,10 @@ impl ServerLimits {
     pub fn save(&self, root: &Path) -> std::io::Result<()> {
         let path = Self::path(root);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::fsx::private_dir(dir)?;
         }
         let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self).unwrap_or_default())?;
+        crate::fsx::write_private(&tmp, serde_json::to_vec_pretty(self).unwrap_or_default())?;
         std::fs::rename(&tmp, &path)
     }
 }

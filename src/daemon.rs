@@ -76,13 +76,8 @@ impl Drop for DaemonLock {
 /// Takes the project's daemon lock, or says who holds it.
 pub fn lock(config: &Config) -> Result<DaemonLock, DaemonError> {
     let dir = social_dir(config);
-    std::fs::create_dir_all(&dir)?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(dir.join("daemon.lock"))?;
+    crate::fsx::private_dir(&dir)?;
+    let file = crate::fsx::private_open(&dir.join("daemon.lock"))?;
     let info_path = dir.join("daemon.json");
     if file.try_lock().is_err() {
         let info: Option<DaemonInfo> = std::fs::read(&info_path)
@@ -109,7 +104,7 @@ pub fn lock(config: &Config) -> Result<DaemonLock, DaemonError> {
             .map(|(h, _)| h.to_string())
             .unwrap_or_default(),
     };
-    std::fs::write(
+    crate::fsx::write_private(
         &info_path,
         serde_json::to_vec_pretty(&info).unwrap_or_default(),
     )?;

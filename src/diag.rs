@@ -55,6 +55,77 @@ impl Pos {
     }
 }
 
+/// A text's line starts, for turning many byte offsets into positions: each
+/// lookup takes time logarithmic in the text's size plus at most one chunk
+/// ([`Pos::of_offset`] reads the whole text before the offset every time).
+pub struct LineIndex<'a> {
+    text: &'a str,
+    base: Pos,
+    /// Byte offset of every line's first byte (the first is 0).
+    line_starts: Vec<usize>,
+    /// Characters before every `CHUNK`-th byte.
+    chars_before: Vec<usize>,
+}
+
+const CHUNK: usize = 1024;
+
+/// Characters in a run of UTF-8 bytes (any run: partial characters at its
+/// ends count by their lead byte).
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes `text`, whose first byte is at `base`, in one pass.
+    pub fn new(text: &'a str, base: Pos) -> Self {
+        let bytes = text.as_bytes();
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        let mut chars_before = Vec::with_capacity(bytes.len() / CHUNK + 1);
+        let mut total = 0;
+        chars_before.push(0);
+        for chunk in bytes.chunks(CHUNK) {
+            total += count_chars(chunk);
+            chars_before.push(total);
+        }
+        LineIndex {
+            text,
+            base,
+            line_starts,
+            chars_before,
+        }
+    }
+
+    fn chars_to(&self, offset: usize) -> usize {
+        let chunk = offset / CHUNK;
+        self.chars_before[chunk] + count_chars(&self.text.as_bytes()[chunk * CHUNK..offset])
+    }
+
+    /// The position of byte `offset`; the same as [`Pos::of_offset`].
+    pub fn pos(&self, offset: usize) -> Pos {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let col = self.chars_to(offset) - self.chars_to(self.line_starts[line]) + 1;
+        if line == 0 {
+            Pos {
+                line: self.base.line,
+                column: self.base.column + col - 1,
+            }
+        } else {
+            Pos {
+                line: self.base.line + line,
+                column: col,
+            }
+        }
+    }
+}
+
 /// The largest char boundary at or below `i`.
 pub fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
@@ -146,6 +217,22 @@ mod tests {
         assert_eq!(Pos::of_offset(text, 0, base), Pos { line: 3, column: 1 });
         assert_eq!(Pos::of_offset(text, 4, base), Pos { line: 4, column: 2 });
         assert_eq!(Pos::of_offset(text, 8, base), Pos { line: 5, column: 1 });
+    }
+
+    #[test]
+    fn the_line_index_agrees_with_of_offset() {
+        let mut text = String::from("ab\ncdé\nf\n\n");
+        text.push_str(&"xé".repeat(1500));
+        text.push_str("\nlast ünï\n");
+        let base = Pos { line: 2, column: 5 };
+        let index = LineIndex::new(&text, base);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(
+                index.pos(offset),
+                Pos::of_offset(&text, offset, base),
+                "offset {offset}"
+            );
+        }
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub mod content;
 pub mod credentials;
 pub mod daemon;
 pub mod diag;
+pub mod fsx;
 pub mod platforms;
 pub mod project;
 pub mod publish;

@@ -207,14 +207,29 @@ fn report_error(ui: &Ui, e: anyhow::Error) -> ExitCode {
         ui.config_error(c);
         return ExitCode::from(2);
     }
-    if let Some(crate::state::StateError::NewerSchema { .. }) =
-        e.downcast_ref::<crate::state::StateError>()
-    {
-        ui.error(
-            &e.to_string(),
-            Some("upgrade social, or point --state at another file"),
-        );
-        return ExitCode::from(2);
+    match state_error(&e) {
+        Some(s @ crate::state::StateError::NewerSchema { .. }) => {
+            ui.error(
+                &s.to_string(),
+                Some("upgrade social, or point --state at another file"),
+            );
+            return ExitCode::from(2);
+        }
+        Some(s @ crate::state::StateError::Damaged { .. }) => {
+            ui.error(
+                &s.to_string(),
+                Some(
+                    "run `social state rebuild`: it recreates the store from the post files and published.toml",
+                ),
+            );
+            return ExitCode::from(2);
+        }
+        // The message carries the way out (`social state rebuild`).
+        Some(s @ crate::state::StateError::Corrupt { .. }) => {
+            ui.error(&s.to_string(), None);
+            return ExitCode::from(2);
+        }
+        _ => {}
     }
     if let Some(d @ crate::daemon::DaemonError::AlreadyRunning { .. }) =
         e.downcast_ref::<crate::daemon::DaemonError>()
@@ -229,8 +244,35 @@ fn report_error(ui: &Ui, e: anyhow::Error) -> ExitCode {
         ui.error(&u.message, u.help.as_deref());
         return ExitCode::from(2);
     }
-    ui.error(&format!("{e:#}"), None);
+    ui.error(&chain_message(&e), None);
     ExitCode::from(1)
+}
+
+/// The state store error behind `e`, when there is one (also inside a sync error).
+fn state_error(e: &anyhow::Error) -> Option<&crate::state::StateError> {
+    e.chain().find_map(|c| {
+        c.downcast_ref::<crate::state::StateError>()
+            .or_else(|| match c.downcast_ref::<crate::state::sync::SyncError>() {
+                Some(crate::state::sync::SyncError::State(s)) => Some(s),
+                _ => None,
+            })
+    })
+}
+
+/// The error and its causes, each said once: a message that already holds
+/// its cause's text (`"…: {source}"`) is not followed by it again.
+fn chain_message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

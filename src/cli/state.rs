@@ -24,9 +24,22 @@ pub fn run(ui: &Ui, project: &Project, args: StateArgs) -> Outcome {
     match args.command {
         StateCommand::Rebuild => {
             let path = project.store_path.clone();
-            if path.exists() {
-                std::fs::remove_file(&path)?;
-            }
+            // Never opened first: a damaged store is moved aside unread (kept
+            // for inspection, replacing an earlier one) and a new one made.
+            let mut aside = path.clone().into_os_string();
+            aside.push(".old");
+            let aside = std::path::PathBuf::from(aside);
+            let moved = match std::fs::rename(&path, &aside) {
+                Ok(()) => {
+                    crate::fsx::tighten(&aside)?;
+                    true
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+                Err(e) => {
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("cannot move {} aside", path.display())));
+                }
+            };
             let store = project.store()?;
             let report = project.sync(&store)?;
             let targets = store.targets(None)?;
@@ -41,6 +54,12 @@ pub fn run(ui: &Ui, project: &Project, args: StateArgs) -> Outcome {
                 plural(report.files, "file"),
                 posted
             ));
+            if moved {
+                ui.note(&format!(
+                    "the previous store is kept as {}",
+                    aside.display()
+                ));
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -4,9 +4,9 @@
 //! This is the only module that touches `serde_yaml`, so that a maintained
 //! fork can replace it in one place.
 
-use crate::diag::Pos;
+use crate::diag::{LineIndex, Pos};
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// The syntax of a post's frontmatter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,12 +94,356 @@ pub fn split(src: &str) -> Result<Split<'_>, FrontmatterError> {
     })
 }
 
+/// Frontmatter nested deeper than this is refused before it is parsed: a
+/// post's values are names, times, texts and short lists, and the YAML
+/// parser's work grows with the square of the depth of `[`/`{` nesting.
+pub const MAX_DEPTH: usize = 64;
+
+/// Where a nesting scan first went deeper than [`MAX_DEPTH`].
+struct TooDeep {
+    offset: usize,
+    /// Brackets (`[`, `{`) rather than indentation, `- ` entries or dotted keys.
+    brackets: bool,
+    /// The top-level key whose value it is.
+    key: Option<String>,
+}
+
+impl TooDeep {
+    fn at(offset: usize, brackets: bool, key: &Option<String>) -> Option<TooDeep> {
+        Some(TooDeep {
+            offset,
+            brackets,
+            key: key.clone(),
+        })
+    }
+}
+
+/// Refuses frontmatter nested deeper than [`MAX_DEPTH`], in one pass over the
+/// text and before any parser sees it, with the place and the key.
+pub fn check_nesting(split: &Split<'_>) -> Result<(), FrontmatterError> {
+    let found = match split.format {
+        Format::Yaml => yaml_too_deep(split.frontmatter),
+        Format::Toml => toml_too_deep(split.frontmatter),
+        Format::None => None,
+    };
+    let Some(t) = found else { return Ok(()) };
+    let what = match &t.key {
+        Some(k) => format!("the value of `{k}`"),
+        None => "the frontmatter".to_string(),
+    };
+    let how = if t.brackets {
+        "brackets `[` or `{` opened inside each other"
+    } else {
+        "entries or keys inside each other"
+    };
+    let key = t.key.as_deref().unwrap_or("title");
+    let example = if split.format == Format::Toml {
+        format!("{key} = \"[[…]]\"")
+    } else {
+        format!("{key}: \"[[…]]\"")
+    };
+    let help = if t.brackets {
+        format!(
+            "a frontmatter value is a name, a time, a text or a short list; if the brackets are part of a text, quote it: `{example}`"
+        )
+    } else {
+        "a frontmatter value is a name, a time, a text or a short list: flatten it".to_string()
+    };
+    Err(FrontmatterError {
+        pos: Pos::of_offset(split.frontmatter, t.offset, split.frontmatter_pos),
+        message: format!("{what} is nested more than {MAX_DEPTH} levels deep ({how})"),
+        help: Some(help),
+    })
+}
+
+/// The end of a quoted string that opens at `i`: `"…"` with `\` escapes, or
+/// `'…'` (with `''` inside in YAML); a TOML one-line string ends at the line.
+fn quoted_end(b: &[u8], i: usize, yaml: bool) -> usize {
+    let q = b[i];
+    let mut j = i + 1;
+    while j < b.len() {
+        match b[j] {
+            b'\\' if q == b'"' => j += 2,
+            c if c == q => {
+                if yaml && q == b'\'' && b.get(j + 1) == Some(&b'\'') {
+                    j += 2;
+                } else {
+                    return j + 1;
+                }
+            }
+            b'\n' if !yaml => return j,
+            _ => j += 1,
+        }
+    }
+    b.len()
+}
+
+/// The end of a TOML multi-line string (`"""…"""` or `'''…'''`) opening at `i`.
+fn triple_quoted_end(b: &[u8], i: usize) -> usize {
+    let q = b[i];
+    let mut j = i + 3;
+    while j < b.len() {
+        if q == b'"' && b[j] == b'\\' {
+            j += 2;
+        } else if b[j..].starts_with(&[q, q, q]) {
+            // Up to two more quotes still belong to the string.
+            let mut k = j + 3;
+            while k < b.len() && k < j + 5 && b[k] == q {
+                k += 1;
+            }
+            return k;
+        } else {
+            j += 1;
+        }
+    }
+    b.len()
+}
+
+fn line_end(b: &[u8], i: usize) -> usize {
+    b[i..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(b.len(), |n| i + n)
+}
+
+fn is_blank(c: Option<&u8>) -> bool {
+    matches!(c, None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// The key at the start of `line` (up to `sep`), when it looks like one.
+fn key_before(line: &[u8], sep: u8) -> Option<String> {
+    let n = line.iter().take(200).position(|&c| c == sep)?;
+    let k = String::from_utf8_lossy(&line[..n]).trim().to_string();
+    (!k.is_empty()).then_some(k)
+}
+
+/// YAML nesting: flow collections (`[`, `{`, counted where they open a node,
+/// not inside quotes, comments, block scalars or plain text) plus block
+/// levels (the columns of the nodes enclosing a line: indentation and
+/// compact `- ` / `? ` entries).
+fn yaml_too_deep(src: &str) -> Option<TooDeep> {
+    let b = src.as_bytes();
+    let mut flow = 0usize;
+    // Columns of the enclosing block nodes.
+    let mut block: Vec<usize> = Vec::new();
+    // Inside a block scalar (`|`, `>`): lines indented more than this column.
+    let mut scalar_parent: Option<usize> = None;
+    let mut key: Option<String> = None;
+    let mut i = 0;
+    let mut line_start = 0;
+    // Whether the next character may open a node.
+    let mut start = true;
+    let mut at_line_start = true;
+    while i < b.len() {
+        if at_line_start {
+            at_line_start = false;
+            line_start = i;
+            let end = line_end(b, i);
+            let indent = b[i..end].iter().take_while(|&&c| c == b' ').count();
+            let rest = &b[i + indent..end];
+            let blank = rest.iter().all(u8::is_ascii_whitespace);
+            if flow == 0 {
+                if let Some(parent) = scalar_parent {
+                    if blank || indent > parent {
+                        i = end + 1;
+                        at_line_start = true;
+                        continue;
+                    }
+                    scalar_parent = None;
+                }
+                if blank || rest[0] == b'#' {
+                    i = end + 1;
+                    at_line_start = true;
+                    continue;
+                }
+                while block.last().is_some_and(|&c| c > indent) {
+                    block.pop();
+                }
+                if block.last() != Some(&indent) {
+                    block.push(indent);
+                }
+                if block.len() > MAX_DEPTH {
+                    return TooDeep::at(i + indent, false, &key);
+                }
+                if indent == 0 && !matches!(rest[0], b'-' | b'?' | b'[' | b'{' | b'"' | b'\'') {
+                    key = key_before(rest, b':').or(key);
+                }
+            }
+            i += indent;
+            start = true;
+            continue;
+        }
+        let c = b[i];
+        match c {
+            b'\n' => {
+                at_line_start = true;
+                i += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {}
+            b'#' if i == line_start || matches!(b[i - 1], b' ' | b'\t') => {
+                i = line_end(b, i);
+                continue;
+            }
+            b'[' | b'{' if flow > 0 || start => {
+                flow += 1;
+                if block.len() + flow > MAX_DEPTH {
+                    return TooDeep::at(i, true, &key);
+                }
+                start = true;
+            }
+            b']' | b'}' if flow > 0 => {
+                flow -= 1;
+                start = false;
+            }
+            b',' if flow > 0 => start = true,
+            b'"' | b'\'' if start => {
+                i = quoted_end(b, i, true);
+                start = false;
+                continue;
+            }
+            b'|' | b'>' if start && flow == 0 => {
+                scalar_parent = Some(block.last().copied().unwrap_or(0));
+                i = line_end(b, i);
+                continue;
+            }
+            b'-' | b'?' if start && flow == 0 && is_blank(b.get(i + 1)) => {
+                // A compact entry: its node sits at the next non-blank column.
+                let spaces = b[i + 1..].iter().take_while(|&&c| c == b' ').count();
+                let col = i - line_start + 1 + spaces.max(1);
+                while block.last().is_some_and(|&c| c >= col) {
+                    block.pop();
+                }
+                block.push(col);
+                if block.len() > MAX_DEPTH {
+                    return TooDeep::at(i, false, &key);
+                }
+            }
+            b'?' if start && is_blank(b.get(i + 1)) => {}
+            b':' if is_blank(b.get(i + 1)) => start = true,
+            b'&' | b'!' if start => {
+                // An anchor or a tag: the node follows it.
+                while !is_blank(b.get(i)) {
+                    i += 1;
+                }
+                continue;
+            }
+            _ => start = false,
+        }
+        i += 1;
+    }
+    None
+}
+
+/// TOML nesting: arrays and inline tables (`[`, `{` in values, not inside
+/// strings or comments) plus the parts of dotted keys and table headers.
+fn toml_too_deep(src: &str) -> Option<TooDeep> {
+    let b = src.as_bytes();
+    // The open arrays and inline tables, by their opening bracket.
+    let mut open: Vec<u8> = Vec::new();
+    let mut table = String::new();
+    let mut key: Option<String> = None;
+    let mut i = 0;
+    // Whether a key is being read, and the dots seen in it.
+    let mut in_key = true;
+    let mut dots = 0usize;
+    let mut at_line_start = true;
+    while i < b.len() {
+        if at_line_start && open.is_empty() {
+            let end = line_end(b, i);
+            let line = &b[i..end];
+            let indent = line.iter().take_while(|c| c.is_ascii_whitespace()).count();
+            if line.get(indent) == Some(&b'[') {
+                // A table header: its dotted parts nest.
+                let mut parts = 1;
+                let mut j = i + indent;
+                while j < end {
+                    match b[j] {
+                        b'"' | b'\'' => {
+                            j = quoted_end(b, j, false);
+                            continue;
+                        }
+                        b'.' => parts += 1,
+                        b'#' => break,
+                        _ => {}
+                    }
+                    if parts > MAX_DEPTH {
+                        return TooDeep::at(j, false, &None);
+                    }
+                    j += 1;
+                }
+                let name = String::from_utf8_lossy(&b[i + indent..j]);
+                table = name.trim().trim_matches(['[', ']']).trim().to_string();
+                i = end;
+                continue;
+            }
+            key = key_before(&line[indent..], b'=').map(|k| {
+                if table.is_empty() {
+                    k
+                } else {
+                    format!("{table}.{k}")
+                }
+            });
+        }
+        at_line_start = false;
+        let c = b[i];
+        match c {
+            b'\n' => {
+                at_line_start = true;
+                if open.is_empty() {
+                    in_key = true;
+                    dots = 0;
+                }
+            }
+            b'"' | b'\'' => {
+                i = if b[i..].starts_with(&[c, c, c]) {
+                    triple_quoted_end(b, i)
+                } else {
+                    quoted_end(b, i, false)
+                };
+                continue;
+            }
+            b'#' => {
+                i = line_end(b, i);
+                continue;
+            }
+            b'[' | b'{' => {
+                open.push(c);
+                in_key = c == b'{';
+                dots = 0;
+                if open.len() > MAX_DEPTH {
+                    return TooDeep::at(i, true, &key);
+                }
+            }
+            b']' | b'}' => {
+                open.pop();
+                in_key = false;
+            }
+            b',' => {
+                in_key = open.last() == Some(&b'{');
+                dots = 0;
+            }
+            b'=' => in_key = false,
+            b'.' if in_key => {
+                dots += 1;
+                if open.len() + dots + 1 > MAX_DEPTH {
+                    return TooDeep::at(i, false, &key);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Top-level keys of a frontmatter block, in order, with their file positions.
 pub fn top_level_keys(split: &Split<'_>) -> Vec<(String, Pos)> {
     if split.format == Format::Toml {
         return toml_top_level_keys(split);
     }
     let mut keys = Vec::new();
+    let mut seen = HashSet::new();
     for (i, line) in split.frontmatter.lines().enumerate() {
         let line_no = split.frontmatter_pos.line + i;
         if line.starts_with([' ', '\t', '#', '-']) || line.trim().is_empty() {
@@ -111,10 +455,7 @@ pub fn top_level_keys(split: &Split<'_>) -> Vec<(String, Pos)> {
         };
         if let Some(k) = key {
             let k = k.trim().trim_matches(['"', '\'']);
-            if !k.is_empty()
-                && !k.contains(char::is_whitespace)
-                && !keys.iter().any(|(e, _)| e == k)
-            {
+            if !k.is_empty() && !k.contains(char::is_whitespace) && seen.insert(k) {
                 keys.push((k.to_string(), Pos::line(line_no)));
             }
         }
@@ -130,10 +471,11 @@ fn toml_top_level_keys(split: &Split<'_>) -> Vec<(String, Pos)> {
     let Ok(table) = toml::from_str::<Keys>(split.frontmatter) else {
         return Vec::new();
     };
+    let index = LineIndex::new(split.frontmatter, split.frontmatter_pos);
     let mut keys: Vec<(String, Pos)> = table
         .into_keys()
         .map(|k| {
-            let pos = Pos::of_offset(split.frontmatter, k.span().start, split.frontmatter_pos);
+            let pos = index.pos(k.span().start);
             (k.into_inner(), Pos::line(pos.line))
         })
         .collect();
@@ -156,28 +498,80 @@ pub fn parsed_top_level_keys(split: &Split<'_>) -> Option<BTreeSet<String>> {
 
 /// File lines on which `key` is set anywhere in the block (nested too), in order.
 pub fn key_lines(split: &Split<'_>, key: &str) -> Vec<usize> {
+    key_lines_of(split, &[key]).pop().unwrap_or_default()
+}
+
+/// [`key_lines`] for several keys at once, in one pass over the block (time
+/// linear in the block plus the keys, however many keys there are).
+pub fn key_lines_of(split: &Split<'_>, keys: &[&str]) -> Vec<Vec<usize>> {
     let sep = if split.format == Format::Toml {
         '='
     } else {
         ':'
     };
-    let mut out = Vec::new();
+    let trie = Trie::new(keys);
+    let mut out = vec![Vec::new(); keys.len()];
     for (i, line) in split.frontmatter.lines().enumerate() {
+        let line_no = split.frontmatter_pos.line + i;
         let t = line
             .trim_start()
             .trim_start_matches("- ")
             .trim_start_matches('{')
             .trim_start();
         // Inline tables and flow maps can hold several keys on one line.
-        let hit = t.split([',', '{']).map(str::trim_start).any(|part| {
-            part.strip_prefix(key)
-                .is_some_and(|r| r.trim_start().starts_with(sep))
-        });
-        if hit {
-            out.push(split.frontmatter_pos.line + i);
+        for part in t.split([',', '{']).map(str::trim_start) {
+            trie.prefixes(part, |k, rest| {
+                let hit = rest.trim_start().starts_with(sep);
+                if hit && out[k].last() != Some(&line_no) {
+                    out[k].push(line_no);
+                }
+            });
         }
     }
     out
+}
+
+/// The keys as a byte trie, to find every key a text starts with in one walk.
+struct Trie {
+    /// Per node: its children by byte, and the keys that end there.
+    nodes: Vec<(BTreeMap<u8, usize>, Vec<usize>)>,
+}
+
+impl Trie {
+    fn new(keys: &[&str]) -> Self {
+        let mut nodes = vec![(BTreeMap::new(), Vec::new())];
+        for (k, key) in keys.iter().enumerate() {
+            let mut at = 0;
+            for &b in key.as_bytes() {
+                let next = nodes.len();
+                at = match nodes[at].0.get(&b) {
+                    Some(&n) => n,
+                    None => {
+                        nodes[at].0.insert(b, next);
+                        nodes.push((BTreeMap::new(), Vec::new()));
+                        next
+                    }
+                };
+            }
+            nodes[at].1.push(k);
+        }
+        Trie { nodes }
+    }
+
+    /// Calls `f(key, rest)` for every key that `text` starts with.
+    fn prefixes(&self, text: &str, mut f: impl FnMut(usize, &str)) {
+        let mut at = 0;
+        for i in 0..=text.len() {
+            // A key ends here, so `i` is a char boundary.
+            for &k in &self.nodes[at].1 {
+                f(k, &text[i..]);
+            }
+            match text.as_bytes().get(i).and_then(|b| self.nodes[at].0.get(b)) {
+                Some(&n) => at = n,
+                None => return,
+            }
+        }
+    }
 }
 
 /// Deserializes the frontmatter into `T`, locating errors in the file.
@@ -299,5 +693,94 @@ mod tests {
         let s = split("---\n\na: nope\n---\n").unwrap();
         let e = deserialize::<T>(&s).unwrap_err();
         assert_eq!(e.pos.line, 3, "{e:?}");
+    }
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    fn nesting(src: &str) -> Result<(), FrontmatterError> {
+        check_nesting(&split(src).unwrap())
+    }
+
+    #[test]
+    fn deep_yaml_and_toml_are_refused_at_the_place_with_the_key() {
+        let deep = [
+            format!("---\nid: a\ntitle: {}\n---\n", "[".repeat(70)),
+            format!("---\nid: a\ntitle: {}x\n---\n", "{a: ".repeat(70)),
+            format!("---\nid: a\ntitle: {}\n---\n", "[{".repeat(35)),
+            format!("---\nid: a\ntitle: {}x\n---\n", "- ".repeat(70)),
+            format!("---\nid: a\ntitle: &x {}\n---\n", "[ ".repeat(70)),
+            format!(
+                "---\nid: a\ntitle:\n{}---\n",
+                (1..70)
+                    .map(|i| format!("{}a:\n", " ".repeat(i)))
+                    .collect::<String>()
+            ),
+            format!("+++\nid = \"a\"\ntitle = {}\n+++\n", "[".repeat(70)),
+            format!("+++\nid = \"a\"\ntitle = {}\n+++\n", "{a = ".repeat(70)),
+            format!("+++\nid = \"a\"\ntitle.{} = 1\n+++\n", ["a"; 70].join(".")),
+            format!("+++\nid = \"a\"\n[{}]\n+++\n", ["a"; 70].join(".")),
+        ];
+        for src in &deep {
+            let e = nesting(src).expect_err(src);
+            assert!(e.message.contains("more than 64 levels deep"), "{e:?}");
+            assert!(e.pos.line >= 3, "{e:?}");
+            assert!(e.help.is_some());
+            if !src.contains("\n[a.") {
+                assert!(e.message.contains("`title"), "{e:?}");
+            }
+        }
+        let e = nesting(&deep[0]).unwrap_err();
+        // `title: ` then the 64th bracket (the line itself is the first level).
+        assert_eq!(
+            e.pos,
+            Pos {
+                line: 3,
+                column: 7 + 64
+            }
+        );
+        assert!(e.help.unwrap().contains("title: \"[[…]]\""));
+    }
+
+    #[test]
+    fn brackets_in_text_quotes_comments_and_block_scalars_are_not_nesting() {
+        let b = "[".repeat(100);
+        let fine = [
+            format!("---\ntitle: a {b}\n---\n"),
+            format!("---\ntitle: \"{b}\"\n---\n"),
+            format!("---\ntitle: '{b} it''s'\n---\n"),
+            format!("---\ntitle: \"a\\\"{b}\"\n---\n"),
+            format!("---\ntitle: |\n  {b}\n\n  {b}\nid: a\n---\n"),
+            format!("---\nvariants:\n  x: >-\n    {b}\n---\n"),
+            format!("---\n# {b}\ntitle: x # {b}\n---\n"),
+            format!("---\nto: [a, \"{b}\", '{b}']\n---\n"),
+            format!("---\nmedia:\n  - path: a.png\n    alt: a {b}\n---\n"),
+            format!("---\ntitle: {}\n---\n", "[".repeat(60) + &"]".repeat(60)),
+            format!("---\ntitle: {}\n---\n", "[[]],".repeat(1000)),
+            format!("+++\ntitle = \"{b}\"\n+++\n"),
+            format!("+++\ntitle = '{b}'\n+++\n"),
+            format!("+++\ntitle = \"\"\"\n{b}\n\"\"\"\n+++\n"),
+            format!("+++\ntitle = '''\n{b}'''\n+++\n"),
+            format!("+++\n# {b}\nto = [\"a\"] # {b}\n+++\n"),
+            format!("+++\nx = [{}]\n+++\n", "1.5, ".repeat(200)),
+            format!("+++\n[variants]\nx = \"{b}\"\n+++\n"),
+            format!("+++\nx = {}\n+++\n", "[".repeat(64) + &"]".repeat(64)),
+        ];
+        for src in &fine {
+            assert_eq!(nesting(src), Ok(()), "{src}");
+        }
+    }
+
+    #[test]
+    fn many_keys_are_located_in_one_pass() {
+        let src = "---\nvariants:\n  x: a\n  bsky: b\n  a:b: c\n  {fedi: d, li: e}\n---\n";
+        let s = split(src).unwrap();
+        assert_eq!(
+            key_lines_of(&s, &["x", "bsky", "a:b", "fedi", "li", "nope", "a"]),
+            [vec![3], vec![4], vec![5], vec![6], vec![6], vec![], vec![5]]
+        );
+        assert_eq!(key_lines(&s, "bsky"), [4]);
     }
 }

@@ -383,6 +383,12 @@ pub fn parse_post(path: &Path, src: &str, tz: Tz) -> Parsed {
             return out;
         }
     };
+    // Before any parser sees the block: deep nesting costs the YAML parser
+    // time quadratic in the depth.
+    if let Err(e) = frontmatter::check_nesting(&split) {
+        out.diagnostics.push(located(path, e));
+        return out;
+    }
     let keys = frontmatter::top_level_keys(&split);
     // Unknown keys first: one message per key, each with a suggestion.
     let mut unknown: Vec<&(String, Pos)> = keys
@@ -521,11 +527,14 @@ pub fn parse_post(path: &Path, src: &str, tz: Tz) -> Parsed {
         .collect();
 
     let variants_line = pos_of("variants").line;
+    let variant_keys: Vec<&str> = raw.variants.keys().map(String::as_str).collect();
+    let variant_lines = frontmatter::key_lines_of(&split, &variant_keys);
     let variants = raw
         .variants
         .into_iter()
-        .map(|(key, text)| {
-            let line = frontmatter::key_lines(&split, &key)
+        .zip(variant_lines)
+        .map(|((key, text), lines)| {
+            let line = lines
                 .into_iter()
                 .find(|l| *l > variants_line)
                 .unwrap_or(variants_line);

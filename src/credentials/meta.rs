@@ -87,17 +87,13 @@ impl AccountsMeta {
     fn modify(root: &Path, change: impl FnOnce(&mut AccountsMeta)) -> std::io::Result<()> {
         let path = Self::path(root);
         let dir = path.parent().unwrap_or(root);
-        std::fs::create_dir_all(dir)?;
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join("accounts.lock"))?;
+        crate::fsx::private_dir(dir)?;
+        let lock = crate::fsx::private_open(&dir.join("accounts.lock"))?;
         lock.lock()?;
         let mut meta = Self::load(root);
         change(&mut meta);
         let tmp = dir.join(format!("accounts.json.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&meta).unwrap_or_default())?;
+        crate::fsx::write_private(&tmp, serde_json::to_vec_pretty(&meta).unwrap_or_default())?;
         std::fs::rename(&tmp, &path)
     }
 }

@@ -291,12 +291,8 @@ impl Credentials {
         let dir = self.inner.root.join(".social");
         let path = dir.join(format!("credential-{name}.lock"));
         let open = || -> std::io::Result<std::fs::File> {
-            std::fs::create_dir_all(&dir)?;
-            std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
+            crate::fsx::private_dir(&dir)?;
+            crate::fsx::private_open(&path)
         };
         let f = open()
             .map_err(|e| PlatformError::config(format!("cannot lock {}: {e}", path.display())))?;

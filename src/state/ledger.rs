@@ -121,12 +121,8 @@ impl Ledger {
             return Ok(());
         }
         let lock_dir = root.join(".social");
-        std::fs::create_dir_all(&lock_dir).map_err(LedgerWriteError::Io)?;
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(lock_dir.join("ledger.lock"))
+        crate::fsx::private_dir(&lock_dir).map_err(LedgerWriteError::Io)?;
+        let lock = crate::fsx::private_open(&lock_dir.join("ledger.lock"))
             .map_err(LedgerWriteError::Io)?;
         lock.lock().map_err(LedgerWriteError::Io)?;
         let mut ledger = Self::load(root).map_err(LedgerWriteError::Invalid)?;

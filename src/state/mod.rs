@@ -64,6 +64,11 @@ pub enum StateError {
         #[source]
         source: redb::Error,
     },
+    /// The file is not a store this build can read (truncated, overwritten,
+    /// damaged): one message with redb's detail, since the store is rebuilt
+    /// from the files (`social state rebuild`).
+    #[error("the state store {path} is damaged and cannot be read ({detail})")]
+    Damaged { path: PathBuf, detail: String },
     #[error(
         "the state store {path} holds a record it cannot read ({key}): {message}; run `social state rebuild` to rebuild the store from the post files and published.toml"
     )]
@@ -302,11 +307,23 @@ impl Store {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir).map_err(|source| StateError::Io {
+            // The project's `.social/` is made private; another directory
+            // (`--state`) only when social creates it.
+            let made = if dir.file_name() == Some(".social".as_ref()) {
+                crate::fsx::private_dir(dir)
+            } else {
+                crate::fsx::create_dir(dir)
+            };
+            made.map_err(|source| StateError::Io {
                 path: dir.to_path_buf(),
                 source,
             })?;
         }
+        // Created (or tightened) 0600 before redb opens it.
+        crate::fsx::private_open(path).map_err(|source| StateError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let store = Store {
             path: path.to_path_buf(),
             wait: Duration::from_secs(30),
@@ -376,9 +393,24 @@ impl Store {
     }
 
     fn db_err(&self, e: impl Into<redb::Error>) -> StateError {
-        StateError::Db {
-            path: self.path.clone(),
-            source: e.into(),
+        let source = e.into();
+        let damaged = match &source {
+            redb::Error::Corrupted(m) => Some(m.clone()),
+            redb::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                Some(io.to_string())
+            }
+            redb::Error::UpgradeRequired(v) => Some(format!("an old file format, version {v}")),
+            _ => None,
+        };
+        match damaged {
+            Some(detail) => StateError::Damaged {
+                path: self.path.clone(),
+                detail,
+            },
+            None => StateError::Db {
+                path: self.path.clone(),
+                source,
+            },
         }
     }
 
