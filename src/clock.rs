@@ -17,6 +17,13 @@ pub fn now() -> DateTime<Utc> {
         .unwrap_or_else(Utc::now)
 }
 
+/// The system's wall clock, never pinned: for comparing with times that
+/// servers send (a rate limit's reset), which a pinned `SOCIAL_NOW` must not
+/// turn into hours of waiting.
+pub fn wall() -> DateTime<Utc> {
+    Utc::now()
+}
+
 /// A source of the current time.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;

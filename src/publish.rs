@@ -878,16 +878,10 @@ pub async fn refresh_server_limits(engine: &Engine) {
                 continue;
             }
         };
-        match client.text_limit().await {
-            Ok(Some(max)) => {
-                tracing::debug!(account = %account.name, max_characters = max, "server text limit");
-                cache.accounts.insert(
-                    account.name.clone(),
-                    crate::config::ServerLimit {
-                        max_characters: max,
-                        fetched_at: crate::clock::now(),
-                    },
-                );
+        match client.server_limits().await {
+            Ok(Some((limit, facts))) => {
+                tracing::debug!(account = %account.name, max_characters = limit.max_characters, "server limits");
+                cache.record(&account.name, limit, facts);
                 changed = true;
             }
             Ok(None) => {}

@@ -151,7 +151,7 @@ impl Http {
             if b.remaining == Some(0)
                 && let Some(reset) = b.reset
             {
-                let wait = (reset - Utc::now()).to_std().unwrap_or_default();
+                let wait = (reset - crate::clock::wall()).to_std().unwrap_or_default();
                 if wait > MAX_INLINE_WAIT {
                     let which = if bucket == GENERAL {
                         String::new()
@@ -173,7 +173,7 @@ impl Http {
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         let retry_at = retry_at(resp.headers());
                         let body = resp.text().await.unwrap_or_default();
-                        let wait = retry_at.and_then(|t| (t - Utc::now()).to_std().ok());
+                        let wait = retry_at.and_then(|t| (t - crate::clock::wall()).to_std().ok());
                         match wait {
                             Some(w) if w <= MAX_INLINE_WAIT && attempt < self.max_attempts => {
                                 tokio::time::sleep(w).await;
@@ -270,7 +270,7 @@ pub fn parse_reset(v: &str) -> Option<DateTime<Utc>> {
         return if n > 1_000_000_000.0 {
             DateTime::from_timestamp(n as i64, 0)
         } else {
-            Some(Utc::now() + chrono::Duration::milliseconds((n * 1000.0) as i64))
+            Some(crate::clock::wall() + chrono::Duration::milliseconds((n * 1000.0) as i64))
         };
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {

@@ -313,7 +313,7 @@ impl Mastodon {
         } else {
             read_json(resp, what, Effect::None).await?.1
         };
-        let fetched_at = Utc::now();
+        let fetched_at = crate::clock::now();
         if let Some(memo) = &self.memo {
             let cached = CachedInstance {
                 fetched_at,

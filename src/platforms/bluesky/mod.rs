@@ -24,7 +24,6 @@ use crate::credentials::Secret;
 use crate::state::PublishedPart;
 use crate::validate::{MediaInfo, MediaKind};
 use atrium_api::types::{BlobRef, CidLink, TypedBlobRef};
-use chrono::Utc;
 use record::{EmbedImage, POST_COLLECTION, PostRecord, ReplyRefs, StrongRef};
 use reqwest::{RequestBuilder, StatusCode};
 use serde::Deserialize;
@@ -803,7 +802,7 @@ impl Platform for Bluesky {
                         reply: reply.clone(),
                         images: images.clone(),
                         // The moment of sending, not the schedule.
-                        created_at: Utc::now(),
+                        created_at: crate::clock::now(),
                     }
                     .to_json()
                     .map_err(record_error)
@@ -878,7 +877,7 @@ impl Platform for Bluesky {
             })
             .collect();
         let langs = record::langs(&job.post.lang);
-        let now = Utc::now();
+        let now = crate::clock::now();
         let mut out = Vec::new();
         for (index, part) in parts.iter().enumerate().skip(start) {
             let root = target.clone().or_else(|| match index {
