@@ -19,7 +19,7 @@ pub struct CancelArgs {
     pub to: Option<String>,
 }
 
-/// Put failed or cancelled targets back on the schedule
+/// Put failed, unconfirmed or cancelled targets back on the schedule
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   social retry 2026-12-01-launch
