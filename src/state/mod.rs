@@ -274,6 +274,25 @@ pub struct Store {
     owner: Arc<OnceLock<claims::Owner>>,
 }
 
+thread_local! {
+    /// Set while this thread runs a store operation (see `Store::guarded`).
+    static IN_STORE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keeps panics inside store operations off the terminal (they become a
+/// damaged-store error); every other panic reaches the previous hook.
+fn quiet_store_panics() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_STORE.with(|c| c.get()) {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// The in-process gate of a store file, shared by every `Store` of that path.
 fn gate_for(path: &Path) -> Arc<Mutex<()>> {
     static GATES: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = OnceLock::new();
@@ -419,12 +438,14 @@ impl Store {
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> Result<T, redb::Error>,
     ) -> Result<T, StateError> {
-        let _gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
-        let db = self.db()?;
-        let tx = db.begin_write().map_err(|e| self.db_err(e))?;
-        let out = f(&tx).map_err(|e| self.db_err(e))?;
-        tx.commit().map_err(|e| self.db_err(e))?;
-        Ok(out)
+        self.guarded(|| {
+            let _gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+            let db = self.db()?;
+            let tx = db.begin_write().map_err(|e| self.db_err(e))?;
+            let out = f(&tx).map_err(|e| self.db_err(e))?;
+            tx.commit().map_err(|e| self.db_err(e))?;
+            Ok(out)
+        })
     }
 
     /// Runs `f` in one read transaction.
@@ -432,10 +453,33 @@ impl Store {
         &self,
         f: impl FnOnce(&redb::ReadTransaction) -> Result<T, redb::Error>,
     ) -> Result<T, StateError> {
-        let _gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
-        let db = self.db()?;
-        let tx = db.begin_read().map_err(|e| self.db_err(e))?;
-        f(&tx).map_err(|e| self.db_err(e))
+        self.guarded(|| {
+            let _gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+            let db = self.db()?;
+            let tx = db.begin_read().map_err(|e| self.db_err(e))?;
+            f(&tx).map_err(|e| self.db_err(e))
+        })
+    }
+
+    /// Runs one store operation so that a panic inside redb (a file damaged
+    /// in a way its checks do not catch) is the damaged-store error with the
+    /// way out, not a crash with a backtrace.
+    fn guarded<T>(&self, f: impl FnOnce() -> Result<T, StateError>) -> Result<T, StateError> {
+        quiet_store_panics();
+        let was = IN_STORE.with(|c| c.replace(true));
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        IN_STORE.with(|c| c.set(was));
+        out.unwrap_or_else(|panic| {
+            let detail = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "the database library failed on it".into());
+            Err(StateError::Damaged {
+                path: self.path.clone(),
+                detail,
+            })
+        })
     }
 
     pub(crate) fn decode<T: DeserializeOwned>(
