@@ -1,7 +1,7 @@
 //! `social.toml`: the project's timezone, accounts, queues and defaults.
 
 use crate::diag::{Pos, suggest};
-use crate::platforms::PlatformKind;
+use crate::model::PlatformKind;
 use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
 use serde::Deserialize;

@@ -10,12 +10,12 @@
 //!
 //! | layer | modules | may use |
 //! |---|---|---|
-//! | model (leaf) | [`clock`], [`diag`], [`platforms::error`] | nothing of ours |
+//! | model (leaf) | [`model`] (platform kinds, the limits table, `PlatformError`, published parts, media facts), [`clock`], [`diag`] | nothing of ours |
 //! | content | [`content`] (frontmatter, rich text, times) | model |
 //! | render / validate | [`render`], [`validate`], [`config`] | content, model |
 //! | state | [`state`] (redb store, claims, the one write path of a target, `published.toml`), [`schedule`] | the layers above |
 //! | engine | [`publish`]: claims due targets in batches, runs each through its platform client, group-commits the records, reconciles unclear outcomes | state, and what it is handed: a [`publish::Connector`] (account → client), [`publish::Tokens`] (credentials) and a [`clock::Clock`] |
-//! | platforms | [`platforms`]: one module per platform, the shared HTTP layer | model, content; they never print or call back into the engine |
+//! | platforms | [`platforms`]: one module per platform, the shared HTTP layer; what a client must remember goes through a [`platforms::Memo`] the engine hands it | model, content, render's output; they never open the store, print, or call back into the engine |
 //! | beside the engine | [`credentials`], [`auth`] | model, config |
 //! | edges | [`cli`], [`daemon`], [`project`] | everything: they wire it together and own the terminal and signals |
 //!
@@ -38,6 +38,7 @@ pub mod credentials;
 pub mod daemon;
 pub mod diag;
 pub mod fsx;
+pub mod model;
 pub mod platforms;
 pub mod project;
 pub mod publish;

@@ -4,10 +4,9 @@
 use crate::config::{Account, Config};
 use crate::content::{self, MediaRef, Post, Status};
 use crate::diag::{Diagnostic, Pos, Severity, suggest};
-use crate::platforms::{Limits, PlatformKind, ThreadSupport};
+use crate::model::{Limits, PlatformKind, ThreadSupport};
 use crate::render::{self, Rendered, Source};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -22,29 +21,7 @@ pub struct Options {
     pub to: Vec<String>,
 }
 
-/// What kind of file a media item is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MediaKind {
-    Image,
-    Gif,
-    Video,
-}
-
-/// A media file as found on disk.
-#[derive(Clone, Debug, Serialize)]
-pub struct MediaInfo {
-    /// The path as written in the post.
-    pub path: String,
-    /// The path from the project root (`/`-separated): where the file is
-    /// served under a `media_base_url`.
-    pub project_path: String,
-    pub resolved: PathBuf,
-    pub mime: &'static str,
-    pub kind: MediaKind,
-    pub bytes: u64,
-    pub alt: Option<String>,
-}
+pub use crate::model::{MediaInfo, MediaKind};
 
 /// A post and everything computed about it.
 #[derive(Debug)]

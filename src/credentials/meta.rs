@@ -4,7 +4,7 @@
 //! it without touching the network or the keyring.
 
 use crate::config::Config;
-use crate::platforms::PlatformKind;
+use crate::model::PlatformKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -26,7 +26,7 @@ pub use memory_store::MemoryStore;
 pub use meta::{AccountMeta, AccountsMeta, CheckResult, ExpiryWarning, expiry_warnings};
 pub use service::{CRASH_ENV, Credentials, REFRESH_MARGIN, RefreshOutcome, crash_point, fill_meta};
 
-use crate::platforms::PlatformKind;
+use crate::model::PlatformKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -15,7 +15,7 @@ use super::{
     Found, Place, Secret, Source, StoreError, StoredCredential, Vault, meta::AccountsMeta,
 };
 use crate::config::{Account, Config};
-use crate::platforms::{PlatformError, PlatformKind};
+use crate::model::{PlatformError, PlatformKind};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Each platform's rule for counting the length of a text.
 
 use super::url;
-use crate::platforms::{Counting, Limits};
+use crate::model::{Counting, Limits};
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -157,7 +157,7 @@ fn is_emoji_sequence(g: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::platforms::{BLUESKY, MASTODON, TWITTER};
+    use crate::model::{BLUESKY, MASTODON, TWITTER};
 
     #[test]
     fn twitter_weights() {

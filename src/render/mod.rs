@@ -12,7 +12,7 @@ pub mod url;
 use crate::config::Account;
 use crate::content::{Post, ThreadMode};
 use crate::diag::Pos;
-use crate::platforms::{Limits, ThreadSupport};
+use crate::model::{Limits, ThreadSupport};
 use serde::Serialize;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -132,7 +132,7 @@ pub struct RenderNote {
 #[derive(Clone, Debug, Serialize)]
 pub struct Rendered {
     pub account: String,
-    pub platform: crate::platforms::PlatformKind,
+    pub platform: crate::model::PlatformKind,
     pub source: Source,
     pub parts: Vec<Part>,
     /// Text limit in force for this account.
@@ -358,7 +358,7 @@ fn split_to_fit(rt: &RichText, fits: &dyn Fn(&str) -> bool) -> Vec<RichText> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::platforms::{BLUESKY, MASTODON};
+    use crate::model::{BLUESKY, MASTODON};
 
     #[test]
     fn markdown_links_hide_or_show_urls() {

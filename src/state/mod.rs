@@ -114,16 +114,7 @@ impl fmt::Display for TargetStatus {
     }
 }
 
-/// A published thread part: the platform's id and the public URL.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PublishedPart {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Extra handle a platform needs to reply to the part (Bluesky's CID).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cid: Option<String>,
-}
+pub use crate::model::PublishedPart;
 
 /// One post × account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
