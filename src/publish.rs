@@ -295,7 +295,7 @@ impl Engine {
                     "post `{}` was being published when a run stopped, and its file is gone",
                     t.post_id
                 ));
-                out.push(self.finish(&claim.target, Err(e), true).await);
+                out.push(self.finish(&claim.target, Err(e), true, false).await);
                 continue;
             };
             out.push(self.run_claim(ready.clone(), claim, true, progress).await);
@@ -472,10 +472,10 @@ impl Engine {
             Attempt::Ended(out) => {
                 t.parts = out.parts;
                 t.uncertain = out.uncertain;
-                self.finish(&t, out.result.map(|()| t.parts.clone()), true)
+                self.finish(&t, out.result.map(|()| t.parts.clone()), true, true)
                     .await
             }
-            Attempt::Refused(e, may_retry) => self.finish(&t, Err(e), may_retry).await,
+            Attempt::Refused(e, may_retry) => self.finish(&t, Err(e), may_retry, false).await,
         };
         progress.finished(&r);
         r
@@ -689,11 +689,16 @@ impl Engine {
     /// whose outcome is unclear (`t.uncertain`) is retried only after the
     /// platform is asked; one the platform cannot be asked about is held as
     /// unconfirmed for the user to check, never sent again blindly.
+    ///
+    /// `asked`: whether the error came from talking to the platform; one that
+    /// came before (no credential, an account gone from social.toml) leaves
+    /// an unclear target unclear, for the next attempt to settle.
     async fn finish(
         &self,
         t: &TargetRecord,
         out: Result<Vec<PublishedPart>, PlatformError>,
         may_retry: bool,
+        asked: bool,
     ) -> TargetResult {
         let now = self.now();
         let mk = |result: Verdict| {
@@ -728,7 +733,7 @@ impl Engine {
             Err(e) => e,
         };
         let mut error = e.to_string();
-        let unconfirmable = t.uncertain && !e.is_transient();
+        let unconfirmable = asked && t.uncertain && !e.is_transient();
         let retry_at = if may_retry && e.is_transient() && t.attempts < self.max_attempts {
             Some(match &e {
                 PlatformError::RateLimited {
@@ -742,7 +747,7 @@ impl Engine {
         } else {
             None
         };
-        let outcome = if unconfirmable || (t.uncertain && retry_at.is_none()) {
+        let outcome = if unconfirmable || (asked && t.uncertain && retry_at.is_none()) {
             error = format!(
                 "{error}; the platform may have published it and cannot tell: check the account, then `social retry {post}` to publish it again or `social cancel {post}` to leave it",
                 post = t.post_id

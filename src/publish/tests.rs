@@ -192,11 +192,16 @@ impl Connector for FakeConnector {
 struct FakeTokens {
     version: AtomicU32,
     renewals: AtomicU32,
+    /// No credential at all (as before `social accounts add`).
+    missing: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait::async_trait]
 impl Tokens for FakeTokens {
     async fn token(&self, _: &Account) -> Result<Secret, PlatformError> {
+        if self.missing.load(Ordering::SeqCst) {
+            return Err(PlatformError::config("no credential for account `fedi`"));
+        }
         Ok(Secret::new(format!(
             "tok-{}",
             self.version.load(Ordering::SeqCst)
@@ -578,4 +583,36 @@ fn many_due_targets_are_each_published_once() {
         assert!(ledger.get(&format!("p{i}"), "fedi").is_some());
     }
     assert!(run(&w).unwrap().is_empty());
+}
+
+#[test]
+fn a_missing_credential_leaves_an_unclear_target_unclear_not_unconfirmed() {
+    let w = World::new(&[Step::Lost]);
+    w.server
+        .reconcile_errors
+        .lock()
+        .unwrap()
+        .push_back(PlatformError::unavailable("502 Bad Gateway"));
+    run(&w).unwrap();
+    assert!(w.target().uncertain);
+    w.tokens.missing.store(true, Ordering::SeqCst);
+    w.clock.advance(chrono::Duration::minutes(10));
+    let r = run(&w).unwrap();
+    let Verdict::Failed { error } = verdict(&r) else {
+        panic!("{r:?}")
+    };
+    assert!(!error.contains("may have published"), "{error}");
+    let t = w.target();
+    assert_eq!(t.status, TargetStatus::Failed);
+    assert!(
+        t.uncertain,
+        "still to be settled once the credential is back"
+    );
+    // With the credential back and the target retried, it asks first.
+    w.tokens.missing.store(false, Ordering::SeqCst);
+    let store = Store::open(&Store::default_path(w.root())).unwrap();
+    store.retry("thread", None, w.clock.now()).unwrap();
+    drop(store);
+    run(&w).unwrap();
+    assert_published_once(&w);
 }
