@@ -11,19 +11,21 @@
 //! statuses by their text.
 
 use super::http::{Http, Repeat, short};
+use super::plan::{
+    self, Field, FieldValue, FileRef, Plan, Progress, Request, Role, Slot, Step, Steps,
+};
+use super::wire::{self, Dialect as _, Effect, segment};
 use super::{Context, Job, Memo, PartSink, Platform, PlatformError, ReplyTo};
 use crate::config::Account;
 use crate::content::Post;
 use crate::credentials::Secret;
-use crate::state::PublishedPart;
-use crate::validate::MediaInfo;
+use crate::model::{MediaInfo, PublishedPart};
 use chrono::{DateTime, Utc};
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
-use unicode_normalization::UnicodeNormalization;
 
 /// How long after the first claim (or the scheduled time, when earlier)
 /// resending with the same Idempotency-Key is still a safe check. Mastodon
@@ -202,12 +204,6 @@ struct Me {
     id: String,
 }
 
-#[derive(Deserialize)]
-struct SearchResults {
-    #[serde(default)]
-    statuses: Vec<Status>,
-}
-
 /// Ids are strings in Mastodon; some compatible servers send numbers.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -231,15 +227,6 @@ fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Option::<Id>::deserialize(d).map(|o| o.map(String::from))
-}
-
-/// Whether a failed answer may leave something created behind.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Effect {
-    /// A read, or a create that cannot have happened: a bad answer is `Unavailable`.
-    None,
-    /// A status create: an answer we cannot read is `Unknown`.
-    Create,
 }
 
 impl Mastodon {
@@ -293,7 +280,7 @@ impl Mastodon {
                 c.get(&url).bearer_auth(self.token.expose()).query(query)
             })
             .await?;
-        read_json(resp, what, Effect::None).await.map(|(_, v)| v)
+        wire::read_json(resp, what, Effect::Read, &Dialect).await
     }
 
     /// The limits of the account's instance, read now; cached in the state
@@ -311,7 +298,7 @@ impl Mastodon {
             // Servers before Mastodon 4.0 only have the v1 description.
             self.get_json(what, "/api/v1/instance", &[]).await?
         } else {
-            read_json(resp, what, Effect::None).await?.1
+            wire::read_json(resp, what, Effect::Read, &Dialect).await?
         };
         let fetched_at = crate::clock::now();
         if let Some(memo) = &self.memo {
@@ -328,83 +315,9 @@ impl Mastodon {
         Ok(InstanceLimits::from_instance(&instance, fetched_at))
     }
 
-    /// The status id the first part replies to, if any.
-    async fn reply_target(&self, job: &Job<'_>) -> Result<Option<String>, PlatformError> {
-        match &job.reply_to {
-            None => Ok(None),
-            Some(ReplyTo::Part(p)) => Ok(Some(p.id.clone())),
-            Some(ReplyTo::Url(u)) => {
-                // The instance fetches a remote post it has not seen yet.
-                let found: SearchResults = self
-                    .get_json(
-                        "looking up the post to reply to",
-                        "/api/v2/search",
-                        &[
-                            ("q", u.clone()),
-                            ("resolve", "true".into()),
-                            ("type", "statuses".into()),
-                            ("limit", "1".into()),
-                        ],
-                    )
-                    .await?;
-                match found.statuses.into_iter().next() {
-                    Some(s) => Ok(Some(s.id)),
-                    None => Err(PlatformError::rejected(format!(
-                        "the post to reply to was not found from {}: {u}",
-                        self.base
-                    ))),
-                }
-            }
-        }
-    }
-
-    /// Uploads one file with its alt text and waits until it is processed.
-    async fn upload(&self, m: &MediaInfo) -> Result<String, PlatformError> {
-        let bytes = tokio::fs::read(&m.resolved).await.map_err(|e| {
-            PlatformError::config(format!(
-                "cannot read the media file {}: {e}",
-                m.resolved.display()
-            ))
-        })?;
-        let name = file_name(m);
-        let url = self.url("/api/v2/media");
-        // An upload that is repeated leaves an unattached file behind, which
-        // Mastodon deletes after a day: harmless, so the upload is `Safe`.
-        let resp =
-            self.http
-                .send_in(
-                    &self.account,
-                    bucket("POST", "/api/v2/media"),
-                    Repeat::Safe,
-                    |c| {
-                        let part =
-                            reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone());
-                        let part = match part.mime_str(m.mime) {
-                            Ok(p) => p,
-                            Err(_) => reqwest::multipart::Part::bytes(bytes.clone())
-                                .file_name(name.clone()),
-                        };
-                        let mut form = reqwest::multipart::Form::new().part("file", part);
-                        if let Some(alt) = &m.alt {
-                            form = form.text("description", alt.clone());
-                        }
-                        c.post(&url)
-                            .bearer_auth(self.token.expose())
-                            .multipart(form)
-                    },
-                )
-                .await?;
-        let what = format!("uploading {}", m.path);
-        let (status, media): (_, MediaAttachment) = read_json(resp, &what, Effect::None).await?;
-        if status == StatusCode::ACCEPTED {
-            self.wait_processed(&media.id, &m.path).await?;
-        }
-        Ok(media.id)
-    }
-
     /// Polls an upload until the server has processed it (200), failed it
     /// (422 and other refusals), or `media_wait` has passed.
-    async fn wait_processed(&self, id: &str, path: &str) -> Result<(), PlatformError> {
+    async fn wait_processed(&self, id: &str, what: &str) -> Result<(), PlatformError> {
         let url = self.url(&format!("/api/v1/media/{}", segment(id)));
         let deadline = tokio::time::Instant::now() + self.media_wait;
         let mut delay = self.poll_first;
@@ -421,50 +334,27 @@ impl Mastodon {
                 return Ok(());
             }
             if status != StatusCode::PARTIAL_CONTENT {
+                let headers = resp.headers().clone();
                 let body = resp.text().await.unwrap_or_default();
-                let what = format!("processing {path}");
+                let what = format!("{what}: processing");
                 return Err(if status.is_success() {
                     PlatformError::unavailable(format!(
                         "{what}: unexpected HTTP {status}: {}",
                         short(&body)
                     ))
                 } else {
-                    error_for(status, &body, &what)
+                    Dialect.error(status, &headers, &body, &what, Effect::Read)
                 });
             }
             if tokio::time::Instant::now() + delay > deadline {
                 return Err(PlatformError::unavailable(format!(
-                    "{path} was still being processed by {} after {}s",
+                    "{what}: still being processed by {} after {}s",
                     self.base,
                     self.media_wait.as_secs()
                 )));
             }
             delay = (delay * 2).min(self.poll_max);
         }
-    }
-
-    /// Creates one status. The key makes the request safe to repeat, so
-    /// the HTTP layer may resend it; what it still cannot answer is
-    /// reported as `Unknown`, because after the key's hour a blind resend
-    /// would post twice: the engine reconciles first.
-    async fn create_status(&self, body: &Value, key: &str) -> Result<Status, PlatformError> {
-        let url = self.url("/api/v1/statuses");
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Safe, |c| {
-                c.post(&url)
-                    .bearer_auth(self.token.expose())
-                    .header("Idempotency-Key", key)
-                    .json(body)
-            })
-            .await
-            .map_err(|e| match e {
-                PlatformError::Unavailable { message } => PlatformError::unknown(message),
-                other => other,
-            })?;
-        read_json(resp, "posting the status", Effect::Create)
-            .await
-            .map(|(_, s)| s)
     }
 
     /// The account's statuses created since shortly before `since`, oldest
@@ -504,33 +394,204 @@ impl Mastodon {
     }
 }
 
-#[async_trait::async_trait]
-impl Platform for Mastodon {
-    async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
+impl Mastodon {
+    /// The requests that publish `job`: the lookup of the post a reply goes
+    /// under (a URL), the media uploads of the first part, then one status
+    /// create per part still missing, each replying to the one before.
+    fn plan_job(&self, job: &Job<'_>) -> Plan {
         let parts = &job.rendered.parts;
         let start = job.done.len();
+        let mut plan = Plan::default();
         if start >= parts.len() {
-            return Ok(());
+            return plan;
         }
-        let mut reply = match job.done.last() {
-            Some(prev) => Some(prev.id.clone()),
-            None => self.reply_target(job).await?,
+        // Where the next status replies: a known id, or an earlier answer's.
+        let mut reply: Option<Reply> = match (job.done.last(), &job.reply_to) {
+            (Some(prev), _) => Some(Reply::Id(prev.id.clone())),
+            (None, Some(ReplyTo::Part(p))) => Some(Reply::Id(p.id.clone())),
+            (None, Some(ReplyTo::Url(u))) => {
+                // The instance fetches a remote post it has not seen yet.
+                let lookup = plan.push(Step::new(
+                    "looking up the post to reply to",
+                    Role::Lookup,
+                    Request::get(self.url("/api/v2/search"))
+                        .query("q", u.clone())
+                        .query("resolve", "true")
+                        .query("type", "statuses")
+                        .query("limit", "1"),
+                ));
+                Some(Reply::Answer(
+                    lookup,
+                    "/statuses/0/id",
+                    format!("id of the status found for {u}"),
+                ))
+            }
+            (None, None) => None,
         };
         // Media belong to the first part; a resumed thread has sent them.
-        let mut media_ids = Vec::new();
+        let mut uploads = Vec::new();
         if start == 0 {
-            for m in job.media {
-                media_ids.push(self.upload(m).await?);
+            for (n, m) in job.media.iter().enumerate() {
+                let mut fields = vec![Field {
+                    name: "file".into(),
+                    value: FieldValue::File(FileRef {
+                        path: m.resolved.clone(),
+                        file_name: file_name(m),
+                        content_type: m.mime.to_string(),
+                        range: None,
+                        size: m.bytes,
+                    }),
+                }];
+                if let Some(alt) = &m.alt {
+                    fields.push(Field {
+                        name: "description".into(),
+                        value: FieldValue::Text(alt.clone()),
+                    });
+                }
+                // A repeated upload leaves an unattached file behind, which
+                // Mastodon deletes after a day: harmless, so it is `Safe`.
+                let step = Step::new(
+                    format!("uploading {}", m.path),
+                    Role::Media(n),
+                    Request::post(self.url("/api/v2/media"))
+                        .multipart(fields)
+                        .bucket(bucket("POST", "/api/v2/media")),
+                );
+                uploads.push(plan.push(step));
             }
         }
+        let total = parts.len();
         for (i, part) in parts.iter().enumerate().skip(start) {
-            let ids: &[String] = if i == 0 { &media_ids } else { &[] };
-            let body = status_body(job.post, &part.text.text, reply.as_deref(), ids);
-            let status = self.create_status(&body, &part_key(job, i)).await?;
-            sink.part(i, status.published())?;
-            reply = Some(status.id);
+            let ids = if i == 0 { uploads.len() } else { 0 };
+            let body = status_body(
+                job.post,
+                &part.text.text,
+                match &reply {
+                    Some(Reply::Id(id)) => Some(id.as_str()),
+                    _ => None,
+                },
+                ids,
+            );
+            let what = if total > 1 {
+                format!("posting part {} of {total}", i + 1)
+            } else {
+                "posting the status".to_string()
+            };
+            // The key makes the create safe to repeat within Mastodon's hour.
+            let mut step = Step::new(
+                what,
+                Role::Part(i),
+                Request::post(self.url("/api/v1/statuses"))
+                    .header("Idempotency-Key", part_key(job, i))
+                    .json(body),
+            );
+            if i == 0 {
+                for (k, &up) in uploads.iter().enumerate() {
+                    step = step.fill(
+                        Slot::Body(format!("/media_ids/{k}")),
+                        up,
+                        "/id",
+                        format!("id of upload {}", k + 1),
+                    );
+                }
+            }
+            if let Some(Reply::Answer(from, pointer, label)) = &reply {
+                step = step.fill(Slot::Body("/in_reply_to_id".into()), *from, pointer, label);
+            }
+            let at = plan.push(step);
+            reply = Some(Reply::Answer(
+                at,
+                "/id",
+                format!("id of the status of part {}", i + 1),
+            ));
         }
-        Ok(())
+        plan
+    }
+}
+
+/// Where a status replies.
+enum Reply {
+    Id(String),
+    /// The value at a pointer of an earlier step's answer.
+    Answer(usize, &'static str, String),
+}
+
+#[async_trait::async_trait]
+impl Steps for Mastodon {
+    async fn send(
+        &self,
+        step: &Step,
+        request: Request,
+        _: &Progress<'_>,
+    ) -> Result<Value, PlatformError> {
+        let loaded = request.load().await?;
+        let create = matches!(step.role, Role::Part(_));
+        let resp = loaded
+            .send(&self.http, &self.account, |b| {
+                b.bearer_auth(self.token.expose())
+            })
+            .await;
+        // A status create carries its key, so the HTTP layer may resend it;
+        // what it still cannot answer is `Unknown`, because after the key's
+        // hour a blind resend would post twice: the engine reconciles first.
+        let resp = match resp {
+            Err(PlatformError::Unavailable { message }) if create => {
+                return Err(PlatformError::unknown(message));
+            }
+            other => other?,
+        };
+        let effect = if create { Effect::Create } else { Effect::Read };
+        let answer = wire::read(resp, &step.what, effect, &Dialect).await?;
+        let value: Value = answer.json(&step.what, effect)?;
+        match step.role {
+            Role::Lookup => {
+                if value.pointer("/statuses/0/id").is_none() {
+                    let q = loaded.request.query.first().map(|(_, v)| v.as_str());
+                    return Err(PlatformError::rejected(format!(
+                        "the post to reply to was not found from {}: {}",
+                        self.base,
+                        q.unwrap_or_default()
+                    )));
+                }
+            }
+            Role::Media(_) => {
+                let media: MediaAttachment = serde_json::from_value(value.clone())
+                    .map_err(|e| {
+                        PlatformError::unavailable(format!(
+                            "{}: an answer without a media id ({e})",
+                            step.what
+                        ))
+                    })?;
+                if answer.status == StatusCode::ACCEPTED {
+                    self.wait_processed(&media.id, &step.what).await?;
+                }
+                // Later fills read the id as a string, whatever the server sent.
+                return Ok(json!({ "id": media.id }));
+            }
+            Role::Part(_) | Role::Prepare(_) => {}
+        }
+        Ok(value)
+    }
+
+    fn published(&self, step: &Step, answer: &Value) -> Result<PublishedPart, PlatformError> {
+        let status: Status = serde_json::from_value(answer.clone()).map_err(|e| {
+            PlatformError::unknown(format!(
+                "{}: the status was created, but its answer is unreadable ({e})",
+                step.what
+            ))
+        })?;
+        Ok(status.published())
+    }
+}
+
+#[async_trait::async_trait]
+impl Platform for Mastodon {
+    fn plan(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
+        Ok(self.plan_job(job))
+    }
+
+    async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
+        plan::run(self, job, &self.plan_job(job), sink).await
     }
 
     /// Within [`KEY_WINDOW`] of the earliest moment any machine may have
@@ -561,64 +622,6 @@ impl Platform for Mastodon {
     {
         Ok(Some(self.instance_limits().await?.for_validation()))
     }
-
-    fn dry_run(&self, job: &Job<'_>) -> Vec<Value> {
-        let parts = &job.rendered.parts;
-        let start = job.done.len();
-        let mut out = Vec::new();
-        if start >= parts.len() {
-            return out;
-        }
-        let mut reply = match (job.done.last(), &job.reply_to) {
-            (Some(prev), _) => Some(prev.id.clone()),
-            (None, Some(ReplyTo::Part(p))) => Some(p.id.clone()),
-            (None, Some(ReplyTo::Url(u))) => {
-                out.push(json!({
-                    "method": "GET",
-                    "url": self.url("/api/v2/search"),
-                    "query": {"q": u, "resolve": "true", "type": "statuses", "limit": "1"},
-                }));
-                Some(format!("<id of the status found for {u}>"))
-            }
-            (None, None) => None,
-        };
-        let mut media_ids = Vec::new();
-        if start == 0 {
-            for (n, m) in job.media.iter().enumerate() {
-                let mut form = serde_json::Map::new();
-                form.insert(
-                    "file".into(),
-                    json!({
-                        "file_name": file_name(m),
-                        "path": m.resolved.display().to_string(),
-                        "content_type": m.mime,
-                        "bytes": m.bytes,
-                    }),
-                );
-                if let Some(alt) = &m.alt {
-                    form.insert("description".into(), json!(alt));
-                }
-                out.push(json!({
-                    "method": "POST",
-                    "url": self.url("/api/v2/media"),
-                    "multipart": form,
-                }));
-                media_ids.push(format!("<id of upload {}>", n + 1));
-            }
-        }
-        for (i, part) in parts.iter().enumerate().skip(start) {
-            let ids: &[String] = if i == 0 { &media_ids } else { &[] };
-            let body = status_body(job.post, &part.text.text, reply.as_deref(), ids);
-            out.push(json!({
-                "method": "POST",
-                "url": self.url("/api/v1/statuses"),
-                "headers": {"Idempotency-Key": part_key(job, i)},
-                "json": body,
-            }));
-            reply = Some(format!("<id of the status of part {}>", i + 1));
-        }
-        out
-    }
 }
 
 /// The rate-limit bucket of a request, as Mastodon counts them (its
@@ -641,11 +644,12 @@ fn part_key(job: &Job<'_>, index: usize) -> String {
 }
 
 /// The JSON body of a status create.
-fn status_body(post: &Post, text: &str, reply: Option<&str>, media_ids: &[String]) -> Value {
+/// `media` is the number of attachments, whose ids the plan fills in.
+fn status_body(post: &Post, text: &str, reply: Option<&str>, media: usize) -> Value {
     let mut b = serde_json::Map::new();
     b.insert("status".into(), json!(text));
-    if !media_ids.is_empty() {
-        b.insert("media_ids".into(), json!(media_ids));
+    if media > 0 {
+        b.insert("media_ids".into(), Value::Array(vec![Value::Null; media]));
     }
     if let Some(r) = reply {
         b.insert("in_reply_to_id".into(), json!(r));
@@ -679,84 +683,29 @@ fn file_name(m: &MediaInfo) -> String {
         .unwrap_or_else(|| "upload".into())
 }
 
-/// A path segment: ids come from servers and files, so anything but the
-/// usual id characters is percent-encoded.
-fn segment(id: &str) -> String {
-    let mut s = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
+/// How Mastodon explains its errors: `{"error": "…"}`, with
+/// `error_description` on OAuth errors. Its tokens do not expire, so a 401
+/// is a token that is no longer valid; a 403 naming a scope is a token
+/// without it, other 403s refuse the content.
+struct Dialect;
+
+impl wire::Dialect for Dialect {
+    fn error(
+        &self,
+        status: StatusCode,
+        _: &reqwest::header::HeaderMap,
+        body: &str,
+        what: &str,
+        _: Effect,
+    ) -> PlatformError {
+        let message = format!("{what}: HTTP {status}: {}", self.message(body));
+        if status == StatusCode::FORBIDDEN && message.contains("scope") {
+            return PlatformError::Auth {
+                expired: false,
+                message,
+            };
         }
-    }
-    s
-}
-
-/// Reads a response: a success body as `T`, anything else as a typed error.
-async fn read_json<T: DeserializeOwned>(
-    resp: Response,
-    what: &str,
-    effect: Effect,
-) -> Result<(StatusCode, T), PlatformError> {
-    let status = resp.status();
-    let unclear = |m: String| match effect {
-        Effect::Create if status.is_success() => PlatformError::unknown(m),
-        _ => PlatformError::unavailable(m),
-    };
-    let body = resp
-        .text()
-        .await
-        .map_err(|e| unclear(format!("{what}: the answer was cut off: {e}")))?;
-    if !status.is_success() {
-        return Err(error_for(status, &body, what));
-    }
-    serde_json::from_str(&body)
-        .map(|v| (status, v))
-        .map_err(|e| {
-            unclear(format!(
-                "{what}: HTTP {status} with an unreadable answer ({e}): {}",
-                short(&body)
-            ))
-        })
-}
-
-/// The error of a 4xx answer (429 and 5xx are the HTTP layer's).
-fn error_for(status: StatusCode, body: &str, what: &str) -> PlatformError {
-    let message = format!("{what}: HTTP {status}: {}", server_message(body));
-    match status.as_u16() {
-        401 => PlatformError::Auth {
-            expired: false,
-            message,
-        },
-        // A token without the needed scope; other 403s refuse the content.
-        403 if message.contains("scope") => PlatformError::Auth {
-            expired: false,
-            message,
-        },
-        400..=499 => PlatformError::rejected(message),
-        _ => PlatformError::unavailable(message),
-    }
-}
-
-/// The server's explanation: `{"error": "…"}` (with `error_description`
-/// on OAuth errors), else the start of the body as it came.
-fn server_message(body: &str) -> String {
-    let parsed: Option<Value> = serde_json::from_str(body).ok();
-    let field = |k: &str| {
-        parsed
-            .as_ref()
-            .and_then(|v| v.get(k))
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    };
-    match (field("error"), field("error_description")) {
-        (Some(e), Some(d)) if d != e => format!("{e} ({d})"),
-        (Some(e), _) => e.to_string(),
-        (None, Some(d)) => d.to_string(),
-        (None, None) if body.trim().is_empty() => "no details given".into(),
-        (None, None) => short(body),
+        wire::status_error(status, message, false)
     }
 }
 
@@ -881,7 +830,7 @@ fn entity(s: &str) -> (String, usize) {
 /// NFC, `@user@domain` shown as `@user` (as Mastodon does), whitespace
 /// runs as one space.
 fn comparable(text: &str) -> String {
-    let text: String = text.nfc().collect();
+    let text = wire::comparable(text);
     let chars: Vec<char> = text.chars().collect();
     let mut reduced = String::with_capacity(text.len());
     let mut i = 0;
@@ -911,7 +860,7 @@ fn comparable(text: &str) -> String {
             }
         }
     }
-    reduced.split_whitespace().collect::<Vec<_>>().join(" ")
+    wire::comparable(&reduced)
 }
 
 fn is_handle_char(c: char) -> bool {
@@ -2124,26 +2073,33 @@ mod tests {
 
     #[test]
     fn error_bodies_are_read_tolerantly() {
-        assert_eq!(server_message(r#"{"error": "Nope"}"#), "Nope");
+        let said = |b: &str| Dialect.message(b);
+        assert_eq!(said(r#"{"error": "Nope"}"#), "Nope");
         assert_eq!(
-            server_message(r#"{"error": "invalid_grant", "error_description": "expired"}"#),
+            said(r#"{"error": "invalid_grant", "error_description": "expired"}"#),
             "invalid_grant (expired)"
         );
-        assert_eq!(server_message(r#"{"error": 3}"#), r#"{"error": 3}"#);
-        assert_eq!(server_message(""), "no details given");
+        assert_eq!(said(r#"{"error": 3}"#), r#"{"error": 3}"#);
+        assert_eq!(said(""), "no details given");
         let long = "x".repeat(1000);
-        assert!(server_message(&long).chars().count() < 400);
-        let e = error_for(
+        assert!(said(&long).chars().count() < 400);
+        let error = |status, body: &str| {
+            Dialect.error(
+                status,
+                &reqwest::header::HeaderMap::new(),
+                body,
+                "posting",
+                Effect::Create,
+            )
+        };
+        let e = error(
             StatusCode::FORBIDDEN,
             r#"{"error": "This action is outside the authorized scopes"}"#,
-            "posting",
         );
         assert!(matches!(e, PlatformError::Auth { .. }));
-        let e = error_for(
-            StatusCode::NOT_FOUND,
-            r#"{"error": "Record not found"}"#,
-            "posting",
-        );
+        let e = error(StatusCode::NOT_FOUND, r#"{"error": "Record not found"}"#);
         assert!(matches!(e, PlatformError::Rejected { .. }));
+        let e = error(StatusCode::UNAUTHORIZED, r#"{"error": "The access token is invalid"}"#);
+        assert!(matches!(e, PlatformError::Auth { expired: false, .. }));
     }
 }

@@ -8,9 +8,11 @@ pub mod http;
 pub mod instagram;
 pub mod linkedin;
 pub mod mastodon;
+pub mod plan;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod twitter;
+pub mod wire;
 
 pub use crate::model::error::{self, PlatformError};
 pub use crate::model::limits::{
@@ -78,16 +80,31 @@ pub trait PartSink: Send {
 /// A platform client for one account. The engine talks only to this trait.
 #[async_trait::async_trait]
 pub trait Platform: Send + Sync {
+    /// The requests that publish the parts of `job` following `job.done`,
+    /// as values ([`plan`]): what `--dry-run` prints and `publish` sends.
+    fn plan(&self, job: &Job<'_>) -> Result<plan::Plan, PlatformError> {
+        // TRANSITION: removed once every client plans its requests.
+        let _ = job;
+        Err(PlatformError::config("this client does not plan its requests yet"))
+    }
+
     /// Publishes the parts of `job` that follow `job.done`, in order, handing
-    /// each accepted part to `sink` before sending the next.
+    /// each accepted part to `sink` before sending the next: runs
+    /// [`Platform::plan`] through [`plan::run`].
     async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError>;
 
     /// After a crash or an answer that left the outcome unknown: the parts of
     /// `job` that are already on the platform, in order from the first.
     async fn reconcile(&self, job: &Job<'_>) -> Result<Vec<PublishedPart>, PlatformError>;
 
-    /// The requests `publish` would send, as data, for `--dry-run`.
-    fn dry_run(&self, job: &Job<'_>) -> Vec<serde_json::Value>;
+    /// The requests `publish` would send, as data, for `--dry-run`: the
+    /// plan, described.
+    fn dry_run(&self, job: &Job<'_>) -> Vec<serde_json::Value> {
+        match self.plan(job) {
+            Ok(plan) => plan.describe(),
+            Err(e) => vec![serde_json::json!({ "error": e.to_string() })],
+        }
+    }
 
     /// The longest text the account's server accepts, where the server says
     /// (a Mastodon instance's `max_characters`); `None` where the platform's
