@@ -10,10 +10,11 @@
 //!
 //! | layer | modules | may use |
 //! |---|---|---|
-//! | model (leaf) | [`model`] (platform kinds, the limits table, `PlatformError`, published parts, media facts), [`clock`], [`diag`] | nothing of ours |
-//! | content | [`content`] (frontmatter, rich text, times) | model |
-//! | render / validate | [`render`], [`validate`], [`config`] | content, model |
-//! | state | [`state`] (redb store, claims, the one write path of a target, `published.toml`), [`schedule`] | the layers above |
+//! | model (leaf) | [`model`] (platform kinds, the limits table, `PlatformError`, published parts, media facts), [`clock`], [`diag`], [`fsx`] | nothing of ours |
+//! | settings | [`config`] (social.toml, accounts, queues, server limits read back) | model |
+//! | content | [`content`] (frontmatter, rich text, times, which files are posts) | settings, model |
+//! | render / validate | [`render`], [`validate`] | content, settings, model |
+//! | state | [`state`] (redb store, claims, the one write path of a target, `published.toml`), [`schedule`] (queue slots; imports only settings) | the layers above |
 //! | engine | [`publish`]: claims due targets in batches, runs each through its platform client, group-commits the records, reconciles unclear outcomes | state, and what it is handed: a [`publish::Connector`] (account → client), [`publish::Tokens`] (credentials) and a [`clock::Clock`] |
 //! | platforms | [`platforms`]: one module per platform, the shared HTTP layer; what a client must remember goes through a [`platforms::Memo`] the engine hands it | model, content, render's output; they never open the store, print, or call back into the engine |
 //! | beside the engine | [`credentials`], [`auth`] | model, config |

@@ -1043,7 +1043,7 @@ pub async fn publish_due(
     let checked: Vec<(String, PathBuf, crate::validate::FileReport)> = records
         .into_par_iter()
         .filter_map(|rec| {
-            let path = crate::project::display_path(&config.root.join(rec.path.as_ref()?));
+            let path = crate::content::files::display_path(&config.root.join(rec.path.as_ref()?));
             let r =
                 crate::validate::check_file(&path, config, &crate::validate::Options::default());
             Some((rec.id, path, r))

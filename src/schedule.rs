@@ -38,8 +38,8 @@ pub fn is_slot(q: &Queue, t: DateTime<Utc>) -> bool {
 #[derive(Clone, Debug)]
 pub struct Waiting {
     pub id: String,
-    /// The slot it holds from an earlier sync (ms since the epoch).
-    pub slot: Option<i64>,
+    /// The slot it holds from an earlier sync.
+    pub slot: Option<DateTime<Utc>>,
 }
 
 /// Gives each waiting post a slot: a post keeps the slot it holds while that
@@ -55,7 +55,7 @@ pub fn assign(
     let mut out = HashMap::new();
     let mut taken = HashSet::new();
     for w in waiting {
-        if let Some(t) = w.slot.and_then(crate::state::from_ms)
+        if let Some(t) = w.slot
             && t >= now - grace
             && is_slot(q, t)
             && taken.insert(t)
@@ -130,13 +130,13 @@ mod tests {
     fn assignment_is_stable_when_posts_are_added() {
         let q = queue(Tz::UTC, &["09:00"], &["09:00"]);
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
-        let w = |id: &str, slot: Option<i64>| Waiting {
+        let w = |id: &str, slot: Option<DateTime<Utc>>| Waiting {
             id: id.into(),
             slot,
         };
         let first = assign(&q, &[w("a", None), w("b", None)], now, Duration::hours(1));
-        let a = first["a"].timestamp_millis();
-        let b = first["b"].timestamp_millis();
+        let a = first["a"];
+        let b = first["b"];
         let second = assign(
             &q,
             &[w("a", Some(a)), w("b", Some(b)), w("c", None)],

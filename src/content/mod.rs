@@ -4,6 +4,7 @@
 //! unknown keys come from the first two steps, field problems from the last,
 //! each located at the line of the key in the file.
 
+pub mod files;
 pub mod frontmatter;
 pub mod time;
 

@@ -121,7 +121,7 @@ pub fn sync(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<SyncRe
 fn scan(config: &Config) -> Result<Vec<Seen>, SyncError> {
     let posts_dir = config.posts_path();
     let paths = if posts_dir.is_dir() {
-        crate::project::post_files(&posts_dir).map_err(|source| SyncError::Io {
+        crate::content::files::post_files(&posts_dir).map_err(|source| SyncError::Io {
             path: posts_dir.clone(),
             source,
         })?
@@ -306,7 +306,7 @@ impl Desired {
                     .map(String::as_str)
                     .collect();
                 let d = Diagnostic::error(
-                    &crate::project::display_path(&root.join(f)),
+                    &crate::content::files::display_path(&root.join(f)),
                     Pos::line(1),
                     format!("post id `{id}` is also used by {}", others.join(", ")),
                 )
@@ -396,13 +396,13 @@ impl Desired {
                 .iter()
                 .map(|(_, _, p)| Waiting {
                     id: p.id.clone(),
-                    slot: held.get(p.id.as_str()).copied(),
+                    slot: held.get(p.id.as_str()).copied().and_then(super::from_ms),
                 })
                 .collect();
             let assigned = schedule::assign(q, &list, now, grace);
             for w in &list {
                 let slot = assigned.get(&w.id).map(|t| to_ms(*t));
-                if slot != w.slot {
+                if slot != w.slot.map(to_ms) {
                     self.changed.insert(w.id.clone());
                 }
                 slots.insert(w.id.clone(), (slot, q.paused));
@@ -706,7 +706,7 @@ fn posted_from_ledger(mut t: TargetRecord, e: &super::ledger::LedgerEntry) -> Ta
 
 /// Reads and checks one new or changed file.
 fn check(s: &Seen, old: Option<&FileRecord>, config: &Config, force: bool) -> Fresh {
-    let display = crate::project::display_path(&s.path);
+    let display = crate::content::files::display_path(&s.path);
     let bytes = match crate::content::read_post_file(&s.path) {
         Ok(text) => text,
         Err(d) => {
