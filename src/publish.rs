@@ -9,7 +9,7 @@ use crate::config::{Account, Config};
 use crate::content::Post;
 use crate::credentials::Secret;
 use crate::platforms::{self, Context, Job, PartSink, Platform, PlatformError, ReplyTo};
-use crate::state::ledger::{Ledger, LedgerEntry};
+use crate::state::ledger::Ledger;
 use crate::state::{
     Change, Claim, Claimed, Outcome, PublishedPart, Store, TargetRecord, TargetStatus, from_ms,
 };
@@ -328,7 +328,7 @@ impl Engine {
         let mut pending = VecDeque::new();
         for (i, (ready, account)) in work.into_iter().enumerate() {
             let post_id = &ready.checked.post.id;
-            if let Some(e) = ledger.as_ref().and_then(|l| l.get(post_id, &account)) {
+            if let Some(e) = ledger.as_ref().and_then(|l| l.published(post_id, &account)) {
                 results[i] = Some(TargetResult {
                     post: post_id.clone(),
                     account,
@@ -411,49 +411,12 @@ impl Engine {
         }
     }
 
-    /// Writes the published.toml entries of targets posted since the last
-    /// write, in one go. Entries that cannot be written stay pending in the
-    /// store for the next run.
+    /// Writes the published.toml entries of targets published or settled
+    /// since the last write, in one go. Entries that cannot be written stay
+    /// pending in the store for the next run.
     pub fn flush_ledger(&self) {
-        let pending = match self.store.ledger_pending() {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!("cannot read the targets waiting for published.toml: {e}");
-                return;
-            }
-        };
-        if pending.is_empty() {
-            return;
-        }
-        let keys: Vec<String> = pending.iter().map(TargetRecord::key).collect();
-        let entries = pending
-            .into_iter()
-            .map(|t| {
-                let published_at = t
-                    .posted_at
-                    .and_then(from_ms)
-                    .unwrap_or_else(|| self.now())
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                let entry = LedgerEntry {
-                    published_at,
-                    ids: t.parts.iter().map(|p| p.id.clone()).collect(),
-                    urls: urls(&t.parts),
-                    content_hash: t.content_hash.clone(),
-                };
-                (t.post_id, t.account, entry)
-            })
-            .collect();
-        match Ledger::record_many(&self.config.root, entries) {
-            Ok(()) => {
-                if let Err(e) = self.store.ledger_written(&keys) {
-                    tracing::error!(
-                        "published.toml is written, but the store could not note it: {e}"
-                    );
-                }
-            }
-            Err(e) => tracing::error!(
-                "published, but writing published.toml failed (kept for the next run): {e}"
-            ),
+        if let Err(e) = self.store.flush_ledger(&self.config.root, self.now()) {
+            tracing::error!("writing published.toml failed (kept for the next run): {e}");
         }
     }
 

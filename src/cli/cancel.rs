@@ -92,7 +92,18 @@ pub fn run_cancel(ui: &Ui, project: &Project, args: CancelArgs) -> Outcome {
             None,
         ));
     }
+    record(ui, project, &store);
     report(ui, results, "cancelled", args.to.is_some())
+}
+
+/// Writes the decision to published.toml, where `state rebuild` and a fresh
+/// clone read it; a failed write is kept in the store for the next run.
+fn record(ui: &Ui, project: &Project, store: &Store) {
+    if let Err(e) = store.flush_ledger(&project.config.root, crate::clock::now()) {
+        ui.warn(&format!(
+            "{e}; the store keeps the change and the next run writes it to published.toml"
+        ));
+    }
 }
 
 pub fn run_retry(ui: &Ui, project: &Project, args: RetryArgs) -> Outcome {
@@ -106,5 +117,6 @@ pub fn run_retry(ui: &Ui, project: &Project, args: RetryArgs) -> Outcome {
             None,
         ));
     }
+    record(ui, project, &store);
     report(ui, results, "re-queued", args.to.is_some())
 }

@@ -66,6 +66,18 @@ impl Ui {
         }
     }
 
+    /// Prints a warning to stderr, unless quiet.
+    pub fn warn(&self, message: &str) {
+        if !self.quiet {
+            let _ = writeln!(
+                self.err(),
+                "{}warning:{} {message}",
+                Styles::WARNING.render(),
+                Styles::WARNING.render_reset()
+            );
+        }
+    }
+
     /// Prints a hint or progress note to stderr, unless quiet.
     pub fn note(&self, message: &str) {
         if !self.quiet {

@@ -16,7 +16,9 @@ pub struct StateArgs {
 pub enum StateCommand {
     /// Recreate the store from the post files and published.toml
     ///
-    /// Cancellations and failure history live only in the store and are lost.
+    /// published.toml keeps publications and what was cancelled, retried,
+    /// failed or left unconfirmed, so those come back as they were; attempt
+    /// counts and retry times of targets still in play start afresh.
     Rebuild,
 }
 

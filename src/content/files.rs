@@ -36,7 +36,6 @@ pub fn post_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-
 /// `path` relative to the current directory when it lies below it, for display.
 pub fn display_path(path: &Path) -> PathBuf {
     let cwd = std::env::current_dir().ok();

@@ -89,7 +89,9 @@ impl<'t> Targets<'t> {
             }
             _ => {}
         }
-        if before.1 != TargetStatus::Posted && t.status == TargetStatus::Posted {
+        // published.toml follows every change into or out of a state it
+        // records, so a rebuild or a fresh clone comes back to it.
+        if before.1 != t.status && (before.1.in_ledger() || t.status.in_ledger()) {
             self.pending.insert(key, ())?;
         }
         self.targets.insert(key, json(&t).as_slice())?;
@@ -98,6 +100,12 @@ impl<'t> Targets<'t> {
 }
 
 impl Targets<'_> {
+    /// Whether a change of target `key` is still to be written to
+    /// published.toml (the store knows better than the file).
+    pub(crate) fn ledger_pending(&self, key: &str) -> Result<bool, redb::Error> {
+        Ok(self.pending.get(key)?.is_some())
+    }
+
     /// The targets of post `id`, or the first that cannot be read (key, message).
     pub(crate) fn of_post(
         &self,

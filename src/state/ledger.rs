@@ -4,6 +4,13 @@
 //! state store) from publishing anything twice. Entries are tables keyed by
 //! post id then account, written sorted, so that two branches that publish
 //! different posts merge without conflicts.
+//!
+//! Besides publications it keeps what a user decided with a command and
+//! what an attempt settled for good, so that `social state rebuild` and a
+//! fresh clone come back to the same state: a cancelled target stays
+//! cancelled, a retried one is due again (not failed), a failed or
+//! unconfirmed one is not published again behind the user's back. Such an
+//! entry has a `status`; a publication has none.
 
 use crate::config::ConfigError;
 use crate::diag::Pos;
@@ -16,18 +23,57 @@ use std::path::{Path, PathBuf};
 pub const LEDGER_FILE: &str = "published.toml";
 
 const HEADER: &str = "\
-# published.toml: what social has published. Commit this file: it keeps a
-# fresh clone or a CI runner from publishing a post twice. Written by social;
-# entries are sorted by post id, then account.
+# published.toml: what social has published, and what was cancelled,
+# retried or settled as failed. Commit this file: it keeps a fresh clone or a
+# CI runner from publishing a post twice or bringing back a cancelled one.
+# Written by social; entries are sorted by post id, then account.
 ";
 
-/// One published target.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What became of a target that was not (or not wholly) published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Settled {
+    /// `social cancel`: never to be published.
+    Cancelled,
+    /// `social retry`: due again at `at`.
+    Retried,
+    /// Failed for good (refused, missed): not retried until the post
+    /// changes or `social retry`.
+    Failed,
+    /// May be on the platform: held for the user to check.
+    Unconfirmed,
+}
+
+impl Settled {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Settled::Cancelled => "cancelled",
+            Settled::Retried => "retried",
+            Settled::Failed => "failed",
+            Settled::Unconfirmed => "unconfirmed",
+        }
+    }
+}
+
+/// One target: a publication, or (with `status`) a settled state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerEntry {
+    /// Absent for a publication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Settled>,
     /// When it was published (RFC 3339).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub published_at: String,
-    /// The platform's id of each thread part.
+    /// When it was settled (RFC 3339); for a retry, when it is due again.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub at: String,
+    /// Why it failed or is unconfirmed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// The platform's id of each thread part (published before a failure,
+    /// for a settled entry).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ids: Vec<String>,
     /// The public URL of each thread part.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -75,9 +121,14 @@ impl Ledger {
         })
     }
 
-    /// The entry of one target.
+    /// The entry of one target, whatever it records.
     pub fn get(&self, post: &str, account: &str) -> Option<&LedgerEntry> {
         self.posts.get(post).and_then(|m| m.get(account))
+    }
+
+    /// The publication of one target, if it was published.
+    pub fn published(&self, post: &str, account: &str) -> Option<&LedgerEntry> {
+        self.get(post, account).filter(|e| e.is_published())
     }
 
     /// A published target whose content hash is `hash`, under another id.
@@ -88,7 +139,7 @@ impl Ledger {
             .find_map(|(id, accounts)| {
                 accounts
                     .iter()
-                    .find(|(_, e)| e.content_hash == hash)
+                    .find(|(_, e)| e.is_published() && e.content_hash == hash)
                     .map(|(a, _)| (id.as_str(), a.as_str()))
             })
     }
@@ -117,6 +168,22 @@ impl Ledger {
         root: &Path,
         entries: Vec<(String, String, LedgerEntry)>,
     ) -> Result<(), LedgerWriteError> {
+        Self::update(
+            root,
+            entries
+                .into_iter()
+                .map(|(p, a, e)| (p, a, Some(e)))
+                .collect(),
+        )
+    }
+
+    /// Adds, replaces or (with `None`) removes entries in one locked read,
+    /// merge and atomic write. A publication is never replaced by a settled
+    /// entry nor removed: what is on a platform stays recorded.
+    pub fn update(
+        root: &Path,
+        entries: Vec<(String, String, Option<LedgerEntry>)>,
+    ) -> Result<(), LedgerWriteError> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -126,8 +193,26 @@ impl Ledger {
             .map_err(LedgerWriteError::Io)?;
         lock.lock().map_err(LedgerWriteError::Io)?;
         let mut ledger = Self::load(root).map_err(LedgerWriteError::Invalid)?;
+        let before = ledger.clone();
         for (post, account, entry) in entries {
-            ledger.posts.entry(post).or_default().insert(account, entry);
+            let published = ledger.published(&post, &account).is_some();
+            match entry {
+                Some(e) if e.is_published() || !published => {
+                    ledger.posts.entry(post).or_default().insert(account, e);
+                }
+                None if !published => {
+                    if let Some(m) = ledger.posts.get_mut(&post) {
+                        m.remove(&account);
+                        if m.is_empty() {
+                            ledger.posts.remove(&post);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if ledger == before {
+            return Ok(());
         }
         let path = Self::path(root);
         let tmp = root.join(format!(".{LEDGER_FILE}.{}.tmp", std::process::id()));
@@ -142,6 +227,13 @@ impl Ledger {
         let _ = std::fs::remove_file(&tmp);
         drop(lock);
         res
+    }
+}
+
+impl LedgerEntry {
+    /// Whether this records a publication.
+    pub fn is_published(&self) -> bool {
+        self.status.is_none()
     }
 }
 
@@ -166,6 +258,7 @@ mod tests {
             ids: vec![id.into()],
             urls: vec![format!("https://example.com/{id}")],
             content_hash: "abc".into(),
+            ..LedgerEntry::default()
         };
         Ledger::record_many(dir.path(), vec![("b.post".into(), "x".into(), e("2"))]).unwrap();
         Ledger::record_many(dir.path(), vec![("a-post".into(), "fedi".into(), e("1"))]).unwrap();
@@ -178,5 +271,56 @@ mod tests {
         let l = Ledger::load(dir.path()).unwrap();
         assert_eq!(l.get("b.post", "x").unwrap().ids, ["2"]);
         assert_eq!(l.find_by_hash("abc", "a-post"), Some(("b.post", "x")));
+    }
+
+    fn settled(status: Settled) -> LedgerEntry {
+        LedgerEntry {
+            status: Some(status),
+            at: "2026-12-01T10:00:00Z".into(),
+            ..LedgerEntry::default()
+        }
+    }
+
+    #[test]
+    fn settled_entries_are_kept_replaced_and_removed_but_never_a_publication() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let key = |e| vec![("p".to_string(), "x".to_string(), e)];
+        Ledger::update(root, key(Some(settled(Settled::Cancelled)))).unwrap();
+        let text = std::fs::read_to_string(root.join(LEDGER_FILE)).unwrap();
+        assert!(text.contains("status = \"cancelled\""), "{text}");
+        let l = Ledger::load(root).unwrap();
+        assert_eq!(l.get("p", "x").unwrap().status, Some(Settled::Cancelled));
+        assert!(l.published("p", "x").is_none());
+        // A retry replaces the cancel; removing it leaves no entry.
+        Ledger::update(root, key(Some(settled(Settled::Retried)))).unwrap();
+        let l = Ledger::load(root).unwrap();
+        assert_eq!(l.get("p", "x").unwrap().status, Some(Settled::Retried));
+        Ledger::update(root, key(None)).unwrap();
+        assert!(Ledger::load(root).unwrap().posts.is_empty());
+        // A publication stays whatever comes after it.
+        let posted = LedgerEntry {
+            published_at: "2026-12-01T09:00:00Z".into(),
+            ids: vec!["1".into()],
+            ..LedgerEntry::default()
+        };
+        Ledger::update(root, key(Some(posted.clone()))).unwrap();
+        Ledger::update(root, key(Some(settled(Settled::Failed)))).unwrap();
+        Ledger::update(root, key(None)).unwrap();
+        assert_eq!(Ledger::load(root).unwrap().get("p", "x"), Some(&posted));
+        assert_eq!(
+            Ledger::load(root).unwrap().find_by_hash("", "other"),
+            Some(("p", "x"))
+        );
+    }
+
+    #[test]
+    fn an_older_ledger_still_reads() {
+        let l = Ledger::parse(
+            Path::new("published.toml"),
+            "[a.x]\npublished_at = \"2026-12-01T09:00:00Z\"\nids = [\"1\"]\n",
+        )
+        .unwrap();
+        assert!(l.published("a", "x").is_some());
     }
 }

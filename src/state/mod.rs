@@ -107,6 +107,20 @@ pub enum TargetStatus {
     Unconfirmed,
 }
 
+impl TargetStatus {
+    /// Whether `published.toml` records a target in this state: published,
+    /// or settled by the user or for good (cancelled, failed, unconfirmed).
+    pub fn in_ledger(self) -> bool {
+        matches!(
+            self,
+            TargetStatus::Posted
+                | TargetStatus::Failed
+                | TargetStatus::Cancelled
+                | TargetStatus::Unconfirmed
+        )
+    }
+}
+
 impl fmt::Display for TargetStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = serde_json::to_value(self).ok();
@@ -669,6 +683,37 @@ impl Store {
         raw.iter().map(|(k, v)| self.decode(k, v)).collect()
     }
 
+    /// Writes what `published.toml` must record of the targets changed
+    /// since it was last written, in one locked update: publications,
+    /// cancels, retries, and targets failed or unconfirmed for good.
+    /// Entries that cannot be written stay pending for the next call.
+    pub fn flush_ledger(
+        &self,
+        root: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ledger::LedgerWriteError> {
+        let pending = self
+            .ledger_pending()
+            .map_err(|e| ledger::LedgerWriteError::Io(std::io::Error::other(e.to_string())))?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let keys: Vec<String> = pending.iter().map(TargetRecord::key).collect();
+        let entries: Vec<_> = pending
+            .into_iter()
+            .filter_map(|t| {
+                let entry = ledger_entry(&t, now)?;
+                Some((t.post_id, t.account, entry))
+            })
+            .collect();
+        let n = entries.len();
+        ledger::Ledger::update(root, entries)?;
+        if let Err(e) = self.ledger_written(&keys) {
+            tracing::error!("published.toml is written, but the store could not note it: {e}");
+        }
+        Ok(n)
+    }
+
     /// Marks ledger entries as written.
     pub fn ledger_written(&self, keys: &[String]) -> Result<(), StateError> {
         self.write(|tx| {
@@ -829,6 +874,64 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// What `published.toml` records of `t`: `Some(Some(entry))` to write,
+/// `Some(None)` to remove a settled entry (the target is in play again, and
+/// nothing records a retry for it), `None` to leave the file as it is (a
+/// target being published or a draft).
+fn ledger_entry(t: &TargetRecord, now: DateTime<Utc>) -> Option<Option<ledger::LedgerEntry>> {
+    use ledger::{LedgerEntry, Settled};
+    let rfc = |ms: Option<i64>| {
+        ms.and_then(from_ms)
+            .unwrap_or(now)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let ids = t.parts.iter().map(|p| p.id.clone()).collect();
+    let urls = t
+        .parts
+        .iter()
+        .filter_map(|p| p.url.clone())
+        .collect::<Vec<_>>();
+    let urls = if urls.len() == t.parts.len() {
+        urls
+    } else {
+        Vec::new()
+    };
+    let settled = |status| LedgerEntry {
+        status: Some(status),
+        at: rfc(None),
+        reason: t.last_error.clone().unwrap_or_default(),
+        ids: t.parts.iter().map(|p| p.id.clone()).collect(),
+        urls: urls.clone(),
+        content_hash: t.content_hash.clone(),
+        ..LedgerEntry::default()
+    };
+    Some(Some(match t.status {
+        TargetStatus::Posted => LedgerEntry {
+            published_at: rfc(t.posted_at),
+            ids,
+            urls,
+            content_hash: t.content_hash.clone(),
+            ..LedgerEntry::default()
+        },
+        TargetStatus::Cancelled => LedgerEntry {
+            reason: String::new(),
+            ..settled(Settled::Cancelled)
+        },
+        TargetStatus::Failed => settled(Settled::Failed),
+        TargetStatus::Unconfirmed => settled(Settled::Unconfirmed),
+        // Back in play from a settled state: a retry, due at its time.
+        TargetStatus::Scheduled | TargetStatus::Queued => match t.due {
+            Some(due) => LedgerEntry {
+                reason: String::new(),
+                at: rfc(Some(due)),
+                ..settled(Settled::Retried)
+            },
+            None => return Some(None),
+        },
+        TargetStatus::Posting | TargetStatus::Draft => return None,
+    }))
 }
 
 /// Marks a failed attempt: due again at `retry_at`, or failed for good.

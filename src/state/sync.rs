@@ -7,6 +7,7 @@
 
 use super::claims::Targets;
 use super::ledger::Ledger;
+use super::ledger::{LedgerEntry, Settled};
 use super::{
     FILES, FileRecord, META, POSTS, PostRecord, PublishedPart, StateError, Store, TargetRecord,
     TargetStatus, json, to_ms,
@@ -542,9 +543,9 @@ impl Changes {
                     let current = existing.iter().find(|t| &t.account == account);
                     let mut t = desired_target(p, account, current, slot);
                     if let Some(e) = ledger.get(id, account)
-                        && t.status != TargetStatus::Posted
+                        && !targets.ledger_pending(&t.key())?
                     {
-                        t = posted_from_ledger(t, e);
+                        t = from_ledger(t, e, p);
                     }
                     if current != Some(&t) {
                         targets.put(&t, current)?;
@@ -684,7 +685,89 @@ fn desired_target(
     t
 }
 
-fn posted_from_ledger(mut t: TargetRecord, e: &super::ledger::LedgerEntry) -> TargetRecord {
+/// The target as published.toml says it ended up (published, cancelled,
+/// retried, failed or unconfirmed, on this machine or another), where the
+/// store does not already know as much. A failed entry holds only while the
+/// post is unchanged (an edit is a retry).
+fn from_ledger(mut t: TargetRecord, e: &LedgerEntry, p: &PostRecord) -> TargetRecord {
+    use TargetStatus as S;
+    let Some(settled) = e.status else {
+        return if t.status == S::Posted {
+            t
+        } else {
+            posted_from_ledger(t, e)
+        };
+    };
+    let open = matches!(t.status, S::Scheduled | S::Queued | S::Draft);
+    let parts = |e: &LedgerEntry| -> Vec<PublishedPart> {
+        e.ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| PublishedPart {
+                id: id.clone(),
+                url: e.urls.get(i).cloned(),
+                cid: None,
+            })
+            .collect()
+    };
+    let at = DateTime::parse_from_rfc3339(&e.at)
+        .ok()
+        .map(|d| d.timestamp_millis());
+    match settled {
+        Settled::Cancelled if open || matches!(t.status, S::Failed | S::Unconfirmed) => {
+            t.status = S::Cancelled;
+            t.due = None;
+            t.next_attempt = None;
+        }
+        Settled::Failed if open && e.content_hash == p.content_hash => {
+            t.status = S::Failed;
+            t.due = None;
+            t.next_attempt = None;
+            t.last_error = Some(e.reason.clone()).filter(|r| !r.is_empty());
+            if t.parts.len() < e.ids.len() {
+                t.parts = parts(e);
+            }
+        }
+        Settled::Unconfirmed if open || t.status == S::Failed => {
+            t.status = S::Unconfirmed;
+            t.due = None;
+            t.next_attempt = None;
+            t.uncertain = true;
+            t.last_error = Some(e.reason.clone()).filter(|r| !r.is_empty());
+            if t.parts.len() < e.ids.len() {
+                t.parts = parts(e);
+            }
+        }
+        Settled::Retried => {
+            // Parts out before the retry stay out: the thread resumes after them.
+            if t.parts.len() < e.ids.len() && t.status != S::Posted {
+                t.parts = parts(e);
+            }
+            if matches!(t.status, S::Failed | S::Cancelled | S::Unconfirmed) {
+                // Retried on another machine.
+                t.status = if p.queue.is_some() && p.at.is_none() {
+                    S::Queued
+                } else {
+                    S::Scheduled
+                };
+                t.uncertain = false;
+                t.attempts = 0;
+                t.last_error = None;
+                t.due = at;
+            } else if open && t.status != S::Draft {
+                // Due at the retry's time, unless the post now asks for later.
+                t.due = match (t.due, at) {
+                    (Some(d), Some(a)) => Some(d.max(a)),
+                    (d, a) => d.or(a),
+                };
+            }
+        }
+        _ => {}
+    }
+    t
+}
+
+fn posted_from_ledger(mut t: TargetRecord, e: &LedgerEntry) -> TargetRecord {
     t.status = TargetStatus::Posted;
     t.due = None;
     t.next_attempt = None;

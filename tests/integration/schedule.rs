@@ -473,3 +473,134 @@ fn concurrent_claims_have_one_winner() {
         .count();
     assert_eq!(posting, 120);
 }
+
+/// Settles (`a`, `account`) in the store the way an attempt would, and
+/// writes published.toml as the engine does after a run.
+fn settle(p: &TestProject, post: &str, account: &str, outcome: Outcome) {
+    let s = store(p);
+    let now = chrono::Utc::now();
+    assert!(s.claim(post, account, now, true).unwrap().is_some());
+    s.record(post, account, &outcome, now).unwrap();
+    s.flush_ledger(&p.root, now).unwrap();
+}
+
+/// Each target's (account, status, last_error) as `status --json` shows it.
+fn states(p: &TestProject, post: &str) -> Vec<(String, String, Value)> {
+    status(p, post)
+        .iter()
+        .map(|t| {
+            (
+                t["account"].as_str().unwrap().to_string(),
+                t["status"].as_str().unwrap().to_string(),
+                t["last_error"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn decisions_survive_a_rebuild_and_a_fresh_clone() {
+    let p = TestProject::with_config(QUEUES);
+    p.simple_post("a", "bsky, fedi", "at: 2026-05-05 09:00", "Hello");
+    p.simple_post("b", "bsky, fedi", "at: 2026-05-05 09:00", "Second");
+    schedule(&p);
+    p.run(&["cancel", "a", "--to", "fedi"]).code(0);
+    let ledger = std::fs::read_to_string(p.root.join("published.toml")).unwrap();
+    assert!(
+        ledger.contains("[a.fedi]\nstatus = \"cancelled\""),
+        "{ledger}"
+    );
+
+    // b: bsky failed for good, fedi may be on the platform (a thread part
+    // went out, the rest is unclear).
+    settle(
+        &p,
+        "b",
+        "bsky",
+        Outcome::Failed {
+            error: "rejected: HTTP 400: text too long".into(),
+            retry_at: None,
+        },
+    );
+    settle(
+        &p,
+        "b",
+        "fedi",
+        Outcome::Unconfirmed {
+            parts: vec![social::state::PublishedPart {
+                id: "109".into(),
+                url: Some("https://mastodon.example/@a/109".into()),
+                cid: None,
+            }],
+            error: "outcome unknown: connection reset".into(),
+        },
+    );
+    let expect_a = [
+        ("bsky".to_string(), "scheduled".to_string(), Value::Null),
+        ("fedi".to_string(), "cancelled".to_string(), Value::Null),
+    ];
+    let check = |p: &TestProject| {
+        assert_eq!(states(p, "a"), expect_a);
+        let b = states(p, "b");
+        assert_eq!(b[0].1, "failed", "{b:?}");
+        assert_eq!(b[0].2, "rejected: HTTP 400: text too long");
+        assert_eq!(b[1].1, "unconfirmed", "{b:?}");
+        let fedi = &status(p, "b")[1];
+        assert_eq!(fedi["urls"][0], "https://mastodon.example/@a/109");
+    };
+    check(&p);
+    p.run(&["state", "rebuild"]).code(0);
+    check(&p);
+    // A fresh clone: nothing but the files and published.toml.
+    std::fs::remove_dir_all(p.root.join(".social")).unwrap();
+    check(&p);
+    // Nothing of a or b is due but a → bsky.
+    let rows = upcoming(&schedule(&p));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].0.as_str(), rows[0].1.as_str()), ("a", "bsky"));
+
+    // Retries survive too: the targets are due again, not failed, after a
+    // rebuild and in a fresh clone.
+    p.run(&["retry", "b"]).code(0);
+    p.run(&["retry", "a", "--to", "fedi"]).code(0);
+    let in_play = |p: &TestProject| {
+        for post in ["a", "b"] {
+            for (account, state, _) in states(p, post) {
+                assert_eq!(state, "scheduled", "{post} → {account}");
+            }
+        }
+        assert_eq!(upcoming(&schedule(p)).len(), 2);
+    };
+    in_play(&p);
+    p.run(&["state", "rebuild"]).code(0);
+    in_play(&p);
+    std::fs::remove_dir_all(p.root.join(".social")).unwrap();
+    in_play(&p);
+    // The part already out stays known: the retried thread resumes after it.
+    let s = store(&p);
+    let t = s.target("b", "fedi").unwrap().unwrap();
+    assert_eq!(t.parts.len(), 1);
+}
+
+#[test]
+fn an_edit_retries_a_failed_target_everywhere() {
+    let p = TestProject::with_config(QUEUES);
+    p.simple_post("c", "bsky", "at: 2026-05-05 09:00", "Too long");
+    schedule(&p);
+    settle(
+        &p,
+        "c",
+        "bsky",
+        Outcome::Failed {
+            error: "rejected".into(),
+            retry_at: None,
+        },
+    );
+    std::fs::remove_dir_all(p.root.join(".social")).unwrap();
+    assert_eq!(states(&p, "c")[0].1, "failed");
+    // The user shortens the text: published.toml's failure no longer holds.
+    p.simple_post("c", "bsky", "at: 2026-05-05 09:00", "Short");
+    assert_eq!(states(&p, "c")[0].1, "scheduled");
+    std::fs::remove_dir_all(p.root.join(".social")).unwrap();
+    assert_eq!(states(&p, "c")[0].1, "scheduled");
+}
