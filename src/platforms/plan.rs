@@ -247,26 +247,33 @@ impl Request {
 }
 
 async fn read_file(r: &FileRef) -> Result<Vec<u8>, PlatformError> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let cannot = |e: std::io::Error| {
         PlatformError::config(format!(
             "cannot read the media file {}: {e}",
             r.path.display()
         ))
     };
-    let bytes = tokio::fs::read(&r.path).await.map_err(cannot)?;
-    match &r.range {
-        None => Ok(bytes),
-        Some(range) => {
-            let (start, end) = (range.start as usize, range.end as usize);
-            bytes.get(start..end).map(<[u8]>::to_vec).ok_or_else(|| {
-                PlatformError::config(format!(
-                    "the media file {} changed while it was being sent (it has {} bytes, bytes {start}..{end} were to be sent)",
-                    r.path.display(),
-                    bytes.len()
-                ))
-            })
-        }
+    let Some(range) = &r.range else {
+        return tokio::fs::read(&r.path).await.map_err(cannot);
+    };
+    // Only the range is read: a large video goes out in many chunks, and
+    // reading the whole file for each would read it chunks-times over.
+    let mut file = tokio::fs::File::open(&r.path).await.map_err(cannot)?;
+    let len = file.metadata().await.map_err(cannot)?.len();
+    let (start, end) = (range.start, range.end);
+    if start > end || end > len {
+        return Err(PlatformError::config(format!(
+            "the media file {} changed while it was being sent (it has {len} bytes, bytes {start}..{end} were to be sent)",
+            r.path.display(),
+        )));
     }
+    file.seek(std::io::SeekFrom::Start(start))
+        .await
+        .map_err(cannot)?;
+    let mut bytes = vec![0; (end - start) as usize];
+    file.read_exact(&mut bytes).await.map_err(cannot)?;
+    Ok(bytes)
 }
 
 /// A request with its files read, built anew for each attempt.
@@ -304,7 +311,8 @@ impl Loaded {
                             let part = reqwest::multipart::Part::bytes(bytes.clone())
                                 .file_name(f.file_name.clone());
                             let part = part.mime_str(&f.content_type).unwrap_or_else(|_| {
-                                reqwest::multipart::Part::bytes(bytes).file_name(f.file_name.clone())
+                                reqwest::multipart::Part::bytes(bytes)
+                                    .file_name(f.file_name.clone())
                             });
                             form.part(field.name.clone(), part)
                         }
@@ -340,7 +348,13 @@ impl Step {
     }
 
     /// Takes the value at `pointer` of step `step`'s answer into `into`.
-    pub fn fill(mut self, into: Slot, step: usize, pointer: &str, label: impl Into<String>) -> Step {
+    pub fn fill(
+        mut self,
+        into: Slot,
+        step: usize,
+        pointer: &str,
+        label: impl Into<String>,
+    ) -> Step {
         self.fills.push(Fill {
             into,
             step,
@@ -618,7 +632,12 @@ mod tests {
                     .json(json!({"status": "hi", "media_ids": []}))
                     .header("Idempotency-Key", "k-0"),
             )
-            .fill(Slot::Body("/media_ids/0".into()), up, "/id", "id of upload 1")
+            .fill(
+                Slot::Body("/media_ids/0".into()),
+                up,
+                "/id",
+                "id of upload 1",
+            )
             .fill(Slot::Path("parent".into()), up, "/parent", "parent"),
         );
         plan
