@@ -247,26 +247,33 @@ impl Request {
 }
 
 async fn read_file(r: &FileRef) -> Result<Vec<u8>, PlatformError> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let cannot = |e: std::io::Error| {
         PlatformError::config(format!(
             "cannot read the media file {}: {e}",
             r.path.display()
         ))
     };
-    let bytes = tokio::fs::read(&r.path).await.map_err(cannot)?;
-    match &r.range {
-        None => Ok(bytes),
-        Some(range) => {
-            let (start, end) = (range.start as usize, range.end as usize);
-            bytes.get(start..end).map(<[u8]>::to_vec).ok_or_else(|| {
-                PlatformError::config(format!(
-                    "the media file {} changed while it was being sent (it has {} bytes, bytes {start}..{end} were to be sent)",
-                    r.path.display(),
-                    bytes.len()
-                ))
-            })
-        }
+    let Some(range) = &r.range else {
+        return tokio::fs::read(&r.path).await.map_err(cannot);
+    };
+    // Only the range is read: a large video goes out in many chunks, and
+    // reading the whole file for each would read it chunks-times over.
+    let mut file = tokio::fs::File::open(&r.path).await.map_err(cannot)?;
+    let len = file.metadata().await.map_err(cannot)?.len();
+    let (start, end) = (range.start, range.end);
+    if start > end || end > len {
+        return Err(PlatformError::config(format!(
+            "the media file {} changed while it was being sent (it has {len} bytes, bytes {start}..{end} were to be sent)",
+            r.path.display(),
+        )));
     }
+    file.seek(std::io::SeekFrom::Start(start))
+        .await
+        .map_err(cannot)?;
+    let mut bytes = vec![0; (end - start) as usize];
+    file.read_exact(&mut bytes).await.map_err(cannot)?;
+    Ok(bytes)
 }
 
 /// A request with its files read, built anew for each attempt.

@@ -6,6 +6,13 @@
 //! user-context access token; refreshing it belongs to the accounts code, so
 //! a 401 is reported as an expired credential.
 //!
+//! Publishing is a [`Plan`]: every upload step and every post create is a
+//! request known in advance, with the upload's id and the previous part's
+//! post id filled in from earlier answers; `--dry-run` prints that plan.
+//! What no request can say in advance stays in [`Steps::send`]: waiting
+//! while X processes an upload, and reading the account back when X
+//! refuses a part as a duplicate.
+//!
 //! Exactly once: X has no idempotency key, so a tweet create is never sent
 //! twice blindly. An answer that leaves the outcome open is
 //! [`PlatformError::Unknown`], and the engine then calls
@@ -14,21 +21,22 @@
 //! to create a Tweet with duplicate content.") is confirmed the same way
 //! before a part counts as published.
 
-use super::http::{Http, Repeat, short};
+use super::http::{Http, Repeat};
+use super::plan::{
+    self, Field, FieldValue, FileRef, Plan, Progress, Request, Role, Slot, Step, Steps,
+};
+use super::wire::{self, Effect, segment};
 use super::{Context, Job, PartSink, Platform, PlatformError, ReplyTo};
 use crate::config::Account;
 use crate::credentials::Secret;
+use crate::model::{MediaInfo, MediaKind, PublishedPart};
 use crate::render::count::url_ranges;
-use crate::state::PublishedPart;
-use crate::validate::{MediaInfo, MediaKind};
 use chrono::{DateTime, Utc};
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
-use unicode_normalization::UnicodeNormalization;
 
 /// Where the X API lives unless the account says otherwise (`api_url`).
 pub const DEFAULT_API_URL: &str = "https://api.x.com";
@@ -46,6 +54,15 @@ const PAGES: usize = 5;
 /// How much earlier than the first claim a post may claim to be created
 /// (server and local clocks disagree) and still count as one of ours.
 const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
+
+// X counts rate limits per endpoint, so each endpoint gets its own budget
+// in the HTTP layer (a used-up timeline read must not hold back tweet
+// creates). The bucket also tells `send` which upload step it has.
+const INITIALIZE: &str = "media/initialize";
+const APPEND: &str = "media/append";
+const FINALIZE: &str = "media/finalize";
+const METADATA: &str = "media/metadata";
+const TWEETS: &str = "tweets";
 
 /// The X client for one account.
 pub struct Twitter {
@@ -120,6 +137,12 @@ struct Created {
     id: String,
 }
 
+/// The answer of an upload start or a post create as later steps read it:
+/// `{"data": {"id": "…"}}`, the id a string whatever X sent.
+fn created(id: &str) -> Value {
+    json!({ "data": { "id": id } })
+}
+
 /// A page of a user's posts: `data` is absent when there are none.
 #[derive(Deserialize)]
 struct Timeline {
@@ -161,15 +184,6 @@ fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     })
 }
 
-/// Whether a failed answer may leave something created behind.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Effect {
-    /// A read or an upload step: a bad answer is `Unavailable`.
-    None,
-    /// A tweet create: a success we cannot read is `Unknown`.
-    Create,
-}
-
 impl Twitter {
     /// The client for `account`, which needs an OAuth 2.0 user access token.
     pub fn new(account: &Account, ctx: Context) -> Result<Self, PlatformError> {
@@ -205,7 +219,8 @@ impl Twitter {
         }
     }
 
-    fn published(&self, id: &str) -> PublishedPart {
+    /// Post `id` as a published part.
+    fn part(&self, id: &str) -> PublishedPart {
         PublishedPart {
             id: id.to_string(),
             url: Some(self.post_url(id)),
@@ -213,35 +228,23 @@ impl Twitter {
         }
     }
 
-    /// Sends one request with the token. X counts rate limits per endpoint,
-    /// so each endpoint gets its own budget in the HTTP layer: a used-up
-    /// timeline read must not hold back tweet creates.
-    async fn send(
-        &self,
-        endpoint: &str,
-        repeat: Repeat,
-        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
-    ) -> Result<Response, PlatformError> {
-        self.http
-            .send_in(&self.account, endpoint, repeat, |c| {
-                build(c).bearer_auth(self.token.expose())
-            })
-            .await
-    }
-
-    /// A GET, retried as the HTTP layer allows, its JSON read.
+    /// A GET with the token in `bucket`, retried as the HTTP layer allows,
+    /// its JSON read.
     async fn get_json<T: DeserializeOwned>(
         &self,
-        endpoint: &str,
+        bucket: &str,
         what: &str,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, PlatformError> {
         let url = self.url(path);
         let resp = self
-            .send(endpoint, Repeat::Safe, |c| c.get(&url).query(query))
+            .http
+            .send_in(&self.account, bucket, Repeat::Safe, |c| {
+                c.get(&url).query(query).bearer_auth(self.token.expose())
+            })
             .await?;
-        read_json(resp, what, Effect::None).await
+        wire::read_json(resp, what, Effect::Read, &Dialect).await
     }
 
     /// The post id the first part replies to, if any.
@@ -257,90 +260,142 @@ impl Twitter {
         }
     }
 
-    /// Uploads one file (initialize, append, finalize, wait), sets its alt
-    /// text, and returns its media id.
-    async fn upload(&self, m: &MediaInfo) -> Result<String, PlatformError> {
-        let unreadable = |e: std::io::Error| {
-            PlatformError::config(format!(
-                "cannot read the media file {}: {e}",
-                m.resolved.display()
-            ))
+    /// The requests that publish `job`: the upload steps of each media file
+    /// of the first part, then one post create per part still missing, each
+    /// replying to the one before. A resumed thread has sent its media.
+    fn plan_job(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
+        let parts = &job.rendered.parts;
+        let start = job.done.len();
+        let mut plan = Plan::default();
+        if start >= parts.len() {
+            return Ok(plan);
+        }
+        let first_parent = self.reply_target(job)?;
+        // Where the next post replies: a known id, or an earlier answer's.
+        let mut reply: Option<Reply> = match job.done.last() {
+            Some(prev) => Some(Reply::Id(prev.id.clone())),
+            None => first_parent.map(Reply::Id),
         };
-        let mut file = tokio::fs::File::open(&m.resolved)
-            .await
-            .map_err(unreadable)?;
-        let total = file.metadata().await.map_err(unreadable)?.len();
-
-        let init = initialize_body(m, total);
-        let url = self.url("/2/media/upload/initialize");
-        let resp = self
-            .send("media/initialize", Repeat::Safe, |c| {
-                c.post(&url).json(&init)
-            })
-            .await?;
-        let what = format!("starting the upload of {}", m.path);
-        let started: Envelope<Created> = read_json(resp, &what, Effect::None).await?;
-        let id = started.data.id;
-
-        // Resending a segment replaces it, so every step of an upload is
-        // safe to repeat; an abandoned upload expires on its own.
-        let url = self.url(&format!("/2/media/upload/{}/append", segment(&id)));
-        let mut sent = 0u64;
-        let mut index = 0usize;
-        loop {
-            let mut chunk = Vec::with_capacity(self.chunk.min(total as usize));
-            (&mut file)
-                .take(self.chunk as u64)
-                .read_to_end(&mut chunk)
-                .await
-                .map_err(unreadable)?;
-            if chunk.is_empty() && index > 0 {
-                break;
-            }
-            let n = chunk.len() as u64;
-            let resp = self
-                .send("media/append", Repeat::Safe, |c| {
-                    let part = reqwest::multipart::Part::bytes(chunk.clone())
-                        .file_name("media")
-                        .mime_str("application/octet-stream")
-                        .expect("a valid MIME type");
-                    let form = reqwest::multipart::Form::new()
-                        .text("segment_index", index.to_string())
-                        .part("media", part);
-                    c.post(&url).multipart(form)
-                })
-                .await?;
-            let what = format!("uploading part {} of {}", index + 1, m.path);
-            expect_success(resp, &what).await?;
-            sent += n;
-            index += 1;
-            if sent >= total {
-                break;
+        let mut uploads = Vec::new();
+        if start == 0 {
+            for (n, m) in job.media.iter().enumerate() {
+                uploads.push(self.plan_upload(&mut plan, n, m));
             }
         }
-
-        let url = self.url(&format!("/2/media/upload/{}/finalize", segment(&id)));
-        let resp = self
-            .send("media/finalize", Repeat::Safe, |c| c.post(&url))
-            .await?;
-        let what = format!("finishing the upload of {}", m.path);
-        let done: Value = read_json(resp, &what, Effect::None).await?;
-        if let Some(info) = processing_info(&done) {
-            self.wait_processed(&id, &m.path, info).await?;
+        let total = parts.len();
+        for (i, part) in parts.iter().enumerate().skip(start) {
+            let media = if i == 0 { uploads.len() } else { 0 };
+            let known = match &reply {
+                Some(Reply::Id(id)) => Some(id.as_str()),
+                _ => None,
+            };
+            let what = if total > 1 {
+                format!("posting part {} of {total}", i + 1)
+            } else {
+                "posting".to_string()
+            };
+            // No idempotency key: never resent blindly by the HTTP layer.
+            let mut step = Step::new(
+                what,
+                Role::Part(i),
+                Request::post(self.url("/2/tweets"))
+                    .json(tweet_body(&part.text.text, known, media))
+                    .bucket(TWEETS)
+                    .repeat(Repeat::Unsafe),
+            );
+            if i == 0 {
+                for (k, &up) in uploads.iter().enumerate() {
+                    step = step.fill(
+                        Slot::Body(format!("/media/media_ids/{k}")),
+                        up,
+                        "/data/id",
+                        upload_label(k),
+                    );
+                }
+            }
+            if let Some(Reply::Step(from, label)) = &reply {
+                step = step.fill(
+                    Slot::Body("/reply/in_reply_to_tweet_id".into()),
+                    *from,
+                    "/data/id",
+                    label.clone(),
+                );
+            }
+            let at = plan.push(step);
+            reply = Some(Reply::Step(at, format!("id of the post of part {}", i + 1)));
         }
+        Ok(plan)
+    }
 
+    /// The steps uploading media file `n`: initialize, one append per
+    /// segment, finalize, and the alt text. Returns the initialize step,
+    /// whose answer holds the media id. Resending a segment replaces it, so
+    /// every step of an upload is safe to repeat; an abandoned upload
+    /// expires on its own.
+    fn plan_upload(&self, plan: &mut Plan, n: usize, m: &MediaInfo) -> usize {
+        let label = upload_label(n);
+        let init = plan.push(Step::new(
+            format!("starting the upload of {}", m.path),
+            Role::Media(n),
+            Request::post(self.url("/2/media/upload/initialize"))
+                .json(initialize_body(m, m.bytes))
+                .bucket(INITIALIZE),
+        ));
+        let chunk = self.chunk.max(1) as u64;
+        let segments = m.bytes.div_ceil(chunk).max(1);
+        for index in 0..segments {
+            let from = index * chunk;
+            let to = (from + chunk).min(m.bytes);
+            let fields = vec![
+                Field {
+                    name: "segment_index".into(),
+                    value: FieldValue::Text(index.to_string()),
+                },
+                Field {
+                    name: "media".into(),
+                    value: FieldValue::File(FileRef {
+                        path: m.resolved.clone(),
+                        file_name: "media".into(),
+                        content_type: "application/octet-stream".into(),
+                        range: Some(from..to),
+                        size: m.bytes,
+                    }),
+                },
+            ];
+            plan.push(
+                Step::new(
+                    format!("uploading part {} of {}", index + 1, m.path),
+                    Role::Media(n),
+                    Request::post(self.url("/2/media/upload/{id}/append"))
+                        .multipart(fields)
+                        .bucket(APPEND),
+                )
+                .fill(Slot::Path("id".into()), init, "/data/id", &label),
+            );
+        }
+        plan.push(
+            Step::new(
+                format!("finishing the upload of {}", m.path),
+                Role::Media(n),
+                Request::post(self.url("/2/media/upload/{id}/finalize")).bucket(FINALIZE),
+            )
+            .fill(Slot::Path("id".into()), init, "/data/id", &label),
+        );
         // X documents alt text for images and GIFs only; a video's alt text
         // would make the metadata call, and with it the post, fail.
         if let Some(alt) = m.alt.as_deref().filter(|_| m.kind != MediaKind::Video) {
-            let body = metadata_body(&id, alt);
-            let url = self.url("/2/media/metadata");
-            let resp = self
-                .send("media/metadata", Repeat::Safe, |c| c.post(&url).json(&body))
-                .await?;
-            let what = format!("setting the alt text of {}", m.path);
-            expect_success(resp, &what).await?;
+            plan.push(
+                Step::new(
+                    format!("setting the alt text of {}", m.path),
+                    Role::Media(n),
+                    Request::post(self.url("/2/media/metadata"))
+                        .json(metadata_body(alt))
+                        .bucket(METADATA),
+                )
+                .fill(Slot::Body("/id".into()), init, "/data/id", &label),
+            );
         }
-        Ok(id)
+        init
     }
 
     /// Polls an upload while X processes it, waiting what X asks between
@@ -394,15 +449,86 @@ impl Twitter {
         }
     }
 
-    /// Creates one post. Never resent blindly: an answer that leaves the
-    /// outcome open is `Unknown`.
-    async fn create_tweet(&self, body: &Value, what: &str) -> Result<String, PlatformError> {
-        let url = self.url("/2/tweets");
-        let resp = self
-            .send("tweets", Repeat::Unsafe, |c| c.post(&url).json(body))
-            .await?;
-        let created: Envelope<Created> = read_json(resp, what, Effect::Create).await?;
-        Ok(created.data.id)
+    /// The answer of an upload step: the media id of a start, the processed
+    /// upload of a finalize (polled while X processes it), nothing else.
+    async fn upload_answer(
+        &self,
+        step: &Step,
+        n: usize,
+        bucket: &str,
+        resp: reqwest::Response,
+        progress: &Progress<'_>,
+    ) -> Result<Value, PlatformError> {
+        let what = &step.what;
+        match bucket {
+            INITIALIZE => {
+                let started: Envelope<Created> =
+                    wire::read_json(resp, what, Effect::Read, &Dialect).await?;
+                Ok(created(&started.data.id))
+            }
+            FINALIZE => {
+                let done: Value = wire::read_json(resp, what, Effect::Read, &Dialect).await?;
+                if let Some(info) = processing_info(&done) {
+                    let id = step
+                        .fills
+                        .first()
+                        .and_then(|f| progress.answers.get(f.step)?.pointer(&f.pointer))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let path = progress.job.media.get(n).map_or(what.as_str(), |m| &m.path);
+                    self.wait_processed(id, path, info).await?;
+                }
+                Ok(done)
+            }
+            _ => {
+                wire::expect_success(resp, what, Effect::Read, &Dialect).await?;
+                Ok(Value::Null)
+            }
+        }
+    }
+
+    /// The answer of a post create. A refusal as a duplicate counts as
+    /// posted when the post it collides with is ours (found on the account
+    /// by text and parent); its id is then the answer.
+    async fn create_answer(
+        &self,
+        step: &Step,
+        request: &Request,
+        resp: reqwest::Response,
+        progress: &Progress<'_>,
+    ) -> Result<Value, PlatformError> {
+        let message =
+            match wire::read_json::<Envelope<Created>>(resp, &step.what, Effect::Create, &Dialect)
+                .await
+            {
+                Ok(c) => return Ok(created(&c.data.id)),
+                Err(PlatformError::Rejected {
+                    duplicate: true,
+                    message,
+                }) => message,
+                Err(e) => return Err(e),
+            };
+        let body = match &request.body {
+            plan::Body::Json(b) => b,
+            _ => &Value::Null,
+        };
+        let text = body.pointer("/text").and_then(Value::as_str).unwrap_or("");
+        let parent = body
+            .pointer("/reply/in_reply_to_tweet_id")
+            .and_then(Value::as_str);
+        let posted: Vec<&str> = progress.parts.iter().map(|p| p.id.as_str()).collect();
+        match self
+            .confirm_duplicate(progress.job, text, parent, &posted)
+            .await?
+        {
+            Some(id) => Ok(created(&id)),
+            None => Err(PlatformError::Rejected {
+                duplicate: true,
+                message: format!(
+                    "{message} (no post with this text from the last attempts was found on the account, so this is not a repeat of ours)"
+                ),
+            }),
+        }
     }
 
     /// The authenticated user's id, read once per client.
@@ -454,80 +580,85 @@ impl Twitter {
         Ok(all)
     }
 
-    /// After X refused a part as a duplicate: the post of ours it collides
-    /// with, if one is among the account's recent posts (same text, same
-    /// parent, created after the first claim or the scheduled time).
+    /// After X refused a part as a duplicate: the id of the post of ours it
+    /// collides with, if one is among the account's recent posts (same
+    /// text, same parent, created after the first claim or the scheduled
+    /// time, not one of the parts `posted` already).
     async fn confirm_duplicate(
         &self,
         job: &Job<'_>,
         text: &str,
         parent: Option<&str>,
-        posted: &[String],
-    ) -> Result<Option<PublishedPart>, PlatformError> {
+        posted: &[&str],
+    ) -> Result<Option<String>, PlatformError> {
         let since = job.earliest() - CLOCK_SLACK;
         let tweets = self.recent_tweets(since).await?;
-        let used: Vec<&str> = posted.iter().map(String::as_str).collect();
-        Ok(find_part(&tweets, text, parent, since, &used).map(|t| self.published(&t.id)))
+        Ok(find_part(&tweets, text, parent, since, posted).map(|t| t.id.clone()))
+    }
+}
+
+/// Where a post replies.
+enum Reply {
+    Id(String),
+    /// The post id in the answer of an earlier step, and its label.
+    Step(usize, String),
+}
+
+/// How a dry run names the media id of upload `n` (from 0).
+fn upload_label(n: usize) -> String {
+    format!("id of upload {}", n + 1)
+}
+
+#[async_trait::async_trait]
+impl Steps for Twitter {
+    async fn send(
+        &self,
+        step: &Step,
+        request: Request,
+        progress: &Progress<'_>,
+    ) -> Result<Value, PlatformError> {
+        let loaded = request.load().await?;
+        // A create is `Repeat::Unsafe`: an answer the HTTP layer cannot
+        // give (a 5xx, a connection lost after sending) is `Unknown`.
+        let resp = loaded
+            .send(&self.http, &self.account, |b| {
+                b.bearer_auth(self.token.expose())
+            })
+            .await?;
+        match step.role {
+            Role::Part(_) => {
+                self.create_answer(step, &loaded.request, resp, progress)
+                    .await
+            }
+            Role::Media(n) => {
+                self.upload_answer(step, n, loaded.request.bucket, resp, progress)
+                    .await
+            }
+            Role::Lookup | Role::Prepare(_) => {
+                wire::read_json(resp, &step.what, Effect::Read, &Dialect).await
+            }
+        }
+    }
+
+    fn published(&self, step: &Step, answer: &Value) -> Result<PublishedPart, PlatformError> {
+        match answer.pointer("/data/id").and_then(Value::as_str) {
+            Some(id) => Ok(self.part(id)),
+            None => Err(PlatformError::unknown(format!(
+                "{}: the post was created, but its answer has no id",
+                step.what
+            ))),
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl Platform for Twitter {
+    fn plan(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
+        self.plan_job(job)
+    }
+
     async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
-        let parts = &job.rendered.parts;
-        let start = job.done.len();
-        if start >= parts.len() {
-            return Ok(());
-        }
-        let first_parent = self.reply_target(job)?;
-        let mut reply = match job.done.last() {
-            Some(prev) => Some(prev.id.clone()),
-            None => first_parent,
-        };
-        // Media belong to the first part; a resumed thread has sent them.
-        let mut media_ids = Vec::new();
-        if start == 0 {
-            for m in job.media {
-                media_ids.push(self.upload(m).await?);
-            }
-        }
-        let mut posted: Vec<String> = job.done.iter().map(|p| p.id.clone()).collect();
-        let total = parts.len();
-        for (i, part) in parts.iter().enumerate().skip(start) {
-            let ids: &[String] = if i == 0 { &media_ids } else { &[] };
-            let text = &part.text.text;
-            let body = tweet_body(text, reply.as_deref(), ids);
-            let what = if total > 1 {
-                format!("posting part {} of {total}", i + 1)
-            } else {
-                "posting".to_string()
-            };
-            let part_done = match self.create_tweet(&body, &what).await {
-                Ok(id) => self.published(&id),
-                Err(PlatformError::Rejected {
-                    duplicate: true,
-                    message,
-                }) => match self
-                    .confirm_duplicate(job, text, reply.as_deref(), &posted)
-                    .await?
-                {
-                    Some(found) => found,
-                    None => {
-                        return Err(PlatformError::Rejected {
-                            duplicate: true,
-                            message: format!(
-                                "{message} (no post with this text from the last attempts was found on the account, so this is not a repeat of ours)"
-                            ),
-                        });
-                    }
-                },
-                Err(e) => return Err(e),
-            };
-            posted.push(part_done.id.clone());
-            reply = Some(part_done.id.clone());
-            sink.part(i, part_done)?;
-        }
-        Ok(())
+        plan::run(self, job, &self.plan_job(job)?, sink).await
     }
 
     /// Looks for the parts among the account's recent posts: each with the
@@ -559,89 +690,25 @@ impl Platform for Twitter {
             ) {
                 Some(t) => {
                     used.push(t.id.clone());
-                    found.push(self.published(&t.id));
+                    found.push(self.part(&t.id));
                 }
                 None => break,
             }
         }
         Ok(found)
     }
-
-    fn dry_run(&self, job: &Job<'_>) -> Vec<Value> {
-        let parts = &job.rendered.parts;
-        let start = job.done.len();
-        let mut out = Vec::new();
-        if start >= parts.len() {
-            return out;
-        }
-        let mut reply = match (job.done.last(), &job.reply_to) {
-            (Some(prev), _) => Some(prev.id.clone()),
-            (None, Some(ReplyTo::Part(p))) => Some(p.id.clone()),
-            (None, Some(ReplyTo::Url(u))) => {
-                Some(status_id(u).unwrap_or_else(|| format!("<not an X post URL: {u}>")))
-            }
-            (None, None) => None,
-        };
-        let mut media_ids = Vec::new();
-        if start == 0 {
-            for (n, m) in job.media.iter().enumerate() {
-                let id = format!("<id of upload {}>", n + 1);
-                out.push(json!({
-                    "method": "POST",
-                    "url": self.url("/2/media/upload/initialize"),
-                    "json": initialize_body(m, m.bytes),
-                }));
-                let segments = m.bytes.div_ceil(self.chunk as u64).max(1);
-                for index in 0..segments {
-                    let from = index * self.chunk as u64;
-                    let len = (m.bytes - from).min(self.chunk as u64);
-                    out.push(json!({
-                        "method": "POST",
-                        "url": self.url(&format!("/2/media/upload/{id}/append")),
-                        "multipart": {
-                            "segment_index": index.to_string(),
-                            "media": {
-                                "path": m.resolved.display().to_string(),
-                                "offset": from,
-                                "bytes": len,
-                                "content_type": "application/octet-stream",
-                            },
-                        },
-                    }));
-                }
-                out.push(json!({
-                    "method": "POST",
-                    "url": self.url(&format!("/2/media/upload/{id}/finalize")),
-                }));
-                if let Some(alt) = m.alt.as_deref().filter(|_| m.kind != MediaKind::Video) {
-                    out.push(json!({
-                        "method": "POST",
-                        "url": self.url("/2/media/metadata"),
-                        "json": metadata_body(&id, alt),
-                    }));
-                }
-                media_ids.push(id);
-            }
-        }
-        for (i, part) in parts.iter().enumerate().skip(start) {
-            let ids: &[String] = if i == 0 { &media_ids } else { &[] };
-            out.push(json!({
-                "method": "POST",
-                "url": self.url("/2/tweets"),
-                "json": tweet_body(&part.text.text, reply.as_deref(), ids),
-            }));
-            reply = Some(format!("<id of the post of part {}>", i + 1));
-        }
-        out
-    }
 }
 
-/// The JSON body of `POST /2/tweets`.
-fn tweet_body(text: &str, reply: Option<&str>, media_ids: &[String]) -> Value {
+/// The JSON body of `POST /2/tweets`. `media` is the number of
+/// attachments, whose ids the plan fills in.
+fn tweet_body(text: &str, reply: Option<&str>, media: usize) -> Value {
     let mut b = serde_json::Map::new();
     b.insert("text".into(), json!(text));
-    if !media_ids.is_empty() {
-        b.insert("media".into(), json!({ "media_ids": media_ids }));
+    if media > 0 {
+        b.insert(
+            "media".into(),
+            json!({ "media_ids": vec![Value::Null; media] }),
+        );
     }
     if let Some(r) = reply {
         b.insert("reply".into(), json!({ "in_reply_to_tweet_id": r }));
@@ -658,9 +725,10 @@ fn initialize_body(m: &MediaInfo, total_bytes: u64) -> Value {
     })
 }
 
-/// The JSON body of `POST /2/media/metadata` setting alt text.
-fn metadata_body(id: &str, alt: &str) -> Value {
-    json!({"id": id, "metadata": {"alt_text": {"text": alt}}})
+/// The JSON body of `POST /2/media/metadata` setting alt text; the plan
+/// fills in the media `id`.
+fn metadata_body(alt: &str) -> Value {
+    json!({"id": null, "metadata": {"alt_text": {"text": alt}}})
 }
 
 /// X's use case of an upload, which sets its size and processing rules.
@@ -704,72 +772,38 @@ pub fn status_id(url: &str) -> Option<String> {
         .map(|w| w[1].to_string())
 }
 
-/// A path segment: ids come from servers, so anything but the usual id
-/// characters is percent-encoded.
-fn segment(id: &str) -> String {
-    let mut s = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
+/// How X explains and classifies its errors: problem objects (`detail`,
+/// `title`) with `errors: [{message}]`; a 401 is an access token past its
+/// two hours (refreshing it is the accounts code's part); a 403 saying
+/// "duplicate content" is X's duplicate check, which `send` confirms.
+struct Dialect;
+
+impl wire::Dialect for Dialect {
+    fn message(&self, body: &str) -> String {
+        server_message(body)
+    }
+
+    fn expiring_tokens(&self) -> bool {
+        true
+    }
+
+    fn error(
+        &self,
+        status: StatusCode,
+        _: &reqwest::header::HeaderMap,
+        body: &str,
+        what: &str,
+        _: Effect,
+    ) -> PlatformError {
+        let said = self.message(body);
+        let message = format!("{what}: HTTP {status}: {said}");
+        if status == StatusCode::FORBIDDEN && is_duplicate(&said) {
+            return PlatformError::Rejected {
+                duplicate: true,
+                message,
+            };
         }
-    }
-    s
-}
-
-/// Reads a success body as `T`, anything else as a typed error.
-async fn read_json<T: DeserializeOwned>(
-    resp: Response,
-    what: &str,
-    effect: Effect,
-) -> Result<T, PlatformError> {
-    let status = resp.status();
-    let unclear = |m: String| match effect {
-        Effect::Create if status.is_success() => PlatformError::unknown(m),
-        _ => PlatformError::unavailable(m),
-    };
-    let body = resp
-        .text()
-        .await
-        .map_err(|e| unclear(format!("{what}: the answer was cut off: {e}")))?;
-    if !status.is_success() {
-        return Err(error_for(status, &body, what));
-    }
-    serde_json::from_str(&body).map_err(|e| {
-        unclear(format!(
-            "{what}: HTTP {status} with an unreadable answer ({e}): {}",
-            short(&body)
-        ))
-    })
-}
-
-/// Checks that a request whose answer carries nothing we need succeeded.
-async fn expect_success(resp: Response, what: &str) -> Result<(), PlatformError> {
-    let status = resp.status();
-    if status.is_success() {
-        return Ok(());
-    }
-    let body = resp.text().await.unwrap_or_default();
-    Err(error_for(status, &body, what))
-}
-
-/// The error of an answer the HTTP layer handed back (429 and 5xx are its own).
-fn error_for(status: StatusCode, body: &str, what: &str) -> PlatformError {
-    let said = server_message(body);
-    let message = format!("{what}: HTTP {status}: {said}");
-    match status.as_u16() {
-        // The access token lasts two hours; refreshing it is the caller's part.
-        401 => PlatformError::Auth {
-            expired: true,
-            message,
-        },
-        403 if is_duplicate(&said) => PlatformError::Rejected {
-            duplicate: true,
-            message,
-        },
-        400..=499 => PlatformError::rejected(message),
-        _ => PlatformError::unavailable(message),
+        wire::status_error(status, message, self.expiring_tokens())
     }
 }
 
@@ -780,14 +814,11 @@ fn is_duplicate(message: &str) -> bool {
 }
 
 /// X's explanation: a problem object's `detail` (else `title`), and the
-/// messages of `errors: [{message | detail}]`, else the start of the body.
+/// messages of `errors: [{message | detail}]`; else the common shapes
+/// [`wire::message`] reads.
 fn server_message(body: &str) -> String {
     let Ok(v) = serde_json::from_str::<Value>(body) else {
-        return if body.trim().is_empty() {
-            "no details given".into()
-        } else {
-            short(body)
-        };
+        return wire::message(body);
     };
     let text = |v: &Value, k: &str| {
         v.get(k)
@@ -811,15 +842,10 @@ fn server_message(body: &str) -> String {
             }
         }
     }
-    if let Some(s) = text(&v, "error_description").or_else(|| text(&v, "error"))
-        && said.is_empty()
-    {
-        said.push(s);
-    }
     if said.is_empty() {
-        short(body)
+        wire::message(body)
     } else {
-        short(&said.join("; "))
+        super::http::short(&said.join("; "))
     }
 }
 
@@ -886,20 +912,19 @@ fn decode_entities(s: &str) -> String {
     out
 }
 
-/// A text reduced for comparing what was sent with what X shows: NFC, every
-/// URL removed (X replaces links with t.co links and appends one for
-/// attached media), whitespace runs as one space.
+/// A text reduced for comparing what was sent with what X shows: every URL
+/// removed (X replaces links with t.co links and appends one for attached
+/// media), then [`wire::comparable`] (NFC, single spaces).
 fn comparable(text: &str) -> String {
-    let text: String = text.nfc().collect();
     let mut reduced = String::with_capacity(text.len());
     let mut last = 0;
-    for r in url_ranges(&text, false) {
+    for r in url_ranges(text, false) {
         reduced.push_str(&text[last..r.start]);
         reduced.push(' ');
         last = r.end;
     }
     reduced.push_str(&text[last..]);
-    reduced.split_whitespace().collect::<Vec<_>>().join(" ")
+    wire::comparable(&reduced)
 }
 
 #[cfg(test)]
@@ -2028,6 +2053,18 @@ mod tests {
         );
         assert_eq!(reqs[1]["multipart"]["segment_index"], json!("0"));
         assert_eq!(
+            reqs[1]["multipart"]["media"],
+            json!({
+                "file_name": "media",
+                "path": f.media[0].resolved.display().to_string(),
+                "content_type": "application/octet-stream",
+                "bytes": PNG.len(),
+                "range": [0, PNG.len()],
+            })
+        );
+        assert_eq!(reqs[1]["step"], "uploading part 1 of media/screenshot.png");
+        assert!(reqs[2].get("json").is_none() && reqs[2].get("multipart").is_none());
+        assert_eq!(
             reqs[3]["json"],
             json!({"id": "<id of upload 1>", "metadata": {"alt_text": {"text": ALT}}})
         );
@@ -2045,6 +2082,143 @@ mod tests {
         );
         assert!(!reqs.iter().any(|r| r.to_string().contains(TOKEN)));
         assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    /// The "cannot drift" proof: what a dry run shows is, request for
+    /// request, what publishing sends (method, URL, query and body), with
+    /// each label standing for the value the fake answered.
+    #[tokio::test]
+    async fn publish_sends_exactly_the_dry_run_plan() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = fixture(
+            &server,
+            "---\nid: t\nthread: true\n---\nOne\n\n---\n\nTwo\n\n---\n\nThree\n",
+        );
+        f.media = vec![
+            media_file(dir.path(), "a.png", PNG, "image/png", MediaKind::Image),
+            media_file(dir.path(), "b.gif", GIF, "image/gif", MediaKind::Gif),
+        ];
+        f.reply_to = Some(ReplyTo::Url("https://x.com/bob/status/777".into()));
+        let uploads = Arc::new(AtomicUsize::new(0));
+        Mock::given(method("POST"))
+            .and(path("/2/media/upload/initialize"))
+            .respond_with(move |_: &Request| {
+                let n = uploads.fetch_add(1, Ordering::SeqCst) + 1;
+                ResponseTemplate::new(200).set_body_json(json!({"data": {"id": format!("m{n}")}}))
+            })
+            .expect(2)
+            .mount(&server)
+            .await;
+        for id in ["m1", "m2"] {
+            Mock::given(method("POST"))
+                .and(path(format!("/2/media/upload/{id}/append")))
+                .respond_with(ResponseTemplate::new(204))
+                .mount(&server)
+                .await;
+            Mock::given(method("POST"))
+                .and(path(format!("/2/media/upload/{id}/finalize")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"id": id}})))
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        Mock::given(method("POST"))
+            .and(path("/2/media/metadata"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {}})))
+            .expect(2)
+            .mount(&server)
+            .await;
+        let posts = Arc::new(AtomicUsize::new(0));
+        any_create()
+            .and(header("authorization", BEARER))
+            .respond_with(move |_: &Request| {
+                let n = posts.fetch_add(1, Ordering::SeqCst) + 1;
+                created(&format!("t{n}"))
+            })
+            .expect(3)
+            .mount(&server)
+            .await;
+
+        let mut c = client(&server);
+        c.chunk = 10;
+        let job = f.job(&[]);
+        let mut shown = serde_json::to_string(&c.dry_run(&job)).unwrap();
+        for (label, value) in [
+            ("<id of upload 1>", "m1"),
+            ("<id of upload 2>", "m2"),
+            ("<id of the post of part 1>", "t1"),
+            ("<id of the post of part 2>", "t2"),
+        ] {
+            shown = shown.replace(label, value);
+        }
+        let shown: Vec<Value> = serde_json::from_str(&shown).unwrap();
+        assert!(
+            !shown.iter().any(|r| r.to_string().contains('<')),
+            "{shown:#?}"
+        );
+
+        let mut sink = Collect::default();
+        c.publish(&job, &mut sink).await.unwrap();
+        assert_eq!(
+            sink.0,
+            vec![
+                (0, published("t1")),
+                (1, published("t2")),
+                (2, published("t3"))
+            ]
+        );
+        let sent = server.received_requests().await.unwrap();
+        // Per file a start, 3 segments, a finalize and alt text; 3 posts.
+        assert_eq!(sent.len(), 15);
+        assert_eq!(sent.len(), shown.len(), "{shown:#?}");
+        for (n, (want, got)) in shown.iter().zip(&sent).enumerate() {
+            let at = format!("request {n}: {want:#}");
+            assert_eq!(got.method.as_str(), want["method"], "{at}");
+            // The fake sees its own address as `localhost`: compare what
+            // follows the base the client was given.
+            let want_path = want["url"].as_str().unwrap().strip_prefix(&server.uri());
+            assert_eq!(Some(got.url.path()), want_path, "{at}");
+            let query: serde_json::Map<String, Value> = got
+                .url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), json!(v)))
+                .collect();
+            assert_eq!(
+                Value::Object(query),
+                want.get("query").cloned().unwrap_or(json!({})),
+                "{at}"
+            );
+            if let Some(body) = want.get("json") {
+                let got: Value = serde_json::from_slice(&got.body).unwrap();
+                assert_eq!(&got, body, "{at}");
+            } else if let Some(fields) = want.get("multipart").and_then(Value::as_object) {
+                let got = multipart(got).expect("a multipart body");
+                assert_eq!(got.len(), fields.len(), "{at}");
+                for field in got {
+                    let want = &fields[&field.name];
+                    let bytes = match want {
+                        Value::String(t) => t.as_bytes().to_vec(),
+                        file => {
+                            let all = std::fs::read(file["path"].as_str().unwrap()).unwrap();
+                            let r = &file["range"];
+                            let (a, b) = (r[0].as_u64().unwrap(), r[1].as_u64().unwrap());
+                            all[a as usize..b as usize].to_vec()
+                        }
+                    };
+                    assert_eq!(field.value, bytes, "{at}: field {}", field.name);
+                }
+            } else {
+                assert!(got.body.is_empty(), "{at}");
+            }
+            assert_eq!(
+                got.headers.get("authorization").unwrap().to_str().unwrap(),
+                BEARER
+            );
+        }
+        assert!(!shown.iter().any(|r| r.to_string().contains(TOKEN)));
     }
 
     #[test]
@@ -2105,6 +2279,12 @@ mod tests {
         assert!(!same_text("Agreed! @bob", "Agreed!"));
         // NFC on both sides.
         assert_eq!(comparable("Cafe\u{301}"), comparable("Café"));
+    }
+
+    fn error_for(status: StatusCode, body: &str, what: &str) -> PlatformError {
+        use crate::platforms::wire::Dialect as _;
+        let headers = reqwest::header::HeaderMap::new();
+        Dialect.error(status, &headers, body, what, Effect::Create)
     }
 
     #[test]
