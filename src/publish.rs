@@ -11,7 +11,8 @@ use crate::credentials::Secret;
 use crate::platforms::{self, Context, Job, PartSink, Platform, PlatformError, ReplyTo};
 use crate::state::ledger::Ledger;
 use crate::state::{
-    Change, Claim, Claimed, Outcome, PublishedPart, Store, TargetRecord, TargetStatus, from_ms,
+    Change, Claim, Claimed, Outcome, PublishedPart, State, Store, TargetRecord, TargetStatus,
+    from_ms,
 };
 use crate::validate::{Checked, MediaInfo};
 use chrono::{DateTime, Utc};
@@ -37,38 +38,116 @@ use std::sync::{Arc, Mutex};
 /// LinkedIn have no idempotency key; their duplicate refusals still apply).
 const LOOK_FIRST_AFTER: chrono::Duration = chrono::Duration::minutes(3);
 
-/// How a target ended in this run.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
+/// How a target ended in this run. Each is reported by the name of the
+/// state it leaves the target in ([`State`]), the one vocabulary of every
+/// command, log line and JSON document.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// Published now.
     Posted { urls: Vec<String> },
     /// Already published earlier (store or ledger): nothing sent.
     AlreadyPosted { urls: Vec<String> },
-    /// Not published now; due again at `retry_at`.
-    Retrying { error: String, retry_at: String },
-    /// Failed for good (until `social retry`).
+    /// Not published now; due again at `retry_at` (RFC 3339).
+    WillRetry { error: String, retry_at: String },
+    /// Not sent: the account has no credential yet. It goes out at the
+    /// next run after a login, until it is missed.
+    WaitingForLogin { reason: String },
+    /// Its time passed by more than `catch_up`: not sent.
+    Missed { due: String, reason: String },
+    /// Failed for good (until the post changes or `social retry`).
     Failed { error: String },
-    /// Not attempted (draft, cancelled, taken by another process…).
-    Skipped { reason: String },
+    /// May be on the platform; held for the user to check.
+    Unconfirmed { error: String },
+    /// Not attempted; the target is in `state` (a draft, cancelled, taken
+    /// by another process, not due…).
+    Skipped { state: State, reason: String },
+}
+
+impl Verdict {
+    /// The state the target is in after this run.
+    pub fn state(&self) -> State {
+        match self {
+            Verdict::Posted { .. } | Verdict::AlreadyPosted { .. } => State::Posted,
+            Verdict::WillRetry { .. } => State::WillRetry,
+            Verdict::WaitingForLogin { .. } => State::WaitingForLogin,
+            Verdict::Missed { .. } => State::Missed,
+            Verdict::Failed { .. } => State::Failed,
+            Verdict::Unconfirmed { .. } => State::Unconfirmed,
+            Verdict::Skipped { state, .. } => *state,
+        }
+    }
+
+    /// The URLs, or why not, for one line or cell.
+    pub fn detail(&self) -> String {
+        match self {
+            Verdict::Posted { urls } => urls.join("\n"),
+            Verdict::AlreadyPosted { urls } => {
+                let u = urls.join("\n");
+                if u.is_empty() {
+                    "earlier".into()
+                } else {
+                    format!("{u} (earlier)")
+                }
+            }
+            Verdict::WillRetry { error, retry_at } => format!("{error} (retry at {retry_at})"),
+            Verdict::WaitingForLogin { reason } | Verdict::Skipped { reason, .. } => reason.clone(),
+            Verdict::Missed { reason, .. } => reason.clone(),
+            Verdict::Failed { error } | Verdict::Unconfirmed { error } => error.clone(),
+        }
+    }
 }
 
 /// One target's outcome.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct TargetResult {
     pub post: String,
     pub account: String,
-    #[serde(flatten)]
     pub result: Verdict,
 }
 
 impl TargetResult {
     /// Whether this counts as a failure for the exit code.
     pub fn failed(&self) -> bool {
-        matches!(
-            self.result,
-            Verdict::Failed { .. } | Verdict::Retrying { .. }
-        )
+        match &self.result {
+            Verdict::Skipped { .. } => false,
+            v => v.state().is_failure(),
+        }
+    }
+}
+
+/// `{"post", "account", "result": <state>, …}`: the result is the state's
+/// name; `urls`, `earlier`, `error`, `retry_at`, `due` and `reason` as they apply.
+impl Serialize for TargetResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("post", &self.post)?;
+        m.serialize_entry("account", &self.account)?;
+        m.serialize_entry("result", self.result.state().name())?;
+        match &self.result {
+            Verdict::Posted { urls } => m.serialize_entry("urls", urls)?,
+            Verdict::AlreadyPosted { urls } => {
+                m.serialize_entry("urls", urls)?;
+                m.serialize_entry("earlier", &true)?;
+            }
+            Verdict::WillRetry { error, retry_at } => {
+                m.serialize_entry("error", error)?;
+                m.serialize_entry("retry_at", retry_at)?;
+            }
+            Verdict::WaitingForLogin { reason } => m.serialize_entry("reason", reason)?,
+            Verdict::Missed { due, reason } => {
+                m.serialize_entry("due", due)?;
+                m.serialize_entry("reason", reason)?;
+            }
+            Verdict::Failed { error } | Verdict::Unconfirmed { error } => {
+                m.serialize_entry("error", error)?
+            }
+            Verdict::Skipped { reason, .. } => {
+                m.serialize_entry("skipped", &true)?;
+                m.serialize_entry("reason", reason)?;
+            }
+        }
+        m.end()
     }
 }
 
@@ -377,7 +456,7 @@ impl Engine {
                 for (i, ready, account) in left {
                     let reason = "shutting down; left for the next run";
                     q.done
-                        .push((i, skipped(&ready.checked.post.id, &account, reason)));
+                        .push((i, skipped(&ready.checked.post.id, &account, State::Scheduled, reason)));
                 }
                 return None;
             }
@@ -396,7 +475,7 @@ impl Engine {
                             Claimed::No(t) => q.done.push((i, not_claimed(&t))),
                             Claimed::Missing => {
                                 q.done
-                                    .push((i, skipped(post, &account, "not in the state store")));
+                                    .push((i, skipped(post, &account, State::Scheduled, "not in the state store")));
                             }
                         }
                     }
@@ -684,7 +763,7 @@ impl Engine {
                     .await
                 {
                     // The claim stays: the next run confirms it with the platform.
-                    return mk(Verdict::Retrying {
+                    return mk(Verdict::WillRetry {
                         error: format!(
                             "published, but recording it failed ({e}); the next run confirms it with the platform"
                         ),
@@ -710,7 +789,8 @@ impl Engine {
         } else {
             None
         };
-        let outcome = if unconfirmable || (asked && t.uncertain && retry_at.is_none()) {
+        let held = unconfirmable || (asked && t.uncertain && retry_at.is_none());
+        let outcome = if held {
             error = format!(
                 "{error}; the platform may have published it and cannot tell: check the account, then `social retry {post}` to publish it again or `social cancel {post}` to leave it",
                 post = t.post_id
@@ -739,16 +819,17 @@ impl Engine {
         {
             // The claim stays in the store; once this run is gone the next
             // one takes it over and asks the platform first.
-            return mk(Verdict::Retrying {
+            return mk(Verdict::WillRetry {
                 error: format!("{error} (and recording it failed: {se})"),
                 retry_at: now.to_rfc3339(),
             });
         }
         match retry_at {
-            Some(at) if !unconfirmable => mk(Verdict::Retrying {
+            Some(at) if !unconfirmable => mk(Verdict::WillRetry {
                 error,
                 retry_at: at.to_rfc3339(),
             }),
+            _ if held => mk(Verdict::Unconfirmed { error }),
             _ => mk(Verdict::Failed { error }),
         }
     }
@@ -783,11 +864,12 @@ struct Ended {
     uncertain: bool,
 }
 
-fn skipped(post: &str, account: &str, reason: &str) -> TargetResult {
+fn skipped(post: &str, account: &str, state: State, reason: &str) -> TargetResult {
     TargetResult {
         post: post.to_string(),
         account: account.to_string(),
         result: Verdict::Skipped {
+            state,
             reason: reason.to_string(),
         },
     }
@@ -815,20 +897,28 @@ fn not_claimed(t: &TargetRecord) -> TargetResult {
         TargetStatus::Posting => skipped(
             post,
             account,
+            State::Posting,
             "another social process is publishing it right now",
         ),
-        TargetStatus::Draft => skipped(post, account, "the post is a draft (set `status: ready`)"),
+        TargetStatus::Draft => skipped(
+            post,
+            account,
+            State::Draft,
+            "the post is a draft (set `status: ready`)",
+        ),
         TargetStatus::Cancelled => skipped(
             post,
             account,
+            State::Cancelled,
             "cancelled (use `social retry` to publish it)",
         ),
         TargetStatus::Unconfirmed => skipped(
             post,
             account,
-            "unconfirmed: an earlier attempt may have published it; check the account, then `social retry` or `social cancel`",
+            State::Unconfirmed,
+            "an earlier attempt may have published it; check the account, then `social retry` or `social cancel`",
         ),
-        other => skipped(post, account, &format!("{other}, not due")),
+        _ => skipped(post, account, t.state(), "not due yet"),
     }
 }
 
@@ -863,23 +953,31 @@ pub async fn refresh_server_limits(engine: &Engine) {
     }
 }
 
-/// Logs one publish attempt: post id, account, outcome, URL or error.
+/// Logs one publish attempt: post id, account, the state it is left in
+/// (by its one name), URL or reason.
 fn log_result(r: &TargetResult) {
+    let (post, account, state) = (&r.post, &r.account, r.result.state().name());
     match &r.result {
         Verdict::Posted { urls } => {
-            tracing::info!(post = %r.post, account = %r.account, outcome = "posted", url = %urls.first().map(String::as_str).unwrap_or(""), "published")
+            tracing::info!(post = %post, account = %account, state, url = %urls.first().map(String::as_str).unwrap_or(""), "published")
         }
         Verdict::AlreadyPosted { urls } => {
-            tracing::info!(post = %r.post, account = %r.account, outcome = "already_posted", url = %urls.first().map(String::as_str).unwrap_or(""), "already published")
+            tracing::info!(post = %post, account = %account, state, url = %urls.first().map(String::as_str).unwrap_or(""), "already published")
         }
-        Verdict::Retrying { error, retry_at } => {
-            tracing::warn!(post = %r.post, account = %r.account, outcome = "retrying", error = %error, retry_at = %retry_at, "publish failed; will retry")
+        Verdict::WillRetry { error, retry_at } => {
+            tracing::warn!(post = %post, account = %account, state, error = %error, retry_at = %retry_at, "publish failed; will retry")
         }
-        Verdict::Failed { error } => {
-            tracing::error!(post = %r.post, account = %r.account, outcome = "failed", error = %error, "publish failed")
+        Verdict::WaitingForLogin { reason } => {
+            tracing::warn!(post = %post, account = %account, state, reason = %reason, "waiting for a login")
         }
-        Verdict::Skipped { reason } => {
-            tracing::debug!(post = %r.post, account = %r.account, outcome = "skipped", reason = %reason, "skipped")
+        Verdict::Missed { due, reason } => {
+            tracing::warn!(post = %post, account = %account, state, due = %due, reason = %reason, "target missed")
+        }
+        Verdict::Failed { error } | Verdict::Unconfirmed { error } => {
+            tracing::error!(post = %post, account = %account, state, error = %error, "publish failed")
+        }
+        Verdict::Skipped { reason, .. } => {
+            tracing::debug!(post = %post, account = %account, state, reason = %reason, "skipped")
         }
     }
 }
@@ -942,7 +1040,8 @@ fn commit_all(
 }
 
 /// The targets that are due by `now`, split by the catch-up rule: those
-/// missed by more than `catch_up` are marked failed ("missed its time by …").
+/// whose planned time passed by more than `catch_up` are marked missed
+/// (with that time kept, and a warning in the log).
 pub fn due_targets(
     store: &Store,
     config: &Config,
@@ -954,22 +1053,37 @@ pub fn due_targets(
     let mut changes = Vec::new();
     for (at, t) in store.due_targets_until(now)? {
         // A retry's time is its own; only the first attempt can be "missed".
-        if t.next_attempt.is_none() && now - at > grace {
-            let late = crate::content::time::relative(at, now)
+        // A target waiting for a login counts from its planned time.
+        let planned = t.planned.and_then(from_ms).unwrap_or(at);
+        if t.next_attempt.is_none() && now - planned > grace {
+            let late = crate::content::time::relative(planned, now)
                 .trim_end_matches(" ago")
                 .to_string();
-            let error = format!(
-                "missed its time by {late} (more than catch_up = {})",
-                humantime::format_duration(config.catch_up)
+            let waited = if t.waiting_for_login {
+                " waiting for a login"
+            } else {
+                ""
+            };
+            let reason = format!(
+                "missed its time by {late}{waited} (more than catch_up = {}); change `at` to reschedule it, or `social post {}` to publish it now",
+                humantime::format_duration(config.catch_up),
+                t.post_id
             );
+            tracing::warn!(post = %t.post_id, account = %t.account, state = "missed", due = %planned.to_rfc3339(), reason = %reason, "target missed");
             changes.push((
                 t.key(),
-                Change::Outcome(Outcome::Failed {
-                    error: error.clone(),
-                    retry_at: None,
+                Change::Outcome(Outcome::Missed {
+                    reason: reason.clone(),
                 }),
             ));
-            missed.push(failed_result(&t.post_id, &t.account, error));
+            missed.push(TargetResult {
+                post: t.post_id.clone(),
+                account: t.account.clone(),
+                result: Verdict::Missed {
+                    due: planned.to_rfc3339(),
+                    reason,
+                },
+            });
         } else {
             due.push(t);
         }

@@ -175,7 +175,33 @@ pub fn table(headers: &[&str]) -> comfy_table::Table {
         '-'
     };
     t.load_style(TableStyle::new().header_separator(LineStyle::none().fill(rule).junction(rule)));
-    t.set_content_arrangement(ContentArrangement::Disabled);
+    match width() {
+        // Long cells wrap so that the table fits the terminal.
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+            t.set_width(w);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
     t.set_header(headers.to_vec());
     t
+}
+
+/// The width tables fit: `COLUMNS` when set, else the terminal's; none
+/// when standard output is a pipe or a file (lines stay whole for tools).
+pub fn width() -> Option<u16> {
+    use std::io::IsTerminal;
+    if let Some(w) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|w| *w >= 20)
+    {
+        return Some(w);
+    }
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size().map(|(w, _)| w.0)
 }

@@ -1,11 +1,11 @@
 //! `social post` and `social publish --due`: where posts leave the machine.
 
-use super::output::{Styles, plural, table};
+use super::output::{Styles, table};
 use super::{Outcome, Project, Ui, usage};
 use crate::content::Status;
 use crate::platforms::{self, Context, Job};
 use crate::publish::{Engine, Progress, Ready, TargetResult, Verdict};
-use crate::state::PostRecord;
+use crate::state::{PostRecord, State};
 use crate::validate::{self, Options};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -124,20 +124,38 @@ impl Progress for TermProgress {
 
 fn describe(r: &TargetResult) -> String {
     let k = key(&r.post, &r.account);
-    match &r.result {
-        Verdict::Posted { urls } => {
-            format!("posted {k} {}", urls.first().cloned().unwrap_or_default())
-        }
-        Verdict::AlreadyPosted { urls } => format!(
-            "already posted {k} {}",
-            urls.first().cloned().unwrap_or_default()
-        ),
-        Verdict::Retrying { error, retry_at } => {
-            format!("not yet {k}: {error} (retrying at {retry_at})")
-        }
-        Verdict::Failed { error } => format!("failed {k}: {error}"),
-        Verdict::Skipped { reason } => format!("skipped {k}: {reason}"),
+    let detail = r.result.detail();
+    let state = r.result.state();
+    if detail.is_empty() {
+        format!("{state} {k}")
+    } else if matches!(r.result, Verdict::Posted { .. } | Verdict::AlreadyPosted { .. }) {
+        format!("{state} {k} {detail}")
+    } else {
+        format!("{state} {k}: {detail}")
     }
+}
+
+/// "3 posted, 1 will retry, 1 missed": the targets of a run counted by the
+/// state each is left in, in the vocabulary's order.
+pub(crate) fn summary(results: &[TargetResult]) -> String {
+    let mut parts = Vec::new();
+    for state in State::ALL {
+        let n = results
+            .iter()
+            .filter(|r| r.result.state() == state && !matches!(r.result, Verdict::Skipped { .. }))
+            .count();
+        if n > 0 {
+            parts.push(format!("{n} {}", state.name().replace('-', " ")));
+        }
+    }
+    let skipped = results
+        .iter()
+        .filter(|r| matches!(r.result, Verdict::Skipped { .. }))
+        .count();
+    if skipped > 0 {
+        parts.push(format!("{skipped} not attempted"));
+    }
+    parts.join(", ")
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
@@ -192,36 +210,29 @@ fn print_results(ui: &Ui, results: &[TargetResult], json: bool) -> std::io::Resu
         }
         return Ok(());
     }
-    let mut t = table(&["post", "account", "result", "url / reason"]);
+    let mut t = table(&["post", "account", "state", "url / reason"]);
     for r in results {
-        let (what, detail) = match &r.result {
-            Verdict::Posted { urls } => ("posted", urls.join("\n")),
-            Verdict::AlreadyPosted { urls } => ("already posted", urls.join("\n")),
-            Verdict::Retrying { error, retry_at } => {
-                ("will retry", format!("{error} (at {retry_at})"))
-            }
-            Verdict::Failed { error } => ("failed", error.clone()),
-            Verdict::Skipped { reason } => ("skipped", reason.clone()),
-        };
         t.add_row(vec![
             r.post.clone(),
             r.account.clone(),
-            what.to_string(),
-            detail,
+            r.result.state().name().to_string(),
+            r.result.detail(),
         ]);
     }
     let mut out = ui.out();
     writeln!(out, "{t}")?;
-    let failed = results.iter().filter(|r| r.failed()).count();
-    if failed > 0 {
-        writeln!(
-            out,
-            "{}{} failed{}",
-            Styles::ERROR.render(),
-            plural(failed, "target"),
-            Styles::ERROR.render_reset()
-        )?;
-    }
+    let style = if results.iter().any(TargetResult::failed) {
+        Styles::ERROR
+    } else {
+        Styles::OK
+    };
+    writeln!(
+        out,
+        "{}{}{}",
+        style.render(),
+        summary(results),
+        style.render_reset()
+    )?;
     Ok(())
 }
 

@@ -3,7 +3,10 @@
 use super::output::{Styles, table};
 use super::{Outcome, Project, Ui, usage};
 use crate::content::time;
-use crate::state::{TargetRecord, TargetStatus, from_ms};
+use crate::state::{State, TargetRecord, from_ms};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use comfy_table::Cell;
 use clap::Args;
 use serde::Serialize;
 use std::io::Write;
@@ -27,8 +30,13 @@ pub struct StatusArgs {
 struct Row<'a> {
     post: &'a str,
     account: &'a str,
-    status: TargetStatus,
+    /// The target's state by its one name (`scheduled`, `will-retry`, `missed`, …).
+    status: State,
+    /// When it is due, or was due when it was missed (RFC 3339 with offset).
     scheduled: Option<String>,
+    /// When a will-retry target is tried again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_at: Option<String>,
     attempts: u32,
     last_error: Option<&'a str>,
     urls: Vec<&'a str>,
@@ -56,20 +64,7 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
     }
     let targets = store.targets(args.post.as_deref())?;
     let tz = project.config.timezone;
-    let fmt = |ms: Option<i64>| ms.and_then(from_ms).map(|t| time::format_local(t, tz));
-    let rows: Vec<Row> = targets
-        .iter()
-        .map(|t: &TargetRecord| Row {
-            post: &t.post_id,
-            account: &t.account,
-            status: t.status,
-            scheduled: fmt(t.due.or(t.slot)),
-            attempts: t.attempts,
-            last_error: t.last_error.as_deref(),
-            urls: t.parts.iter().filter_map(|p| p.url.as_deref()).collect(),
-            posted_at: fmt(t.posted_at),
-        })
-        .collect();
+    let rows: Vec<Row> = targets.iter().map(|t| row(t, tz)).collect();
     if args.json {
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, &rows)?;
@@ -84,24 +79,31 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut t = table(&["post", "account", "status", "when", "tries", "result"]);
-    for r in &rows {
-        let result = match (r.status, r.urls.is_empty(), r.last_error) {
-            (_, false, _) => r.urls.join("\n"),
-            (_, true, Some(e)) => e.to_string(),
+    let when = format!("when ({})", zone_label(&targets, tz));
+    let mut t = table(&["post", "account", "state", &when, "tries", "result"]);
+    for (r, target) in rows.iter().zip(&targets) {
+        let result = match (r.urls.is_empty(), r.last_error) {
+            (false, _) => r.urls.join("\n"),
+            (true, Some(e)) => e.to_string(),
             _ => String::new(),
         };
-        let when = match r.status {
-            TargetStatus::Posted => r.posted_at.clone(),
-            _ => r.scheduled.clone(),
+        let at = match r.status {
+            State::Posted => target.posted_at,
+            State::WillRetry => target.next_attempt,
+            State::Missed => target.planned,
+            _ => target.due.or(target.slot),
         };
+        let when = at
+            .and_then(from_ms)
+            .map(|t| clock_time(t, tz))
+            .unwrap_or_else(|| "—".into());
         t.add_row(vec![
-            r.post.to_string(),
-            r.account.to_string(),
-            r.status.to_string(),
-            when.unwrap_or_else(|| "—".into()),
-            r.attempts.to_string(),
-            result,
+            Cell::new(r.post),
+            Cell::new(r.account),
+            Cell::new(r.status.name()),
+            Cell::new(when),
+            Cell::new(r.attempts),
+            Cell::new(result),
         ]);
     }
     writeln!(out, "{t}")?;
@@ -111,7 +113,7 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
             "{}daemon: running (pid {}, since {}){}",
             Styles::DIM.render(),
             d.pid,
-            time::format_local(d.started_at, tz),
+            time::format_zoned(d.started_at, tz),
             Styles::DIM.render_reset()
         )?,
         None => writeln!(
@@ -126,10 +128,54 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
             out,
             "{}next due: {key} at {} ({}){}",
             Styles::DIM.render(),
-            time::format_local(at, tz),
+            time::format_zoned(at, tz),
             time::relative(at, crate::clock::now()),
             Styles::DIM.render_reset()
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn row(t: &TargetRecord, tz: Tz) -> Row<'_> {
+    let rfc = |ms: Option<i64>| ms.and_then(from_ms).map(|t| time::rfc3339_in(t, tz));
+    let state = t.state();
+    Row {
+        post: &t.post_id,
+        account: &t.account,
+        status: state,
+        scheduled: rfc(match state {
+            State::Missed => t.planned,
+            _ => t.due.or(t.slot).or(t.planned),
+        }),
+        retry_at: rfc(t.next_attempt.filter(|_| state == State::WillRetry)),
+        attempts: t.attempts,
+        last_error: t.last_error.as_deref(),
+        urls: t.parts.iter().filter_map(|p| p.url.as_deref()).collect(),
+        posted_at: rfc(t.posted_at),
+    }
+}
+
+/// The zone of the listing for its header: the abbreviations its times
+/// use (`CET`, or `CET/CEST` across a change), after the zone's name.
+fn zone_label(targets: &[TargetRecord], tz: Tz) -> String {
+    let mut abbrevs: Vec<String> = Vec::new();
+    for t in targets {
+        for ms in [t.due, t.slot, t.posted_at, t.next_attempt, t.planned] {
+            if let Some(at) = ms.and_then(from_ms) {
+                let a = at.with_timezone(&tz).format("%Z").to_string();
+                if !abbrevs.contains(&a) {
+                    abbrevs.push(a);
+                }
+            }
+        }
+    }
+    if abbrevs.is_empty() || abbrevs.iter().any(|a| a == tz.name()) {
+        return tz.name().to_string();
+    }
+    format!("{} {}", tz.name(), abbrevs.join("/"))
+}
+
+/// A time for the table, in the listing's zone (named in the header).
+fn clock_time(t: DateTime<Utc>, tz: Tz) -> String {
+    time::format_local(t, tz)
 }

@@ -119,6 +119,17 @@ pub fn format_local(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// `t` in `tz` with the zone's abbreviation: `2026-12-01 18:30 CET`.
+pub fn format_zoned(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+/// `t` in `tz` as RFC 3339 with its offset: `2026-12-01T18:30:00+01:00`.
+pub fn rfc3339_in(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
 /// A relative description of `t` seen from `now`: "in 3h", "5m ago".
 pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (t - now).num_seconds();

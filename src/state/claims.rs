@@ -219,9 +219,10 @@ impl Store {
                 let mut current = None;
                 let f = t.change(&key, |t| {
                     let claimable = match t.status {
-                        TargetStatus::Scheduled | TargetStatus::Queued | TargetStatus::Failed => {
-                            force || t.due.is_some_and(|d| d <= now_ms)
-                        }
+                        TargetStatus::Scheduled
+                        | TargetStatus::Queued
+                        | TargetStatus::Failed
+                        | TargetStatus::Missed => force || t.due.is_some_and(|d| d <= now_ms),
                         _ => false,
                     };
                     if !claimable {
@@ -229,6 +230,10 @@ impl Store {
                         return None;
                     }
                     t.status = TargetStatus::Posting;
+                    // The first time it is taken, its time is the planned one.
+                    if t.planned.is_none() && t.next_attempt.is_none() {
+                        t.planned = t.due;
+                    }
                     t.due = None;
                     t.attempts += 1;
                     t.first_claimed.get_or_insert(now_ms);
@@ -449,6 +454,7 @@ fn apply(t: &mut TargetRecord, change: &Change, now_ms: i64) {
             match outcome {
                 Outcome::Posted { parts } => {
                     t.uncertain = false;
+                    t.waiting_for_login = false;
                     t.status = TargetStatus::Posted;
                     t.parts = parts.clone();
                     t.posted_at = Some(now_ms);
@@ -469,6 +475,21 @@ fn apply(t: &mut TargetRecord, change: &Change, now_ms: i64) {
                 Outcome::Failed { error, retry_at } => {
                     t.uncertain = false;
                     failed(t, error, *retry_at)
+                }
+                Outcome::Missed { reason } => {
+                    t.planned = t.planned.or(t.due);
+                    t.status = TargetStatus::Missed;
+                    t.last_error = Some(reason.clone());
+                    t.next_attempt = None;
+                    t.due = None;
+                    t.waiting_for_login = false;
+                }
+                Outcome::WaitingForLogin { reason, recheck_at } => {
+                    t.status = TargetStatus::Scheduled;
+                    t.waiting_for_login = true;
+                    t.last_error = Some(reason.clone());
+                    t.next_attempt = None;
+                    t.due = Some(to_ms(*recheck_at));
                 }
                 Outcome::Unconfirmed { parts, error } => {
                     t.parts = parts.clone();

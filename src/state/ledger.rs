@@ -42,6 +42,8 @@ pub enum Settled {
     Failed,
     /// May be on the platform: held for the user to check.
     Unconfirmed,
+    /// Its time (`at`) passed by more than `catch_up` before it went out.
+    Missed,
 }
 
 impl Settled {
@@ -51,6 +53,7 @@ impl Settled {
             Settled::Retried => "retried",
             Settled::Failed => "failed",
             Settled::Unconfirmed => "unconfirmed",
+            Settled::Missed => "missed",
         }
     }
 }

@@ -105,6 +105,86 @@ pub enum TargetStatus {
     /// An attempt may have published it and the platform cannot be asked:
     /// held for the user to check (`social retry` or `social cancel`).
     Unconfirmed,
+    /// Its time passed by more than `catch_up` before it could go out (the
+    /// machine was off, no login): not published unless `at` changes or
+    /// `social post` / `social retry` sends it now.
+    Missed,
+}
+
+/// The one name of each state a target can be in: what `status`, `post`,
+/// `publish --due`, the daemon's log and every `--json` call it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    Draft,
+    /// Has a time, or waits for `social post`.
+    Scheduled,
+    /// Waits for a queue slot.
+    Queued,
+    /// Being published right now.
+    Posting,
+    Posted,
+    /// An attempt failed for a reason that passes; due again later.
+    WillRetry,
+    /// Due, but its account has no credential yet.
+    WaitingForLogin,
+    /// Its time passed by more than `catch_up`.
+    Missed,
+    /// Failed for good, with why.
+    Failed,
+    Cancelled,
+    /// May be on the platform: the user checks, then retries or cancels.
+    Unconfirmed,
+}
+
+impl State {
+    pub const ALL: [State; 11] = [
+        State::Draft,
+        State::Scheduled,
+        State::Queued,
+        State::Posting,
+        State::Posted,
+        State::WillRetry,
+        State::WaitingForLogin,
+        State::Missed,
+        State::Failed,
+        State::Cancelled,
+        State::Unconfirmed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Draft => "draft",
+            State::Scheduled => "scheduled",
+            State::Queued => "queued",
+            State::Posting => "posting",
+            State::Posted => "posted",
+            State::WillRetry => "will-retry",
+            State::WaitingForLogin => "waiting-for-login",
+            State::Missed => "missed",
+            State::Failed => "failed",
+            State::Cancelled => "cancelled",
+            State::Unconfirmed => "unconfirmed",
+        }
+    }
+
+    /// Whether a run that leaves a target in this state failed (exit 1).
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            State::WillRetry
+                | State::WaitingForLogin
+                | State::Missed
+                | State::Failed
+                | State::Unconfirmed
+        )
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl TargetStatus {
@@ -117,6 +197,7 @@ impl TargetStatus {
                 | TargetStatus::Failed
                 | TargetStatus::Cancelled
                 | TargetStatus::Unconfirmed
+                | TargetStatus::Missed
         )
     }
 }
@@ -171,9 +252,39 @@ pub struct TargetRecord {
     /// the next one asks the platform before sending anything.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub uncertain: bool,
+    /// When it was first due (ms): kept while retries and waits move `due`,
+    /// so that catch-up counts from the time the user asked for, and a
+    /// missed target shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned: Option<i64>,
+    /// Due, but its account has no credential yet: it goes out at the first
+    /// run after a login, within `catch_up` of `planned`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waiting_for_login: bool,
 }
 
 impl TargetRecord {
+    /// The state of this target in the one vocabulary.
+    pub fn state(&self) -> State {
+        match self.status {
+            TargetStatus::Draft => State::Draft,
+            TargetStatus::Scheduled | TargetStatus::Queued if self.waiting_for_login => {
+                State::WaitingForLogin
+            }
+            TargetStatus::Scheduled | TargetStatus::Queued if self.next_attempt.is_some() => {
+                State::WillRetry
+            }
+            TargetStatus::Scheduled => State::Scheduled,
+            TargetStatus::Queued => State::Queued,
+            TargetStatus::Posting => State::Posting,
+            TargetStatus::Posted => State::Posted,
+            TargetStatus::Failed => State::Failed,
+            TargetStatus::Cancelled => State::Cancelled,
+            TargetStatus::Unconfirmed => State::Unconfirmed,
+            TargetStatus::Missed => State::Missed,
+        }
+    }
+
     /// The key of this target in the store.
     pub fn key(&self) -> String {
         target_key(&self.post_id, &self.account)
@@ -264,6 +375,14 @@ pub enum Outcome {
     Failed {
         error: String,
         retry_at: Option<DateTime<Utc>>,
+    },
+    /// Its time passed by more than `catch_up`: nothing was sent.
+    Missed { reason: String },
+    /// Nothing was sent because the account has no credential: due again at
+    /// `recheck_at` (the next run after a login), until it is missed.
+    WaitingForLogin {
+        reason: String,
+        recheck_at: DateTime<Utc>,
     },
 }
 
@@ -754,6 +873,8 @@ impl Store {
                         claimed_by: None,
                         lease_until: None,
                         uncertain: false,
+                        planned: None,
+                        waiting_for_login: false,
                     };
                     targets.insert(key.as_str(), json(&t).as_slice())?;
                 }
@@ -800,9 +921,13 @@ impl Store {
         let now_ms = to_ms(now);
         let posts = self.post(post)?;
         self.modify(post, account, |t| match t.status {
-            TargetStatus::Failed | TargetStatus::Cancelled | TargetStatus::Unconfirmed => {
+            TargetStatus::Failed
+            | TargetStatus::Cancelled
+            | TargetStatus::Unconfirmed
+            | TargetStatus::Missed => {
                 // The user has checked the account: publish it again.
                 t.uncertain = false;
+                t.planned = None;
                 let planned = posts.as_ref().and_then(|p| p.at).or(t.slot);
                 t.status = TargetStatus::Scheduled;
                 t.due = Some(planned.filter(|p| *p > now_ms).unwrap_or(now_ms));
@@ -921,6 +1046,10 @@ fn ledger_entry(t: &TargetRecord, now: DateTime<Utc>) -> Option<Option<ledger::L
         },
         TargetStatus::Failed => settled(Settled::Failed),
         TargetStatus::Unconfirmed => settled(Settled::Unconfirmed),
+        TargetStatus::Missed => LedgerEntry {
+            at: rfc(t.planned.or(t.due)),
+            ..settled(Settled::Missed)
+        },
         // Back in play from a settled state: a retry, due at its time.
         TargetStatus::Scheduled | TargetStatus::Queued => match t.due {
             Some(due) => LedgerEntry {
@@ -937,6 +1066,7 @@ fn ledger_entry(t: &TargetRecord, now: DateTime<Utc>) -> Option<Option<ledger::L
 /// Marks a failed attempt: due again at `retry_at`, or failed for good.
 fn failed(t: &mut TargetRecord, error: &str, retry_at: Option<DateTime<Utc>>) {
     t.last_error = Some(error.to_string());
+    t.waiting_for_login = false;
     match retry_at {
         Some(at) => {
             let ms = to_ms(at);

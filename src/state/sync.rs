@@ -635,6 +635,12 @@ fn desired_target(
             // A failed target stays failed until its text changes (an edit is a
             // retry) or `social retry` puts it back.
             TargetStatus::Failed if c.content_hash == p.content_hash => return c.clone(),
+            // A missed one likewise, or until its `at` moves.
+            TargetStatus::Missed
+                if c.content_hash == p.content_hash && (p.at.is_none() || p.at == c.planned) =>
+            {
+                return c.clone();
+            }
             _ => {}
         }
     }
@@ -665,8 +671,17 @@ fn desired_target(
         claimed_by: None,
         lease_until: None,
         uncertain: false,
+        planned: None,
+        waiting_for_login: false,
     });
     let content_changed = t.content_hash != p.content_hash;
+    if t.status == TargetStatus::Missed || (p.at.is_some() && t.planned.is_some() && p.at != t.planned) {
+        // Missed, and the post now asks for another time (or other text):
+        // a new plan, counted from its own time.
+        t.planned = None;
+        t.last_error = None;
+        t.waiting_for_login = false;
+    }
     t.status = status;
     // A pending retry keeps its time unless the post itself changed.
     t.due = match (t.next_attempt, content_changed) {
@@ -737,6 +752,17 @@ fn from_ledger(mut t: TargetRecord, e: &LedgerEntry, p: &PostRecord) -> TargetRe
             if t.parts.len() < e.ids.len() {
                 t.parts = parts(e);
             }
+        }
+        Settled::Missed
+            if open
+                && e.content_hash == p.content_hash
+                && (p.at.is_none() || p.at == at) =>
+        {
+            t.status = S::Missed;
+            t.planned = at;
+            t.due = None;
+            t.next_attempt = None;
+            t.last_error = Some(e.reason.clone()).filter(|r| !r.is_empty());
         }
         Settled::Retried => {
             // Parts out before the retry stay out: the thread resumes after them.
