@@ -1791,6 +1791,248 @@ mod tests {
         assert!(server.received_requests().await.unwrap().is_empty());
     }
 
+    /// Whether `sent` is `shown` with each `<label>` replaced by a value
+    /// (one or more characters, none of them `/` or `,`).
+    fn like(shown: &str, sent: &str) -> bool {
+        let Some(i) = shown.find('<') else {
+            return shown == sent;
+        };
+        let end = i + shown[i..].find('>').expect("a closed label") + 1;
+        let Some(tail) = sent.strip_prefix(&shown[..i]) else {
+            return false;
+        };
+        (1..=tail.len())
+            .filter(|&n| tail.is_char_boundary(n))
+            .take_while(|&n| !tail[..n].contains(['/', ',']))
+            .any(|n| like(&shown[end..], &tail[n..]))
+    }
+
+    /// The "cannot drift" proof: what `--dry-run` prints for a thread with
+    /// a carousel (and no configured account id) is, request for request,
+    /// what publishing sends, apart from what only `send` knows to do:
+    /// polling containers while Instagram processes them, and reading the
+    /// permalink of the published post.
+    #[tokio::test]
+    async fn the_dry_run_is_what_publishing_sends() {
+        let server = MockServer::start().await;
+        let (_dir, store) = store();
+        let mut acc = account(&server.uri());
+        acc.user_id = None;
+        let mut f = Fixture::new(
+            acc,
+            "---\nid: t\nthread: true\n---\nFirst part #rustlang\n\n---\n\nSecond part\n",
+            KEY,
+        );
+        f.media = vec![
+            media("media/a.jpg", MediaKind::Image, Some("First")),
+            media("media/b.mp4", MediaKind::Video, None),
+            media("media/c.jpg", MediaKind::Image, None),
+        ];
+        let job = f.job(&[]);
+        let caption = caption(&job);
+        assert!(caption.contains("Second part"), "{caption}");
+        graph("GET", "/me", &[("fields", "user_id,username")])
+            .respond_with(ok(json!({"user_id": UID, "username": "alice"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_quota(&server, 0, 1).await;
+        let media_path = format!("/{UID}/media");
+        let item = |url: &str, id: &str, video: bool| {
+            let mut q = vec![
+                ("is_carousel_item".to_string(), "true".to_string()),
+                (
+                    if video { "video_url" } else { "image_url" }.to_string(),
+                    format!("{MEDIA_BASE}/{url}"),
+                ),
+            ];
+            if video {
+                q.push(("media_type".into(), "VIDEO".into()));
+            }
+            if url == "media/a.jpg" {
+                q.push(("alt_text".into(), "First".into()));
+            }
+            let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            graph("POST", &media_path, &q)
+                .respond_with(ok(json!({"id": id})))
+                .expect(1)
+        };
+        item("media/a.jpg", "k1", false).mount(&server).await;
+        item("media/b.mp4", "k2", true).mount(&server).await;
+        item("media/c.jpg", "k3", false).mount(&server).await;
+        mount_status(&server, "k2", 1, 1).await;
+        graph(
+            "POST",
+            &media_path,
+            &[
+                ("media_type", "CAROUSEL"),
+                ("children", "k1,k2,k3"),
+                ("caption", &caption),
+            ],
+        )
+        .respond_with(ok(json!({"id": "car"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+        mount_status(&server, "car", 0, 1).await;
+        mount_publish(&server, "car", "m9", 1).await;
+        mount_permalink(&server, "m9").await;
+
+        let ig = client_for(&f.account, Some(store.clone()));
+        let shown = ig.dry_run(&job);
+        assert!(server.received_requests().await.unwrap().is_empty());
+        let mut sink = Collect::default();
+        ig.publish(&job, &mut sink).await.unwrap();
+        assert_eq!(sink.0, vec![(0, published("m9"))]);
+
+        let sent = server.received_requests().await.unwrap();
+        let fields = |r: &Request| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "fields")
+                .map(|(_, v)| v.into_owned())
+        };
+        let (extra, planned): (Vec<&Request>, Vec<&Request>) = sent.iter().partition(|r| {
+            matches!(
+                fields(r).as_deref(),
+                Some("status_code,status" | "permalink")
+            )
+        });
+        let extra: Vec<String> = extra.iter().map(|r| r.url.path().to_string()).collect();
+        assert_eq!(
+            extra,
+            ["/k2", "/k2", "/car", "/m9"],
+            "polls and the permalink"
+        );
+        assert_eq!(planned.len(), shown.len(), "{shown:#?}");
+        for (s, r) in shown.iter().zip(&planned) {
+            assert_eq!(s["method"], r.method.as_str(), "{s:#}");
+            let url = format!("{}{}", server.uri(), r.url.path());
+            assert!(like(s["url"].as_str().unwrap(), &url), "{s:#} vs {url}");
+            let mut want: Vec<(String, String)> = s["query"]
+                .as_object()
+                .map(|q| {
+                    q.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut got: Vec<(String, String)> = r
+                .url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(want.len(), got.len(), "{s:#} vs {got:?}");
+            for ((wk, wv), (gk, gv)) in want.iter().zip(&got) {
+                assert!(wk == gk && like(wv, gv), "{s:#} vs {got:?}");
+            }
+            // Graph API parameters travel in the query: no body either side.
+            assert!(r.body.is_empty());
+            assert!(
+                ["json", "form", "multipart", "file"]
+                    .iter()
+                    .all(|k| s.get(k).is_none())
+            );
+        }
+        assert_eq!(shown[0]["url"], format!("{}/me", server.uri()));
+        assert_eq!(
+            shown[5]["query"]["children"],
+            "<container 1>,<container 2>,<container 3>"
+        );
+        assert!(!shown.iter().any(|s| s.to_string().contains(TOKEN)));
+        assert_eq!(
+            store.meta(&container_key(KEY)).unwrap().as_deref(),
+            Some(&b"car"[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stored_container_is_checked_first_and_an_expired_one_is_replaced() {
+        let server = MockServer::start().await;
+        let (_dir, store) = store();
+        store.set_meta(&container_key(KEY), b"old").unwrap();
+        let f = fixture(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        let ig = client(&server, Some(store.clone()));
+        let shown = ig.dry_run(&f.job(&[]));
+        let steps: Vec<&str> = shown.iter().map(|s| s["step"].as_str().unwrap()).collect();
+        assert_eq!(
+            steps,
+            [
+                CHECK_STORED,
+                READ_QUOTA,
+                "creating the media container",
+                "publishing the post"
+            ]
+        );
+        assert_eq!(shown[0]["url"], format!("{}/old", server.uri()));
+
+        graph("GET", "/old", &[("fields", "status_code,status")])
+            .respond_with(ok(json!({"status_code": "EXPIRED"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_quota(&server, 0, 1).await;
+        Mock::given(method("POST"))
+            .and(path(format!("/{UID}/media")))
+            .respond_with(ok(json!({"id": "fresh"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_status(&server, "fresh", 0, 1).await;
+        mount_publish(&server, "fresh", "m4", 1).await;
+        mount_permalink(&server, "m4").await;
+        let mut sink = Collect::default();
+        ig.publish(&f.job(&[]), &mut sink).await.unwrap();
+        assert_eq!(sink.0, vec![(0, published("m4"))]);
+        assert_eq!(
+            store.meta(&container_key(KEY)).unwrap().as_deref(),
+            Some(&b"fresh"[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_resumed_target_plans_nothing() {
+        let server = MockServer::start().await;
+        let f = fixture(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        let done = [published("m1")];
+        let ig = client(&server, None);
+        assert!(ig.plan(&f.job(&done)).unwrap().steps.is_empty());
+        ig.publish(&f.job(&done), &mut Collect::default())
+            .await
+            .unwrap();
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn under_facebook_login_the_account_is_the_pages_linked_one() {
+        let mut acc = account("https://graph.facebook.com/v23.0");
+        acc.user_id = None;
+        let f = Fixture::new(acc.clone(), CAPTION_SRC, KEY);
+        let mut f = f;
+        f.media = vec![media("media/a.jpg", MediaKind::Image, None)];
+        let shown = client_for(&acc, None).dry_run(&f.job(&[]));
+        assert_eq!(shown[0]["step"], READ_LINKED_ACCOUNT);
+        assert_eq!(
+            shown[0]["url"],
+            "https://graph.facebook.com/v23.0/me/accounts"
+        );
+        assert_eq!(shown[0]["query"]["fields"], LINKED_ACCOUNT_FIELDS);
+        assert_eq!(
+            shown[1]["url"],
+            "https://graph.facebook.com/v23.0/<id of the Instagram account>/content_publishing_limit"
+        );
+    }
+
     #[test]
     fn missing_token_names_the_variable() {
         let ctx = Context {
