@@ -555,8 +555,8 @@ impl Steps for Mastodon {
                 }
             }
             Role::Media(_) => {
-                let media: MediaAttachment =
-                    serde_json::from_value(value.clone()).map_err(|e| {
+                let media: MediaAttachment = serde_json::from_value(value.clone())
+                    .map_err(|e| {
                         PlatformError::unavailable(format!(
                             "{}: an answer without a media id ({e})",
                             step.what
@@ -2099,10 +2099,7 @@ mod tests {
         assert!(matches!(e, PlatformError::Auth { .. }));
         let e = error(StatusCode::NOT_FOUND, r#"{"error": "Record not found"}"#);
         assert!(matches!(e, PlatformError::Rejected { .. }));
-        let e = error(
-            StatusCode::UNAUTHORIZED,
-            r#"{"error": "The access token is invalid"}"#,
-        );
+        let e = error(StatusCode::UNAUTHORIZED, r#"{"error": "The access token is invalid"}"#);
         assert!(matches!(e, PlatformError::Auth { expired: false, .. }));
     }
 }

@@ -85,9 +85,7 @@ pub trait Platform: Send + Sync {
     fn plan(&self, job: &Job<'_>) -> Result<plan::Plan, PlatformError> {
         // TRANSITION: removed once every client plans its requests.
         let _ = job;
-        Err(PlatformError::config(
-            "this client does not plan its requests yet",
-        ))
+        Err(PlatformError::config("this client does not plan its requests yet"))
     }
 
     /// Publishes the parts of `job` that follow `job.done`, in order, handing

@@ -308,8 +308,7 @@ impl Loaded {
                             let part = reqwest::multipart::Part::bytes(bytes.clone())
                                 .file_name(f.file_name.clone());
                             let part = part.mime_str(&f.content_type).unwrap_or_else(|_| {
-                                reqwest::multipart::Part::bytes(bytes)
-                                    .file_name(f.file_name.clone())
+                                reqwest::multipart::Part::bytes(bytes).file_name(f.file_name.clone())
                             });
                             form.part(field.name.clone(), part)
                         }
@@ -345,13 +344,7 @@ impl Step {
     }
 
     /// Takes the value at `pointer` of step `step`'s answer into `into`.
-    pub fn fill(
-        mut self,
-        into: Slot,
-        step: usize,
-        pointer: &str,
-        label: impl Into<String>,
-    ) -> Step {
+    pub fn fill(mut self, into: Slot, step: usize, pointer: &str, label: impl Into<String>) -> Step {
         self.fills.push(Fill {
             into,
             step,
@@ -640,12 +633,7 @@ mod tests {
                     .json(json!({"status": "hi", "media_ids": []}))
                     .header("Idempotency-Key", "k-0"),
             )
-            .fill(
-                Slot::Body("/media_ids/0".into()),
-                up,
-                "/id",
-                "id of upload 1",
-            )
+            .fill(Slot::Body("/media_ids/0".into()), up, "/id", "id of upload 1")
             .fill(Slot::Path("parent".into()), up, "/parent", "parent"),
         );
         plan

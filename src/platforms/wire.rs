@@ -77,11 +77,7 @@ pub struct Answer {
 
 impl Answer {
     /// The body as `T`; an unreadable body is an error of `effect`.
-    pub fn json<T: DeserializeOwned>(
-        &self,
-        what: &str,
-        effect: Effect,
-    ) -> Result<T, PlatformError> {
+    pub fn json<T: DeserializeOwned>(&self, what: &str, effect: Effect) -> Result<T, PlatformError> {
         serde_json::from_str(&self.body).map_err(|e| {
             unclear(
                 effect,
