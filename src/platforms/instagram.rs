@@ -3,6 +3,11 @@
 //! containers for a carousel, the container's `status_code` polled until
 //! `FINISHED`, then `POST /<ig-user-id>/media_publish` and the permalink.
 //!
+//! Publishing is a [`Plan`]: the account lookup (when no `user_id` is
+//! configured), the check of a container an earlier attempt stored, the
+//! publishing limit, the carousel items, the post's container, and
+//! `media_publish`. `--dry-run` prints that plan; `publish` runs it.
+//!
 //! Instagram fetches the media itself from public URLs: a file's URL is
 //! the media base URL (the account's `media_base_url`, else the project's)
 //! followed by the file's path as written in the post.
@@ -20,19 +25,19 @@
 //! [`PlatformError::RateLimited`], which the engine reschedules.
 
 use super::http::{Http, Repeat, short};
+use super::plan::{self, Plan, Progress, Request, Role, Slot, Step, Steps};
+use super::wire::{self, Effect, segment};
 use super::{Context, Job, Memo, PartSink, Platform, PlatformError};
 use crate::config::Account;
 use crate::credentials::Secret;
-use crate::state::PublishedPart;
-use crate::validate::{MediaInfo, MediaKind};
+use crate::model::{MediaInfo, MediaKind, PublishedPart};
 use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use std::time::Duration;
-use unicode_normalization::UnicodeNormalization;
 
 /// The API when an account names none. An account may pin a Graph API
 /// version by including it: `api_url = "https://graph.instagram.com/v23.0"`.
@@ -79,6 +84,18 @@ const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
 /// When the publishing limit is used up and Instagram does not say when a
 /// slot frees up (its window is a rolling 24 hours): try again after this.
 const QUOTA_RETRY: chrono::Duration = chrono::Duration::hours(1);
+
+/// The steps of a plan, by what they do (their `what`).
+const READ_ACCOUNT: &str = "reading the account";
+const READ_LINKED_ACCOUNT: &str = "finding the Instagram account of the Facebook Page";
+const CHECK_STORED: &str = "checking the media container an earlier attempt stored";
+const READ_QUOTA: &str = "reading the publishing limit";
+
+/// How a dry run shows the account id read by the first step.
+const UID_LABEL: &str = "id of the Instagram account";
+
+/// Where the answer of [`CHECK_STORED`] keeps what it found.
+const STORED: &str = "stored_container";
 
 /// The state-store meta key holding the container a target publishes.
 pub fn container_key(idempotency_key: &str) -> String {
@@ -208,17 +225,48 @@ struct Permalink {
     permalink: Option<String>,
 }
 
-/// What a failed request may have left behind.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Effect {
-    /// A read, or a container create (an unused container expires by itself).
-    None,
-    /// `media_publish`: an answer we cannot read is `Unknown`.
-    Publish,
+/// A published post as a step's answer: what [`Steps::published`] reads.
+#[derive(Deserialize)]
+struct PostAnswer {
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+    #[serde(default)]
+    permalink: Option<String>,
 }
 
 /// What to send for one container, as Graph API parameters.
 type Params = Vec<(&'static str, String)>;
+
+/// What the check of a stored container found, read back from its answer
+/// by the steps after it.
+enum Earlier {
+    /// No container stored, or one that can no longer be published (it
+    /// failed or expired): everything is created anew.
+    Fresh,
+    /// A container that is processing or ready: published instead of a new one.
+    Reuse(String),
+    /// The container is published and its post found: nothing is sent again.
+    Published { container: String, post: Value },
+}
+
+impl Earlier {
+    fn of(progress: &Progress<'_>) -> Earlier {
+        let Some(s) = progress.answers.iter().find_map(|a| a.get(STORED)) else {
+            return Earlier::Fresh;
+        };
+        let container = s["container"].as_str().unwrap_or_default().to_string();
+        if !s["post"].is_null() {
+            return Earlier::Published {
+                container,
+                post: s["post"].clone(),
+            };
+        }
+        if s["reuse"] == json!(true) {
+            return Earlier::Reuse(container);
+        }
+        Earlier::Fresh
+    }
+}
 
 impl Instagram {
     /// The client for `account`, which needs a (long-lived) access token.
@@ -269,39 +317,59 @@ impl Instagram {
         format!("{}{path}", self.base)
     }
 
+    /// Sends `request` with the token, as the HTTP layer allows it to be
+    /// repeated, and reads the answer.
+    async fn exchange(
+        &self,
+        request: Request,
+        what: &str,
+        effect: Effect,
+    ) -> Result<wire::Answer, PlatformError> {
+        let loaded = request.load().await?;
+        let resp = loaded
+            .send(&self.http, &self.account, |b| {
+                b.bearer_auth(self.token.expose())
+            })
+            .await?;
+        wire::read(resp, what, effect, &Dialect).await
+    }
+
     /// A GET with the token, retried as the HTTP layer allows, its JSON read.
     async fn get_json<T: DeserializeOwned>(
         &self,
         what: &str,
         path: &str,
-        query: &[(&str, String)],
+        fields: &str,
     ) -> Result<T, PlatformError> {
-        let url = self.url(path);
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Safe, |c| {
-                c.get(&url).bearer_auth(self.token.expose()).query(query)
-            })
-            .await?;
-        read_json(resp, what, Effect::None).await
+        let request = Request::get(self.url(path)).query("fields", fields);
+        self.exchange(request, what, Effect::Read)
+            .await?
+            .json(what, Effect::Read)
     }
 
-    /// The professional account's id: configured, else `GET /me`
+    /// The request that finds the professional account's id: `GET /me`
     /// (Instagram Login), or the account linked to the token's Facebook
     /// Page (Facebook Login, where `/me` is the Facebook user).
-    async fn ig_user_id(&self) -> Result<String, PlatformError> {
-        if let Some(id) = &self.user_id {
-            return Ok(id.clone());
-        }
+    fn account_step(&self) -> Step {
         if facebook_login(&self.base) {
-            let pages: Value = self
-                .get_json(
-                    "finding the Instagram account of the Facebook Page",
-                    "/me/accounts",
-                    &[("fields", LINKED_ACCOUNT_FIELDS.into())],
-                )
-                .await?;
-            return linked_account(&pages).map(|(id, _)| id).ok_or_else(|| {
+            Step::new(
+                READ_LINKED_ACCOUNT,
+                Role::Lookup,
+                Request::get(self.url("/me/accounts")).query("fields", LINKED_ACCOUNT_FIELDS),
+            )
+        } else {
+            Step::new(
+                READ_ACCOUNT,
+                Role::Lookup,
+                Request::get(self.url("/me")).query("fields", "user_id,username"),
+            )
+        }
+    }
+
+    /// The account id in the answer of [`Instagram::account_step`].
+    fn account_id(&self, what: &str, answer: &Value) -> Result<String, PlatformError> {
+        if what == READ_LINKED_ACCOUNT {
+            return linked_account(answer).map(|(id, _)| id).ok_or_else(|| {
                 PlatformError::config(format!(
                     "account `{}`: no Facebook Page this token manages has a linked Instagram professional account; \
                      link one, or set `user_id` (the Instagram account id) under [accounts.{}]",
@@ -309,32 +377,46 @@ impl Instagram {
                 ))
             });
         }
-        let me: Me = self
-            .get_json(
-                "reading the account",
-                "/me",
-                &[("fields", "user_id,username".into())],
-            )
-            .await?;
+        let me: Me = serde_json::from_value(answer.clone()).map_err(|e| {
+            PlatformError::unavailable(format!("{what}: an unreadable answer ({e})"))
+        })?;
         let id = me.user_id.or(me.id).and_then(|v| match v {
             Value::String(s) if !s.is_empty() => Some(s),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         });
-        id.ok_or_else(|| {
-            PlatformError::unavailable("reading the account: the answer has no `user_id`")
-        })
+        id.ok_or_else(|| PlatformError::unavailable(format!("{what}: the answer has no `user_id`")))
+    }
+
+    /// The professional account's id: configured, else looked up.
+    async fn ig_user_id(&self) -> Result<String, PlatformError> {
+        if let Some(id) = &self.user_id {
+            return Ok(id.clone());
+        }
+        let step = self.account_step();
+        let answer: Value = self
+            .exchange(step.request.clone(), &step.what, Effect::Read)
+            .await?
+            .json(&step.what, Effect::Read)?;
+        self.account_id(&step.what, &answer)
+    }
+
+    /// The account id while a plan runs: configured, else the answer of its
+    /// first step, which looked it up.
+    fn uid_of(&self, progress: &Progress<'_>) -> Result<String, PlatformError> {
+        if let Some(id) = &self.user_id {
+            return Ok(id.clone());
+        }
+        progress
+            .answers
+            .first()
+            .and_then(|a| a["id"].as_str())
+            .map(str::to_string)
+            .ok_or_else(|| PlatformError::unavailable("the account's id was not read"))
     }
 
     /// Refuses with `RateLimited` when the publishing limit is used up.
-    async fn check_quota(&self, uid: &str) -> Result<(), PlatformError> {
-        let limit: PublishingLimit = self
-            .get_json(
-                "reading the publishing limit",
-                &format!("/{}/content_publishing_limit", segment(uid)),
-                &[("fields", "quota_usage,config".into())],
-            )
-            .await?;
+    fn check_quota(&self, limit: &PublishingLimit) -> Result<(), PlatformError> {
         let Some(entry) = limit.data.first() else {
             return Ok(());
         };
@@ -361,26 +443,11 @@ impl Instagram {
         })
     }
 
-    /// Creates one container. A repeated create leaves an unused container
-    /// behind, which expires after a day: safe to retry.
-    async fn create_container(&self, uid: &str, params: &Params) -> Result<String, PlatformError> {
-        let url = self.url(&format!("/{}/media", segment(uid)));
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Safe, |c| {
-                c.post(&url).bearer_auth(self.token.expose()).query(params)
-            })
-            .await?;
-        let created: Created =
-            read_json(resp, "creating the media container", Effect::None).await?;
-        Ok(created.id)
-    }
-
     async fn container_status(&self, id: &str) -> Result<ContainerStatus, PlatformError> {
         self.get_json(
             "reading the media container's status",
             &format!("/{}", segment(id)),
-            &[("fields", "status_code,status".into())],
+            "status_code,status",
         )
         .await
     }
@@ -422,28 +489,12 @@ impl Instagram {
         }
     }
 
-    /// Publishes a container. Never resent blindly: an unclear answer is
-    /// `Unknown`, and the container's status tells what happened.
-    async fn publish_container(&self, uid: &str, container: &str) -> Result<String, PlatformError> {
-        let url = self.url(&format!("/{}/media_publish", segment(uid)));
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Unsafe, |c| {
-                c.post(&url)
-                    .bearer_auth(self.token.expose())
-                    .query(&[("creation_id", container)])
-            })
-            .await?;
-        let created: Created = read_json(resp, "publishing the post", Effect::Publish).await?;
-        Ok(created.id)
-    }
-
     /// The media's permalink; a post that went out is not failed for want of it.
     async fn permalink(&self, media_id: &str) -> Option<String> {
         self.get_json::<Permalink>(
             "reading the post's permalink",
             &format!("/{}", segment(media_id)),
-            &[("fields", "permalink".into())],
+            "permalink",
         )
         .await
         .ok()
@@ -461,17 +512,17 @@ impl Instagram {
             .get_json(
                 "reading the account's recent media",
                 &format!("/{}/media", segment(uid)),
-                &[("fields", "id,caption,permalink,timestamp".into())],
+                "id,caption,permalink,timestamp",
             )
             .await?;
         let since = job.first_claimed - CLOCK_SLACK;
-        let caption = comparable(&caption(job));
+        let caption = wire::comparable(&caption(job));
         Ok(page
             .data
             .into_iter()
             .find(|m| {
                 m.created().is_none_or(|t| t >= since)
-                    && comparable(m.caption.as_deref().unwrap_or("")) == caption
+                    && wire::comparable(m.caption.as_deref().unwrap_or("")) == caption
             })
             .map(|m| PublishedPart {
                 id: m.id,
@@ -493,8 +544,31 @@ impl Instagram {
             .filter(|s| !s.is_empty()))
     }
 
-    /// Builds the containers of `job` and returns the one to publish.
-    async fn build_container(&self, uid: &str, job: &Job<'_>) -> Result<String, PlatformError> {
+    /// Keeps the container about to be published: the mark that it may
+    /// have gone out, written before `media_publish` is sent.
+    fn store_container(&self, job: &Job<'_>, container: &str) -> Result<(), PlatformError> {
+        let Some(memo) = &self.memo else {
+            return Ok(());
+        };
+        memo.put(&container_key(job.idempotency_key), container.as_bytes())
+            .map_err(|e| {
+                PlatformError::unavailable(format!(
+                    "recording the media container in the state store: {e}"
+                ))
+            })
+    }
+
+    /// The requests that publish `job`: the account lookup (without a
+    /// configured `user_id`), the check of a container an earlier attempt
+    /// stored, the publishing limit, one container per carousel item, the
+    /// post's container, and `media_publish` of that container.
+    fn plan_job(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
+        let mut plan = Plan::default();
+        // One post, whatever the thread: it went out when a part did.
+        if !job.done.is_empty() {
+            return Ok(plan);
+        }
+        check_media(job)?;
         let base = self.media_base_url.as_deref().ok_or_else(|| {
             PlatformError::config(format!(
                 "Instagram fetches media from a public URL: set `media_base_url = \"https://…\"` \
@@ -502,84 +576,235 @@ impl Instagram {
                 self.account
             ))
         })?;
+        let stored = self.stored_container(job)?;
+        // The account id in the paths: configured, or the first answer's.
+        let lookup = match &self.user_id {
+            Some(_) => None,
+            None => Some(plan.push(self.account_step())),
+        };
+        let uid = match &self.user_id {
+            Some(u) => segment(u),
+            None => "{uid}".to_string(),
+        };
+        let with_uid = |step: Step| match lookup {
+            Some(at) => step.fill(Slot::Path("uid".into()), at, "/id", UID_LABEL),
+            None => step,
+        };
+        if let Some(c) = &stored {
+            plan.push(Step::new(
+                CHECK_STORED,
+                Role::Lookup,
+                Request::get(self.url(&format!("/{}", segment(c))))
+                    .query("fields", "status_code,status"),
+            ));
+        }
+        plan.push(with_uid(Step::new(
+            READ_QUOTA,
+            Role::Lookup,
+            Request::get(self.url(&format!("/{uid}/content_publishing_limit")))
+                .query("fields", "quota_usage,config"),
+        )));
+        // A repeated container create leaves an unused container behind,
+        // which expires after a day: safe to retry.
+        let containers = self.url(&format!("/{uid}/media"));
+        let create = |params: Params| {
+            params
+                .into_iter()
+                .fold(Request::post(containers.clone()), |r, (k, v)| r.query(k, v))
+        };
         let caption = caption(job);
-        match job.media {
-            [one] => {
-                let id = self
-                    .create_container(uid, &single_params(base, one, &caption))
-                    .await?;
-                Ok(id)
-            }
+        let container = match job.media {
+            [one] => plan.push(with_uid(Step::new(
+                "creating the media container",
+                Role::Prepare(0),
+                create(single_params(base, one, &caption)),
+            ))),
             many => {
-                let mut children = Vec::new();
-                for m in many {
-                    let id = self.create_container(uid, &child_params(base, m)).await?;
-                    if m.kind == MediaKind::Video {
-                        self.wait_finished(&id, &m.path).await?;
-                    }
-                    children.push(id);
+                let items: Vec<usize> = many
+                    .iter()
+                    .enumerate()
+                    .map(|(n, m)| {
+                        plan.push(with_uid(Step::new(
+                            format!("creating the carousel item {}", m.path),
+                            Role::Media(n),
+                            create(child_params(base, m)),
+                        )))
+                    })
+                    .collect();
+                let mut step = with_uid(Step::new(
+                    "creating the carousel container",
+                    Role::Prepare(0),
+                    create(carousel_params(&caption)),
+                ));
+                for (n, &at) in items.iter().enumerate() {
+                    step = step.fill(
+                        Slot::QueryItem("children".into()),
+                        at,
+                        "/id",
+                        format!("container {}", n + 1),
+                    );
                 }
-                self.create_container(uid, &carousel_params(&children, &caption))
-                    .await
+                plan.push(step)
+            }
+        };
+        // Never resent blindly: an unclear answer is `Unknown`, and the
+        // stored container's status tells what happened.
+        plan.push(
+            with_uid(Step::new(
+                "publishing the post",
+                Role::Part(0),
+                Request::post(self.url(&format!("/{uid}/media_publish"))).repeat(Repeat::Unsafe),
+            ))
+            .fill(
+                Slot::Query("creation_id".into()),
+                container,
+                "/id",
+                "container of the post, once FINISHED",
+            ),
+        );
+        Ok(plan)
+    }
+
+    /// The check of a stored container: published (and its post found),
+    /// reusable, or to be replaced.
+    async fn check_stored(
+        &self,
+        request: Request,
+        progress: &Progress<'_>,
+    ) -> Result<Value, PlatformError> {
+        let container = self.stored_container(progress.job)?.unwrap_or_default();
+        let status: ContainerStatus = self
+            .exchange(request, CHECK_STORED, Effect::Read)
+            .await?
+            .json(CHECK_STORED, Effect::Read)?;
+        let found = match status.status_code.as_deref() {
+            Some("PUBLISHED") => {
+                let uid = self.uid_of(progress)?;
+                match self.find_media(&uid, progress.job).await? {
+                    Some(p) => json!({"id": p.id, "permalink": p.url}),
+                    None => {
+                        return Err(PlatformError::unknown(format!(
+                            "media container {container} is published, but the post is not among the account's recent media yet"
+                        )));
+                    }
+                }
+            }
+            _ => Value::Null,
+        };
+        let reuse = matches!(
+            status.status_code.as_deref(),
+            Some("FINISHED" | "IN_PROGRESS")
+        );
+        let mut answer = json!({});
+        answer[STORED] = json!({"container": container, "reuse": reuse, "post": found});
+        Ok(answer)
+    }
+}
+
+#[async_trait::async_trait]
+impl Steps for Instagram {
+    /// Adds the token, and does what no request says in advance: turns the
+    /// account lookup into `{"id"}`, refuses when the publishing limit is
+    /// used up, waits while Instagram processes a video item and the post's
+    /// container, keeps the container in the state store before it is
+    /// published, reads the permalink after, and skips what a stored
+    /// container from an earlier attempt already did.
+    async fn send(
+        &self,
+        step: &Step,
+        request: Request,
+        progress: &Progress<'_>,
+    ) -> Result<Value, PlatformError> {
+        let what = step.what.as_str();
+        let earlier = Earlier::of(progress);
+        match step.role {
+            Role::Lookup if what == CHECK_STORED => self.check_stored(request, progress).await,
+            Role::Lookup if what == READ_QUOTA => {
+                // A post already out needs no slot of the limit.
+                if matches!(earlier, Earlier::Published { .. }) {
+                    return Ok(json!({}));
+                }
+                let answer = self.exchange(request, what, Effect::Read).await?;
+                let limit: PublishingLimit = answer.json(what, Effect::Read)?;
+                self.check_quota(&limit)?;
+                answer.json(what, Effect::Read)
+            }
+            Role::Lookup => {
+                let answer: Value = self
+                    .exchange(request, what, Effect::Read)
+                    .await?
+                    .json(what, Effect::Read)?;
+                Ok(json!({ "id": self.account_id(what, &answer)? }))
+            }
+            Role::Media(n) => {
+                if !matches!(earlier, Earlier::Fresh) {
+                    return Ok(json!({"id": "", "skipped": true}));
+                }
+                let created: Created = self
+                    .exchange(request, what, Effect::Read)
+                    .await?
+                    .json(what, Effect::Read)?;
+                let m = &progress.job.media[n];
+                if m.kind == MediaKind::Video {
+                    self.wait_finished(&created.id, &m.path).await?;
+                }
+                Ok(json!({"id": created.id}))
+            }
+            Role::Prepare(_) => match earlier {
+                Earlier::Reuse(c) | Earlier::Published { container: c, .. } => Ok(json!({"id": c})),
+                Earlier::Fresh => {
+                    let created: Created = self
+                        .exchange(request, what, Effect::Read)
+                        .await?
+                        .json(what, Effect::Read)?;
+                    self.store_container(progress.job, &created.id)?;
+                    Ok(json!({"id": created.id}))
+                }
+            },
+            Role::Part(_) => {
+                if let Earlier::Published { post, .. } = earlier {
+                    return Ok(post);
+                }
+                let container = request
+                    .query
+                    .iter()
+                    .find(|(k, _)| k == "creation_id")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                self.wait_finished(&container, "the post's media").await?;
+                let created: Created = self
+                    .exchange(request, what, Effect::Create)
+                    .await?
+                    .json(what, Effect::Create)?;
+                let permalink = self.permalink(&created.id).await;
+                Ok(json!({"id": created.id, "permalink": permalink}))
             }
         }
+    }
+
+    fn published(&self, step: &Step, answer: &Value) -> Result<PublishedPart, PlatformError> {
+        let post: PostAnswer = serde_json::from_value(answer.clone()).map_err(|e| {
+            PlatformError::unknown(format!(
+                "{}: the post was published, but its answer is unreadable ({e})",
+                step.what
+            ))
+        })?;
+        Ok(PublishedPart {
+            id: post.id,
+            url: post.permalink,
+            cid: None,
+        })
     }
 }
 
 #[async_trait::async_trait]
 impl Platform for Instagram {
+    fn plan(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
+        self.plan_job(job)
+    }
+
     async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
-        if !job.done.is_empty() {
-            return Ok(());
-        }
-        check_media(job)?;
-        let uid = self.ig_user_id().await?;
-
-        // An earlier attempt's container: published already, or reusable.
-        let mut reuse = None;
-        if let Some(c) = self.stored_container(job)? {
-            match self.container_status(&c).await?.status_code.as_deref() {
-                Some("PUBLISHED") => {
-                    return match self.find_media(&uid, job).await? {
-                        Some(found) => sink.part(0, found),
-                        None => Err(PlatformError::unknown(format!(
-                            "media container {c} is published, but the post is not among the account's recent media yet"
-                        ))),
-                    };
-                }
-                Some("FINISHED") | Some("IN_PROGRESS") => reuse = Some(c),
-                _ => {}
-            }
-        }
-
-        self.check_quota(&uid).await?;
-        let container = match reuse {
-            Some(c) => c,
-            None => {
-                let c = self.build_container(&uid, job).await?;
-                // Stored before publishing: the mark that it may have gone out.
-                if let Some(memo) = &self.memo {
-                    memo.put(&container_key(job.idempotency_key), c.as_bytes())
-                        .map_err(|e| {
-                            PlatformError::unavailable(format!(
-                                "recording the media container in the state store: {e}"
-                            ))
-                        })?;
-                }
-                c
-            }
-        };
-        self.wait_finished(&container, "the post's media").await?;
-        let media_id = self.publish_container(&uid, &container).await?;
-        let url = self.permalink(&media_id).await;
-        sink.part(
-            0,
-            PublishedPart {
-                id: media_id,
-                url,
-                cid: None,
-            },
-        )
+        plan::run(self, job, &self.plan_job(job)?, sink).await
     }
 
     /// With a state store: nothing went out unless a container was stored,
@@ -607,59 +832,6 @@ impl Platform for Instagram {
         }
         let uid = self.ig_user_id().await?;
         Ok(self.find_media(&uid, job).await?.into_iter().collect())
-    }
-
-    fn dry_run(&self, job: &Job<'_>) -> Vec<Value> {
-        let mut out = Vec::new();
-        if !job.done.is_empty() || job.media.is_empty() {
-            return out;
-        }
-        let uid = match &self.user_id {
-            Some(u) => u.clone(),
-            None => {
-                out.push(json!({
-                    "method": "GET",
-                    "url": self.url("/me"),
-                    "query": {"fields": "user_id,username"},
-                }));
-                "<user_id>".into()
-            }
-        };
-        let base = self
-            .media_base_url
-            .clone()
-            .unwrap_or_else(|| "<media_base_url>".into());
-        let media_path = format!("/{}/media", segment(&uid));
-        let post = |params: &Params| {
-            json!({
-                "method": "POST",
-                "url": self.url(&media_path),
-                "query": params.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
-            })
-        };
-        out.push(json!({
-            "method": "GET",
-            "url": self.url(&format!("/{}/content_publishing_limit", segment(&uid))),
-            "query": {"fields": "quota_usage,config"},
-        }));
-        let caption = caption(job);
-        match job.media {
-            [one] => out.push(post(&single_params(&base, one, &caption))),
-            many => {
-                let mut children = Vec::new();
-                for (n, m) in many.iter().enumerate() {
-                    out.push(post(&child_params(&base, m)));
-                    children.push(format!("<container {}>", n + 1));
-                }
-                out.push(post(&carousel_params(&children, &caption)));
-            }
-        }
-        out.push(json!({
-            "method": "POST",
-            "url": self.url(&format!("/{}/media_publish", segment(&uid))),
-            "query": {"creation_id": "<container of the post, once FINISHED>"},
-        }));
-        out
     }
 }
 
@@ -724,58 +896,14 @@ fn child_params(base: &str, m: &MediaInfo) -> Params {
     p
 }
 
-fn carousel_params(children: &[String], caption: &str) -> Params {
+/// The carousel container; its `children` are filled in from the items'
+/// answers, in order.
+fn carousel_params(caption: &str) -> Params {
     vec![
         ("media_type", "CAROUSEL".into()),
-        ("children", children.join(",")),
+        ("children", String::new()),
         ("caption", caption.to_string()),
     ]
-}
-
-/// A text reduced for comparing: NFC, whitespace runs as one space.
-fn comparable(text: &str) -> String {
-    let text: String = text.nfc().collect();
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A path segment, percent-encoded but for unreserved characters.
-fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Reads a response: a success body as `T`, anything else as a typed error.
-async fn read_json<T: DeserializeOwned>(
-    resp: Response,
-    what: &str,
-    effect: Effect,
-) -> Result<T, PlatformError> {
-    let status = resp.status();
-    let regain = regain_access_at(resp.headers());
-    let unclear = |m: String| match effect {
-        Effect::Publish if status.is_success() => PlatformError::unknown(m),
-        _ => PlatformError::unavailable(m),
-    };
-    let body = resp
-        .text()
-        .await
-        .map_err(|e| unclear(format!("{what}: the answer was cut off: {e}")))?;
-    if !status.is_success() {
-        return Err(error_for(status, &body, what, regain, effect));
-    }
-    serde_json::from_str(&body).map_err(|e| {
-        unclear(format!(
-            "{what}: HTTP {status} with an unreadable answer ({e}): {}",
-            short(&body)
-        ))
-    })
 }
 
 /// When Meta says throttled calls may resume: the largest
@@ -839,40 +967,57 @@ fn graph_error(body: &str) -> GraphError {
     }
 }
 
-/// The error of a non-success answer the HTTP layer handed back (4xx).
-fn error_for(
-    status: StatusCode,
-    body: &str,
-    what: &str,
-    regain: Option<DateTime<Utc>>,
-    effect: Effect,
-) -> PlatformError {
-    let g = graph_error(body);
-    let message = format!("{what}: HTTP {status}: {}", g.message);
-    match (g.code, g.subcode) {
-        (Some(190), _) => PlatformError::Auth {
-            expired: true,
-            message,
-        },
-        // "We restrict certain activity to protect our community": not a rate limit.
-        (Some(4), Some(2_207_051)) => PlatformError::rejected(message),
-        // Call-rate limits, and the publishing limit (9 / 2207042).
-        (Some(4 | 17 | 32 | 613), _) | (Some(9), Some(2_207_042)) => PlatformError::RateLimited {
-            retry_at: Some(regain.unwrap_or_else(|| crate::clock::now() + QUOTA_RETRY)),
-            message,
-        },
-        // Instagram's own "try again" errors (-1, -2, 1, 2).
-        _ if g.transient || matches!(g.code, Some(-2 | -1 | 1 | 2)) => match effect {
-            Effect::Publish => PlatformError::unknown(message),
-            Effect::None => PlatformError::unavailable(message),
-        },
-        _ => match status.as_u16() {
-            401 => PlatformError::Auth {
+/// How the Graph API explains and classifies its errors: the body is
+/// `{"error": {message, type, code, error_subcode, error_user_msg,
+/// is_transient}}`, the code (not the status) says what happened, and a
+/// throttled call's `x-business-use-case-usage` header says when to come
+/// back.
+struct Dialect;
+
+impl wire::Dialect for Dialect {
+    fn message(&self, body: &str) -> String {
+        graph_error(body).message
+    }
+
+    /// Long-lived tokens expire after 60 days.
+    fn expiring_tokens(&self) -> bool {
+        true
+    }
+
+    fn error(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &str,
+        what: &str,
+        effect: Effect,
+    ) -> PlatformError {
+        let g = graph_error(body);
+        let message = format!("{what}: HTTP {status}: {}", g.message);
+        match (g.code, g.subcode) {
+            (Some(190), _) => PlatformError::Auth {
                 expired: true,
                 message,
             },
-            _ => PlatformError::rejected(message),
-        },
+            // "We restrict certain activity to protect our community": not a rate limit.
+            (Some(4), Some(2_207_051)) => PlatformError::rejected(message),
+            // Call-rate limits, and the publishing limit (9 / 2207042).
+            (Some(4 | 17 | 32 | 613), _) | (Some(9), Some(2_207_042)) => {
+                PlatformError::RateLimited {
+                    retry_at: Some(
+                        regain_access_at(headers)
+                            .unwrap_or_else(|| crate::clock::now() + QUOTA_RETRY),
+                    ),
+                    message,
+                }
+            }
+            // Instagram's own "try again" errors (-1, -2, 1, 2).
+            _ if g.transient || matches!(g.code, Some(-2 | -1 | 1 | 2)) => match effect {
+                Effect::Create => PlatformError::unknown(message),
+                Effect::Read => PlatformError::unavailable(message),
+            },
+            _ => wire::status_error(status, message, self.expiring_tokens()),
+        }
     }
 }
 
@@ -880,6 +1025,7 @@ fn error_for(
 mod tests {
     use super::*;
     use crate::platforms::test_support::{Collect, Fixture, fast_http as http};
+    use crate::platforms::wire::Dialect as _;
     use crate::state::Store;
 
     fn fixture(server: &MockServer, src: &str, media: Vec<MediaInfo>) -> Fixture {
@@ -1602,7 +1748,8 @@ mod tests {
             CAPTION_SRC,
             vec![media("media/a.jpg", MediaKind::Image, None)],
         );
-        mount_quota(&server, 0, 1).await;
+        // The plan needs the media URLs: refused before even the limit is read.
+        mount_quota(&server, 0, 0).await;
         let ctx = Context {
             http: http(),
             secret: Some(Secret::new(TOKEN)),
@@ -1644,6 +1791,248 @@ mod tests {
         assert!(server.received_requests().await.unwrap().is_empty());
     }
 
+    /// Whether `sent` is `shown` with each `<label>` replaced by a value
+    /// (one or more characters, none of them `/` or `,`).
+    fn like(shown: &str, sent: &str) -> bool {
+        let Some(i) = shown.find('<') else {
+            return shown == sent;
+        };
+        let end = i + shown[i..].find('>').expect("a closed label") + 1;
+        let Some(tail) = sent.strip_prefix(&shown[..i]) else {
+            return false;
+        };
+        (1..=tail.len())
+            .filter(|&n| tail.is_char_boundary(n))
+            .take_while(|&n| !tail[..n].contains(['/', ',']))
+            .any(|n| like(&shown[end..], &tail[n..]))
+    }
+
+    /// The "cannot drift" proof: what `--dry-run` prints for a thread with
+    /// a carousel (and no configured account id) is, request for request,
+    /// what publishing sends, apart from what only `send` knows to do:
+    /// polling containers while Instagram processes them, and reading the
+    /// permalink of the published post.
+    #[tokio::test]
+    async fn the_dry_run_is_what_publishing_sends() {
+        let server = MockServer::start().await;
+        let (_dir, store) = store();
+        let mut acc = account(&server.uri());
+        acc.user_id = None;
+        let mut f = Fixture::new(
+            acc,
+            "---\nid: t\nthread: true\n---\nFirst part #rustlang\n\n---\n\nSecond part\n",
+            KEY,
+        );
+        f.media = vec![
+            media("media/a.jpg", MediaKind::Image, Some("First")),
+            media("media/b.mp4", MediaKind::Video, None),
+            media("media/c.jpg", MediaKind::Image, None),
+        ];
+        let job = f.job(&[]);
+        let caption = caption(&job);
+        assert!(caption.contains("Second part"), "{caption}");
+        graph("GET", "/me", &[("fields", "user_id,username")])
+            .respond_with(ok(json!({"user_id": UID, "username": "alice"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_quota(&server, 0, 1).await;
+        let media_path = format!("/{UID}/media");
+        let item = |url: &str, id: &str, video: bool| {
+            let mut q = vec![
+                ("is_carousel_item".to_string(), "true".to_string()),
+                (
+                    if video { "video_url" } else { "image_url" }.to_string(),
+                    format!("{MEDIA_BASE}/{url}"),
+                ),
+            ];
+            if video {
+                q.push(("media_type".into(), "VIDEO".into()));
+            }
+            if url == "media/a.jpg" {
+                q.push(("alt_text".into(), "First".into()));
+            }
+            let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            graph("POST", &media_path, &q)
+                .respond_with(ok(json!({"id": id})))
+                .expect(1)
+        };
+        item("media/a.jpg", "k1", false).mount(&server).await;
+        item("media/b.mp4", "k2", true).mount(&server).await;
+        item("media/c.jpg", "k3", false).mount(&server).await;
+        mount_status(&server, "k2", 1, 1).await;
+        graph(
+            "POST",
+            &media_path,
+            &[
+                ("media_type", "CAROUSEL"),
+                ("children", "k1,k2,k3"),
+                ("caption", &caption),
+            ],
+        )
+        .respond_with(ok(json!({"id": "car"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+        mount_status(&server, "car", 0, 1).await;
+        mount_publish(&server, "car", "m9", 1).await;
+        mount_permalink(&server, "m9").await;
+
+        let ig = client_for(&f.account, Some(store.clone()));
+        let shown = ig.dry_run(&job);
+        assert!(server.received_requests().await.unwrap().is_empty());
+        let mut sink = Collect::default();
+        ig.publish(&job, &mut sink).await.unwrap();
+        assert_eq!(sink.0, vec![(0, published("m9"))]);
+
+        let sent = server.received_requests().await.unwrap();
+        let fields = |r: &Request| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "fields")
+                .map(|(_, v)| v.into_owned())
+        };
+        let (extra, planned): (Vec<&Request>, Vec<&Request>) = sent.iter().partition(|r| {
+            matches!(
+                fields(r).as_deref(),
+                Some("status_code,status" | "permalink")
+            )
+        });
+        let extra: Vec<String> = extra.iter().map(|r| r.url.path().to_string()).collect();
+        assert_eq!(
+            extra,
+            ["/k2", "/k2", "/car", "/m9"],
+            "polls and the permalink"
+        );
+        assert_eq!(planned.len(), shown.len(), "{shown:#?}");
+        for (s, r) in shown.iter().zip(&planned) {
+            assert_eq!(s["method"], r.method.as_str(), "{s:#}");
+            let url = format!("{}{}", server.uri(), r.url.path());
+            assert!(like(s["url"].as_str().unwrap(), &url), "{s:#} vs {url}");
+            let mut want: Vec<(String, String)> = s["query"]
+                .as_object()
+                .map(|q| {
+                    q.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut got: Vec<(String, String)> = r
+                .url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(want.len(), got.len(), "{s:#} vs {got:?}");
+            for ((wk, wv), (gk, gv)) in want.iter().zip(&got) {
+                assert!(wk == gk && like(wv, gv), "{s:#} vs {got:?}");
+            }
+            // Graph API parameters travel in the query: no body either side.
+            assert!(r.body.is_empty());
+            assert!(
+                ["json", "form", "multipart", "file"]
+                    .iter()
+                    .all(|k| s.get(k).is_none())
+            );
+        }
+        assert_eq!(shown[0]["url"], format!("{}/me", server.uri()));
+        assert_eq!(
+            shown[5]["query"]["children"],
+            "<container 1>,<container 2>,<container 3>"
+        );
+        assert!(!shown.iter().any(|s| s.to_string().contains(TOKEN)));
+        assert_eq!(
+            store.meta(&container_key(KEY)).unwrap().as_deref(),
+            Some(&b"car"[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stored_container_is_checked_first_and_an_expired_one_is_replaced() {
+        let server = MockServer::start().await;
+        let (_dir, store) = store();
+        store.set_meta(&container_key(KEY), b"old").unwrap();
+        let f = fixture(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        let ig = client(&server, Some(store.clone()));
+        let shown = ig.dry_run(&f.job(&[]));
+        let steps: Vec<&str> = shown.iter().map(|s| s["step"].as_str().unwrap()).collect();
+        assert_eq!(
+            steps,
+            [
+                CHECK_STORED,
+                READ_QUOTA,
+                "creating the media container",
+                "publishing the post"
+            ]
+        );
+        assert_eq!(shown[0]["url"], format!("{}/old", server.uri()));
+
+        graph("GET", "/old", &[("fields", "status_code,status")])
+            .respond_with(ok(json!({"status_code": "EXPIRED"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_quota(&server, 0, 1).await;
+        Mock::given(method("POST"))
+            .and(path(format!("/{UID}/media")))
+            .respond_with(ok(json!({"id": "fresh"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        mount_status(&server, "fresh", 0, 1).await;
+        mount_publish(&server, "fresh", "m4", 1).await;
+        mount_permalink(&server, "m4").await;
+        let mut sink = Collect::default();
+        ig.publish(&f.job(&[]), &mut sink).await.unwrap();
+        assert_eq!(sink.0, vec![(0, published("m4"))]);
+        assert_eq!(
+            store.meta(&container_key(KEY)).unwrap().as_deref(),
+            Some(&b"fresh"[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_resumed_target_plans_nothing() {
+        let server = MockServer::start().await;
+        let f = fixture(
+            &server,
+            CAPTION_SRC,
+            vec![media("media/a.jpg", MediaKind::Image, None)],
+        );
+        let done = [published("m1")];
+        let ig = client(&server, None);
+        assert!(ig.plan(&f.job(&done)).unwrap().steps.is_empty());
+        ig.publish(&f.job(&done), &mut Collect::default())
+            .await
+            .unwrap();
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn under_facebook_login_the_account_is_the_pages_linked_one() {
+        let mut acc = account("https://graph.facebook.com/v23.0");
+        acc.user_id = None;
+        let f = Fixture::new(acc.clone(), CAPTION_SRC, KEY);
+        let mut f = f;
+        f.media = vec![media("media/a.jpg", MediaKind::Image, None)];
+        let shown = client_for(&acc, None).dry_run(&f.job(&[]));
+        assert_eq!(shown[0]["step"], READ_LINKED_ACCOUNT);
+        assert_eq!(
+            shown[0]["url"],
+            "https://graph.facebook.com/v23.0/me/accounts"
+        );
+        assert_eq!(shown[0]["query"]["fields"], LINKED_ACCOUNT_FIELDS);
+        assert_eq!(
+            shown[1]["url"],
+            "https://graph.facebook.com/v23.0/<id of the Instagram account>/content_publishing_limit"
+        );
+    }
+
     #[test]
     fn missing_token_names_the_variable() {
         let ctx = Context {
@@ -1667,12 +2056,12 @@ mod tests {
             if let Some(s) = sub {
                 err["error_subcode"] = json!(s);
             }
-            error_for(
+            Dialect.error(
                 StatusCode::BAD_REQUEST,
+                &HeaderMap::new(),
                 &json!({"error": err}).to_string(),
                 "x",
-                None,
-                Effect::None,
+                Effect::Read,
             )
         };
         assert!(matches!(
@@ -1705,20 +2094,20 @@ mod tests {
             e(-2, Some(2_207_003)),
             PlatformError::Unavailable { .. }
         ));
-        let publish = error_for(
+        let publish = Dialect.error(
             StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
             r#"{"error": {"message": "Instagram server error", "code": -1, "error_subcode": 2207001}}"#,
             "x",
-            None,
-            Effect::Publish,
+            Effect::Create,
         );
         assert!(matches!(publish, PlatformError::Unknown { .. }));
-        let odd = error_for(
+        let odd = Dialect.error(
             StatusCode::UNAUTHORIZED,
+            &HeaderMap::new(),
             "<html>nope</html>",
             "x",
-            None,
-            Effect::None,
+            Effect::Read,
         );
         assert!(matches!(odd, PlatformError::Auth { .. }));
         assert_eq!(

@@ -162,6 +162,10 @@ pub enum Slot {
     Path(String),
     /// The whole URL (an upload URL a platform handed out).
     Url,
+    /// One item of a comma-separated query parameter (Instagram's carousel
+    /// `children`): each fill into the same name appends its value, in the
+    /// order of the fills.
+    QueryItem(String),
 }
 
 impl Request {
@@ -435,6 +439,17 @@ fn place(r: &mut Request, slot: &Slot, value: Value) {
             r.url = r.url.replace(&format!("{{{name}}}"), &seg);
         }
         Slot::Url => r.url = text_of(&value),
+        Slot::QueryItem(name) => {
+            let text = text_of(&value);
+            match r.query.iter_mut().find(|(k, _)| k == name) {
+                Some((_, v)) if !v.is_empty() => {
+                    v.push(',');
+                    v.push_str(&text);
+                }
+                Some((_, v)) => *v = text,
+                None => r.query.push((name.clone(), text)),
+            }
+        }
     }
 }
 
@@ -672,6 +687,30 @@ mod tests {
         let plan = upload_then_post();
         let e = plan.steps[1].resolve(&[json!({"id": null})]).unwrap_err();
         assert!(e.to_string().contains("id of upload 1"), "{e}");
+    }
+
+    #[test]
+    fn query_items_are_joined_in_order() {
+        let mut step = Step::new(
+            "carousel",
+            Role::Prepare(0),
+            Request::post("https://h/media").query("children", ""),
+        );
+        for (n, at) in [0, 1].into_iter().enumerate() {
+            step = step.fill(
+                Slot::QueryItem("children".into()),
+                at,
+                "/id",
+                format!("item {}", n + 1),
+            );
+        }
+        let r = step
+            .resolve(&[json!({"id": "a"}), json!({"id": 7})])
+            .unwrap();
+        assert_eq!(r.query, vec![("children".to_string(), "a,7".to_string())]);
+        let mut plan = Plan::default();
+        plan.push(step);
+        assert_eq!(plan.describe()[0]["query"]["children"], "<item 1>,<item 2>");
     }
 
     #[test]

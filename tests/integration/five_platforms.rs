@@ -719,6 +719,21 @@ async fn dry_run_to_all_five_platforms_sends_nothing() {
     assert_eq!(post["json"]["content"]["media"]["altText"], ALT);
 
     let insta = of("insta");
+    let base = fakes.insta.uri();
+    let urls: Vec<&str> = insta.iter().map(|r| r["url"].as_str().unwrap()).collect();
+    assert_eq!(
+        urls,
+        [
+            format!("{base}/{IG_USER}/content_publishing_limit"),
+            format!("{base}/{IG_USER}/media"),
+            format!("{base}/{IG_USER}/media_publish"),
+        ]
+    );
+    assert_eq!(
+        insta[2]["query"]["creation_id"],
+        "<container of the post, once FINISHED>"
+    );
+    assert!(!format!("{insta:?}").contains(INSTA_TOKEN));
     let container = &insta[1];
     assert_eq!(
         container["url"],
