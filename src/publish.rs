@@ -455,8 +455,10 @@ impl Engine {
                 let left: Vec<_> = q.pending.drain(..).collect();
                 for (i, ready, account) in left {
                     let reason = "shutting down; left for the next run";
-                    q.done
-                        .push((i, skipped(&ready.checked.post.id, &account, State::Scheduled, reason)));
+                    q.done.push((
+                        i,
+                        skipped(&ready.checked.post.id, &account, State::Scheduled, reason),
+                    ));
                 }
                 return None;
             }
@@ -474,8 +476,15 @@ impl Engine {
                             Claimed::Yes(claim) => q.claimed.push_back((i, ready, claim)),
                             Claimed::No(t) => q.done.push((i, not_claimed(&t))),
                             Claimed::Missing => {
-                                q.done
-                                    .push((i, skipped(post, &account, State::Scheduled, "not in the state store")));
+                                q.done.push((
+                                    i,
+                                    skipped(
+                                        post,
+                                        &account,
+                                        State::Scheduled,
+                                        "not in the state store",
+                                    ),
+                                ));
                             }
                         }
                     }

@@ -128,7 +128,10 @@ fn describe(r: &TargetResult) -> String {
     let state = r.result.state();
     if detail.is_empty() {
         format!("{state} {k}")
-    } else if matches!(r.result, Verdict::Posted { .. } | Verdict::AlreadyPosted { .. }) {
+    } else if matches!(
+        r.result,
+        Verdict::Posted { .. } | Verdict::AlreadyPosted { .. }
+    ) {
         format!("{state} {k} {detail}")
     } else {
         format!("{state} {k}: {detail}")
@@ -142,10 +145,23 @@ pub(crate) fn summary(results: &[TargetResult]) -> String {
     for state in State::ALL {
         let n = results
             .iter()
-            .filter(|r| r.result.state() == state && !matches!(r.result, Verdict::Skipped { .. }))
+            .filter(|r| {
+                r.result.state() == state
+                    && !matches!(
+                        r.result,
+                        Verdict::Skipped { .. } | Verdict::AlreadyPosted { .. }
+                    )
+            })
             .count();
         if n > 0 {
             parts.push(format!("{n} {}", state.name().replace('-', " ")));
+        }
+        let earlier = results
+            .iter()
+            .filter(|r| state == State::Posted && matches!(r.result, Verdict::AlreadyPosted { .. }))
+            .count();
+        if earlier > 0 {
+            parts.push(format!("{earlier} posted earlier"));
         }
     }
     let skipped = results

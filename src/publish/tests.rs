@@ -365,7 +365,7 @@ fn unknown_outcome_with_the_platform_unreachable_is_asked_first_next_time() {
         .unwrap()
         .push_back(PlatformError::unavailable("502 Bad Gateway"));
     let r = run(&w).unwrap();
-    assert!(matches!(verdict(&r), Verdict::Retrying { .. }), "{r:?}");
+    assert!(matches!(verdict(&r), Verdict::WillRetry { .. }), "{r:?}");
     let t = w.target();
     assert!(t.uncertain, "the next attempt must ask first: {t:?}");
     assert_eq!(w.server.count(), 1);
@@ -388,7 +388,7 @@ fn unknown_outcome_that_cannot_be_checked_is_held_unconfirmed() {
             "reading recent posts needs the r_member_social permission",
         ));
     let r = run(&w).unwrap();
-    let Verdict::Failed { error } = verdict(&r) else {
+    let Verdict::Unconfirmed { error } = verdict(&r) else {
         panic!("{r:?}")
     };
     assert!(error.contains("social retry thread"), "{error}");
@@ -466,7 +466,7 @@ fn a_live_claim_is_not_taken_over() {
 fn a_store_write_failure_leaves_the_target_retryable() {
     let w = World::new(&[Step::HoldStore]);
     let r = run(&w).unwrap();
-    let Verdict::Retrying { error, .. } = verdict(&r) else {
+    let Verdict::WillRetry { error, .. } = verdict(&r) else {
         panic!("a store failure is transient: {r:?}")
     };
     assert!(error.contains("could not record"), "{error}");
@@ -551,7 +551,7 @@ fn a_refusal_fails_for_good_and_a_transient_error_retries() {
 
     let w = World::new(&[Step::Fail(PlatformError::unavailable("503"))]);
     let r = run(&w).unwrap();
-    assert!(matches!(verdict(&r), Verdict::Retrying { .. }), "{r:?}");
+    assert!(matches!(verdict(&r), Verdict::WillRetry { .. }), "{r:?}");
     let t = w.target();
     assert_eq!(t.status, TargetStatus::Scheduled);
     assert!(!t.uncertain, "a 503 was certainly not applied");

@@ -675,7 +675,9 @@ fn desired_target(
         waiting_for_login: false,
     });
     let content_changed = t.content_hash != p.content_hash;
-    if t.status == TargetStatus::Missed || (p.at.is_some() && t.planned.is_some() && p.at != t.planned) {
+    if t.status == TargetStatus::Missed
+        || (p.at.is_some() && t.planned.is_some() && p.at != t.planned)
+    {
         // Missed, and the post now asks for another time (or other text):
         // a new plan, counted from its own time.
         t.planned = None;
@@ -754,9 +756,7 @@ fn from_ledger(mut t: TargetRecord, e: &LedgerEntry, p: &PostRecord) -> TargetRe
             }
         }
         Settled::Missed
-            if open
-                && e.content_hash == p.content_hash
-                && (p.at.is_none() || p.at == at) =>
+            if open && e.content_hash == p.content_hash && (p.at.is_none() || p.at == at) =>
         {
             t.status = S::Missed;
             t.planned = at;

@@ -204,7 +204,11 @@ async fn after_downtime_only_the_catch_up_window_is_published() {
                 .args(["status", "old", "--json"]),
         )
         .json();
-    assert_eq!(st[0]["status"], "failed");
+    assert_eq!(st[0]["status"], "missed", "{st}");
+    assert!(
+        st[0]["scheduled"].is_string(),
+        "a missed target keeps its time: {st}"
+    );
     assert!(
         st[0]["last_error"]
             .as_str()

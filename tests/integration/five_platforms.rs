@@ -644,7 +644,7 @@ async fn one_post_reaches_all_five_platforms_once() {
     for (account, url) in &urls {
         assert_eq!(
             row(&second.stdout, account)[2..],
-            ["already", "posted", url.as_str()],
+            ["posted", url.as_str(), "(earlier)"],
             "{}",
             second.stdout
         );

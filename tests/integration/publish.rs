@@ -142,12 +142,12 @@ async fn post_twice_publishes_once() {
     // Again: skipped with its URL, nothing sent.
     run(&p, &["post", &file])
         .code(0)
-        .stdout_has("already posted");
+        .stdout_has("1 posted earlier");
     // Even with the state store gone (a fresh clone): the ledger decides.
     std::fs::remove_dir_all(p.root.join(".social")).unwrap();
     run(&p, &["post", &file])
         .code(0)
-        .stdout_has("already posted");
+        .stdout_has("1 posted earlier");
     assert_eq!(statuses.created().len(), 1);
     // The secret never shows up anywhere.
     let status = run(&p, &["status", "hello"]);
@@ -173,7 +173,7 @@ async fn publish_due_applies_the_catch_up_window() {
     r.code(1).stdout_has("missed its time by 3h");
     assert_eq!(statuses.created(), ["Missed by 30 minutes"]);
     let st = run(&p, &["status", "old", "--json"]).json();
-    assert_eq!(st[0]["status"], "failed");
+    assert_eq!(st[0]["status"], "missed", "{st}");
     // `retry` puts the missed one back; it goes out on the next run.
     run(&p, &["retry", "old"]).code(0);
     run(&p, &["publish", "--due"]).code(0).stdout_has("posted");

@@ -87,7 +87,7 @@ async fn a_damaged_store_says_so_once_and_rebuild_recovers_it() {
         assert_eq!(status_of(&p, "later"), "scheduled", "{what}");
         run(&p, &["post", &hello])
             .code(0)
-            .stdout_has("already posted");
+            .stdout_has("1 posted earlier");
         assert_eq!(statuses.created().len(), 1, "published once");
     }
 }
