@@ -67,7 +67,7 @@ complete -c social -n "__fish_social_using_subcommand new" -l state -d 'State st
 complete -c social -n "__fish_social_using_subcommand new" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c social -n "__fish_social_using_subcommand new" -l ready -d 'Mark the post ready at once instead of a draft'
+complete -c social -n "__fish_social_using_subcommand new" -l ready -d 'Write `status: ready` (publish at its time) instead of a draft'
 complete -c social -n "__fish_social_using_subcommand new" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c social -n "__fish_social_using_subcommand new" -s q -l quiet -d 'Say only what went wrong'
 complete -c social -n "__fish_social_using_subcommand new" -s h -l help -d 'Print help'

@@ -38,6 +38,10 @@ use std::sync::{Arc, Mutex};
 /// LinkedIn have no idempotency key; their duplicate refusals still apply).
 const LOOK_FIRST_AFTER: chrono::Duration = chrono::Duration::minutes(3);
 
+/// How often a target waiting for a login is looked at again (the daemon
+/// wakes for it; `publish --due` takes it at once).
+pub const LOGIN_RECHECK: chrono::Duration = chrono::Duration::seconds(60);
+
 /// How a target ended in this run. Each is reported by the name of the
 /// state it leaves the target in ([`State`]), the one vocabulary of every
 /// command, log line and JSON document.
@@ -527,6 +531,7 @@ impl Engine {
                     .await
             }
             Attempt::Refused(e, may_retry) => self.finish(&t, Err(e), may_retry, false).await,
+            Attempt::NoLogin(e) => self.wait_for_login(&t, &e).await,
         };
         progress.finished(&r);
         r
@@ -566,7 +571,14 @@ impl Engine {
             account.media_base_url = self.config.media_base_url.clone();
         }
         let account = &account;
-        let (mut client, mut secret) = match self.client(account).await {
+        // No usable login (none stored, expired for good): the target waits
+        // for one, due as before, rather than failing.
+        let mut secret = match self.tokens.token(account).await {
+            Ok(s) => s,
+            Err(e) if !e.is_transient() => return Attempt::NoLogin(e),
+            Err(e) => return Attempt::Refused(e, true),
+        };
+        let mut client = match self.connect(account, secret.clone()) {
             Ok(c) => c,
             Err(e) => return Attempt::Refused(e, false),
         };
@@ -737,6 +749,37 @@ impl Engine {
     }
 
     /// Records the end of an attempt; returns what to report. A failure
+    /// A target whose account has no usable login: it stays due (looked at
+    /// again in [`LOGIN_RECHECK`], and at once by the next `publish --due`)
+    /// until a login appears or `catch_up` runs out; nothing counts as an
+    /// attempt.
+    async fn wait_for_login(&self, t: &TargetRecord, e: &PlatformError) -> TargetResult {
+        let now = self.now();
+        let reason = format!("waiting for a login for `{}`: {e}", t.account);
+        let outcome = Outcome::WaitingForLogin {
+            reason: reason.clone(),
+            recheck_at: now + LOGIN_RECHECK,
+        };
+        let result = match self
+            .committer
+            .commit(t.key(), Change::Outcome(outcome))
+            .await
+        {
+            Ok(_) => Verdict::WaitingForLogin { reason },
+            Err(se) => Verdict::WillRetry {
+                error: format!("{reason} (and recording it failed: {se})"),
+                retry_at: now.to_rfc3339(),
+            },
+        };
+        let r = TargetResult {
+            post: t.post_id.clone(),
+            account: t.account.clone(),
+            result,
+        };
+        log_result(&r);
+        r
+    }
+
     /// whose outcome is unclear (`t.uncertain`) is retried only after the
     /// platform is asked; one the platform cannot be asked about is held as
     /// unconfirmed for the user to check, never sent again blindly.
@@ -862,6 +905,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 enum Attempt {
     /// Nothing was sent: refused before the first request (may it be retried).
     Refused(PlatformError, bool),
+    /// Nothing was sent: the account has no usable login.
+    NoLogin(PlatformError),
     Ended(Ended),
 }
 
@@ -1060,7 +1105,12 @@ pub fn due_targets(
     let mut due = Vec::new();
     let mut missed = Vec::new();
     let mut changes = Vec::new();
-    for (at, t) in store.due_targets_until(now)? {
+    // Targets waiting for a login are taken whenever a run looks (the login
+    // may have just been added), not only at their next recheck.
+    for (at, t) in store.due_targets_until(now + LOGIN_RECHECK)? {
+        if at > now && !t.waiting_for_login {
+            continue;
+        }
         // A retry's time is its own; only the first attempt can be "missed".
         // A target waiting for a login counts from its planned time.
         let planned = t.planned.and_then(from_ms).unwrap_or(at);

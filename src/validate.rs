@@ -148,6 +148,44 @@ fn check_source(
 }
 
 /// Checks a parsed post against the configuration and every target's platform.
+/// A ready post whose `at` is more than `catch_up` ago is never a surprise:
+/// a warning at its `at` that `publish --due` and the daemon will mark it
+/// missed, with the fix. `settled(post, account)` tells the targets that
+/// need nothing more (published or cancelled, from published.toml), which
+/// are left alone: a post sent long ago is not late.
+pub fn warn_past(
+    report: &mut FileReport,
+    config: &Config,
+    now: chrono::DateTime<chrono::Utc>,
+    settled: &dyn Fn(&str, &str) -> bool,
+) {
+    let Some(c) = &report.checked else { return };
+    let (Some(at), Status::Ready) = (&c.post.at, c.post.status) else {
+        return;
+    };
+    let grace = chrono::Duration::from_std(config.catch_up).unwrap_or(chrono::Duration::hours(1));
+    if now - at.instant <= grace || c.targets.iter().all(|a| settled(&c.post.id, a)) {
+        return;
+    }
+    let ago = crate::content::time::relative(at.instant, now);
+    let d = Diagnostic::warning(
+        &report.path,
+        c.post.pos_of("at"),
+        format!(
+            "`at` is {ago}, more than catch_up = {}: it will be marked missed instead of published",
+            humantime::format_duration(config.catch_up)
+        ),
+    )
+    .with_help(format!(
+        "change `at` to a later time to reschedule it, or publish it now with `social post {}`",
+        report.path.display()
+    ));
+    report.diagnostics.push(d);
+    report
+        .diagnostics
+        .sort_by_key(|d| (d.line, d.column, d.severity));
+}
+
 pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) -> Checked {
     // Defaults from social.toml fill what the post leaves open, so that the
     // clients see one resolved post.

@@ -126,12 +126,36 @@ pub fn run(ui: &Ui, args: InitArgs) -> Outcome {
     for p in &created {
         ui.note(&format!("created {}", p.display()));
     }
-    ui.note(&format!(
-        "\nNext: set your handle in {}, then\n  social validate\n  social preview {}",
-        dir.join(CONFIG_FILE).display(),
-        example.display()
-    ));
+    ui.note(&next_steps(&dir));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The "Next:" lines, each a command that works typed as shown, in order,
+/// from the directory `init` ran in.
+fn next_steps(dir: &Path) -> String {
+    let mut s = String::from("\nNext:\n");
+    let here = dir.as_os_str().is_empty() || dir == Path::new(".");
+    if !here {
+        s.push_str(&format!("  cd {}\n", shell_quote(&dir.to_string_lossy())));
+    }
+    s.push_str("  social validate\n");
+    s.push_str("  social preview posts/hello-social.md\n");
+    s.push_str(
+        "Then put your handle in social.toml and log in with `social accounts add bsky` (or set SOCIAL_BSKY_TOKEN).",
+    );
+    s
+}
+
+/// `s` as one word for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/+=:,@%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 fn write_new(path: &Path, text: &str, created: &mut Vec<PathBuf>) -> std::io::Result<()> {

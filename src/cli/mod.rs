@@ -275,6 +275,22 @@ fn chain_message(e: &anyhow::Error) -> String {
     out
 }
 
+/// Warns on ready posts whose `at` passed by more than `catch_up` (they
+/// would be marked missed), leaving alone the targets published.toml
+/// already settles (a post published long ago is not late).
+pub(crate) fn warn_past(config: &Config, reports: &mut [crate::validate::FileReport]) {
+    let ledger = crate::state::ledger::Ledger::load(&config.root).ok();
+    let settled = |post: &str, account: &str| {
+        ledger
+            .as_ref()
+            .is_some_and(|l| l.get(post, account).is_some())
+    };
+    let now = crate::clock::now();
+    for r in reports {
+        crate::validate::warn_past(r, config, now, &settled);
+    }
+}
+
 #[cfg(test)]
 mod generated_files {
     //! completions/ and man/ are generated from the clap definition; this

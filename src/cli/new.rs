@@ -12,11 +12,15 @@ use std::process::ExitCode;
 #[command(after_help = "Examples:
   social new \"Launch day\"
   social new \"Launch day\" --at \"2026-12-01 09:00\" --to bsky,fedi
+  social new \"Launch day\" --at \"tomorrow 09:30\" --ready   Ready at once, no draft
   social new \"Weekly tip\" --queue weekdays
   $EDITOR \"$(social new 'Quick note' --at +2h)\"
 
 WHEN is `YYYY-MM-DD HH:MM` (project timezone), `YYYY-MM-DD HH:MM Area/City`,
-RFC 3339, or `+DURATION` from now (`+2h`, `+1d 30m`).")]
+RFC 3339, `+DURATION` from now (`+2h`, `+1d 30m`), or `today HH:MM` /
+`tomorrow HH:MM` (`tomorrow` alone is 09:00).
+A time already past is written as given, with a warning: more than
+`catch_up` ago, a ready post would be marked missed.")]
 pub struct NewArgs {
     /// The post's title (also names the file and the id)
     pub title: String,
@@ -29,7 +33,7 @@ pub struct NewArgs {
     /// Queue to join instead of a fixed time
     #[arg(long, value_name = "NAME", conflicts_with = "at")]
     pub queue: Option<String>,
-    /// Mark the post ready at once instead of a draft
+    /// Write `status: ready` (publish at its time) instead of a draft
     #[arg(long)]
     pub ready: bool,
 }
@@ -114,6 +118,22 @@ pub fn run(ui: &Ui, config: &Config, args: NewArgs) -> Outcome {
     f.write_all(text.as_bytes())?;
     let shown = crate::project::display_path(&path);
     writeln!(std::io::stdout().lock(), "{}", shown.display())?;
+    if let Some(t) = at.filter(|t| *t < now) {
+        let when = time::format_local(t, config.timezone);
+        let ago = time::relative(t, now);
+        let late = now - t > chrono::Duration::from_std(config.catch_up).unwrap_or_default();
+        ui.warn(&if late {
+            format!(
+                "{when} is {ago}, more than catch_up = {}: once ready, the post will be marked missed instead of published; change `at` (`--at +2h` counts from now), or publish it now with `social post {}`",
+                humantime::format_duration(config.catch_up),
+                shown.display()
+            )
+        } else {
+            format!(
+                "{when} is {ago}: once ready, the post goes out at the next `social publish --due` (or at once from a running daemon)"
+            )
+        });
+    }
     if !args.ready {
         ui.note("created as a draft: set `status: ready` when it is done");
     }
@@ -132,6 +152,23 @@ fn parse_when(
         // Whole minutes read better in a file.
         let t = now + d;
         return Ok(t - chrono::Duration::seconds(t.timestamp() % 60));
+    }
+    // `today 18:00`, `tomorrow 09:00` (`tomorrow` alone: 09:00), in the
+    // project timezone.
+    let lower = w.trim().to_ascii_lowercase();
+    for (word, days) in [("today", 0), ("tomorrow", 1)] {
+        let Some(rest) = lower.strip_prefix(word) else {
+            continue;
+        };
+        let rest = rest.trim();
+        let clock = if rest.is_empty() { "09:00" } else { rest };
+        if chrono::NaiveTime::parse_from_str(clock, "%H:%M").is_err() {
+            return Err(format!(
+                "`{w}`: after `{word}`, give a time as HH:MM (`{word} 09:30`)"
+            ));
+        }
+        let date = now.with_timezone(&config.timezone).date_naive() + chrono::Days::new(days);
+        return time::parse_at(&format!("{date} {clock}"), config.timezone).map(|p| p.instant);
     }
     time::parse_at(w, config.timezone).map(|p| p.instant)
 }

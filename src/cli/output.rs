@@ -205,3 +205,23 @@ pub fn width() -> Option<u16> {
     }
     terminal_size::terminal_size().map(|(w, _)| w.0)
 }
+
+/// The zone of a listing for its header: the zone's name, then the
+/// abbreviations its times use (`Europe/Berlin CET`, or `CET/CEST` across a
+/// change), so that every time in the listing reads in one labelled zone.
+pub fn zone_label(
+    times: impl IntoIterator<Item = chrono::DateTime<chrono::Utc>>,
+    tz: chrono_tz::Tz,
+) -> String {
+    let mut abbrevs: Vec<String> = Vec::new();
+    for at in times {
+        let a = at.with_timezone(&tz).format("%Z").to_string();
+        if !abbrevs.contains(&a) {
+            abbrevs.push(a);
+        }
+    }
+    if abbrevs.is_empty() || abbrevs.iter().any(|a| a == tz.name()) {
+        return tz.name().to_string();
+    }
+    format!("{} {}", tz.name(), abbrevs.join("/"))
+}

@@ -58,7 +58,7 @@ fn load(config: &Config, args: &PreviewArgs) -> anyhow::Result<FileReport> {
         to: args.to.clone(),
         ..Options::default()
     };
-    let report = if args.file.as_os_str() == "-" {
+    let mut report = if args.file.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().lock().read_to_end(&mut bytes)?;
         let path = Path::new("<stdin>");
@@ -73,6 +73,7 @@ fn load(config: &Config, args: &PreviewArgs) -> anyhow::Result<FileReport> {
         }
         validate::check_file(&project::display_path(&args.file), config, &opts)
     };
+    super::warn_past(config, std::slice::from_mut(&mut report));
     Ok(report)
 }
 

@@ -3,7 +3,7 @@
 use super::output::{Styles, plural, table};
 use super::{Outcome, Project, Ui};
 use crate::content::time;
-use crate::state::{TargetRecord, TargetStatus, sync::SyncReport};
+use crate::state::{State, TargetRecord, sync::SyncReport};
 use clap::Args;
 use serde::Serialize;
 use std::io::Write;
@@ -24,15 +24,19 @@ pub struct ScheduleArgs {
     pub limit: Option<usize>,
 }
 
-/// One row of the timeline: a post's targets that share a time and status.
+/// One row of the timeline: a post's targets that share a time and state.
 #[derive(Debug, Serialize)]
 pub struct Row {
+    /// RFC 3339 in the project timezone, with its offset.
     pub at: String,
     pub local: String,
     pub relative: String,
     pub post: String,
     pub accounts: Vec<String>,
-    pub status: TargetStatus,
+    /// The target state by its one name (`scheduled`, `queued`, `will-retry`, …).
+    pub status: State,
+    #[serde(skip)]
+    instant: chrono::DateTime<chrono::Utc>,
 }
 
 /// Groups timeline targets by (time, post, status).
@@ -42,21 +46,27 @@ pub fn rows(targets: &[TargetRecord], project: &Project) -> Vec<Row> {
     let mut out: Vec<Row> = Vec::new();
     for t in targets {
         let Some(due) = t.due_time() else { continue };
+        // A target waiting for a login lists at its own time.
+        let due = match t.state() {
+            State::WaitingForLogin => t.planned.and_then(crate::state::from_ms).unwrap_or(due),
+            _ => due,
+        };
         if let Some(last) = out.last_mut()
             && last.post == t.post_id
-            && last.status == t.status
-            && last.at == due.to_rfc3339()
+            && last.status == t.state()
+            && last.instant == due
         {
             last.accounts.push(t.account.clone());
             continue;
         }
         out.push(Row {
-            at: due.to_rfc3339(),
+            at: time::rfc3339_in(due, tz),
             local: time::format_local(due, tz),
             relative: time::relative(due, now),
             post: t.post_id.clone(),
             accounts: vec![t.account.clone()],
-            status: t.status,
+            status: t.state(),
+            instant: due,
         });
     }
     out
@@ -110,6 +120,25 @@ pub fn run(ui: &Ui, project: &Project, args: ScheduleArgs) -> Outcome {
     let mut rows = rows(&timeline, project);
     rows.truncate(limit);
     let on_demand = report.on_demand.clone();
+    // Due long ago and not yet out: the next run marks it missed. Say so now.
+    let now = crate::clock::now();
+    let grace = chrono::Duration::from_std(project.config.catch_up).unwrap_or_default();
+    for r in &rows {
+        if matches!(
+            r.status,
+            State::Scheduled | State::Queued | State::WaitingForLogin
+        ) && now - r.instant > grace
+        {
+            ui.warn(&format!(
+                "{}: {} is {}, more than catch_up = {}: it will be marked missed instead of published; change `at` to reschedule it, or publish it now with `social post {}`",
+                r.post,
+                r.local,
+                r.relative,
+                humantime::format_duration(project.config.catch_up),
+                r.post
+            ));
+        }
+    }
     if args.json {
         let doc = Json {
             timezone: project.config.timezone.name(),
@@ -128,10 +157,15 @@ pub fn run(ui: &Ui, project: &Project, args: ScheduleArgs) -> Outcome {
         if rows.is_empty() {
             writeln!(out, "nothing scheduled")?;
         } else {
-            let mut t = table(&["when", "", "post", "accounts", "status"]);
+            let tz = project.config.timezone;
+            let when = format!(
+                "when ({})",
+                super::output::zone_label(rows.iter().map(|r| r.instant), tz)
+            );
+            let mut t = table(&[&when, "", "post", "accounts", "state"]);
             for r in &rows {
                 t.add_row(vec![
-                    format!("{} {}", r.local, project.config.timezone.name()),
+                    r.local.clone(),
                     r.relative.clone(),
                     r.post.clone(),
                     r.accounts.join(", "),

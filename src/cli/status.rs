@@ -91,6 +91,7 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
             State::Posted => target.posted_at,
             State::WillRetry => target.next_attempt,
             State::Missed => target.planned,
+            State::WaitingForLogin => target.planned.or(target.due),
             _ => target.due.or(target.slot),
         };
         let when = at
@@ -144,7 +145,7 @@ fn row(t: &TargetRecord, tz: Tz) -> Row<'_> {
         account: &t.account,
         status: state,
         scheduled: rfc(match state {
-            State::Missed => t.planned,
+            State::Missed | State::WaitingForLogin => t.planned.or(t.due),
             _ => t.due.or(t.slot).or(t.planned),
         }),
         retry_at: rfc(t.next_attempt.filter(|_| state == State::WillRetry)),
@@ -158,21 +159,13 @@ fn row(t: &TargetRecord, tz: Tz) -> Row<'_> {
 /// The zone of the listing for its header: the abbreviations its times
 /// use (`CET`, or `CET/CEST` across a change), after the zone's name.
 fn zone_label(targets: &[TargetRecord], tz: Tz) -> String {
-    let mut abbrevs: Vec<String> = Vec::new();
-    for t in targets {
-        for ms in [t.due, t.slot, t.posted_at, t.next_attempt, t.planned] {
-            if let Some(at) = ms.and_then(from_ms) {
-                let a = at.with_timezone(&tz).format("%Z").to_string();
-                if !abbrevs.contains(&a) {
-                    abbrevs.push(a);
-                }
-            }
-        }
-    }
-    if abbrevs.is_empty() || abbrevs.iter().any(|a| a == tz.name()) {
-        return tz.name().to_string();
-    }
-    format!("{} {}", tz.name(), abbrevs.join("/"))
+    super::output::zone_label(
+        targets
+            .iter()
+            .flat_map(|t| [t.due, t.slot, t.posted_at, t.next_attempt, t.planned])
+            .filter_map(|ms| ms.and_then(from_ms)),
+        tz,
+    )
 }
 
 /// A time for the table, in the listing's zone (named in the header).

@@ -49,7 +49,7 @@ pub enum Format {
 pub fn run(ui: &Ui, config: &Config, args: ValidateArgs) -> Outcome {
     let files = project::select_files(config, &args.paths).map_err(|m| usage(m, None))?;
     let files: Vec<PathBuf> = files.iter().map(|p| project::display_path(p)).collect();
-    let report = validate::check_files(
+    let mut report = validate::check_files(
         &files,
         config,
         &Options {
@@ -57,6 +57,7 @@ pub fn run(ui: &Ui, config: &Config, args: ValidateArgs) -> Outcome {
             ..Options::default()
         },
     );
+    super::warn_past(config, &mut report.files);
     // Logins that run out soon, from .social/accounts.json: no network, no keyring.
     let expiring = crate::credentials::expiry_warnings(config, crate::clock::now());
     match args.format {

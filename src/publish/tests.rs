@@ -598,21 +598,32 @@ fn a_missing_credential_leaves_an_unclear_target_unclear_not_unconfirmed() {
     w.tokens.missing.store(true, Ordering::SeqCst);
     w.clock.advance(chrono::Duration::minutes(10));
     let r = run(&w).unwrap();
-    let Verdict::Failed { error } = verdict(&r) else {
+    let Verdict::WaitingForLogin { reason } = verdict(&r) else {
         panic!("{r:?}")
     };
-    assert!(!error.contains("may have published"), "{error}");
+    assert!(
+        reason.contains("waiting for a login for `fedi`"),
+        "{reason}"
+    );
+    assert!(!reason.contains("may have published"), "{reason}");
     let t = w.target();
-    assert_eq!(t.status, TargetStatus::Failed);
+    assert_eq!(t.state(), State::WaitingForLogin);
     assert!(
         t.uncertain,
         "still to be settled once the credential is back"
     );
-    // With the credential back and the target retried, it asks first.
+    let sent = w.server.count();
+    // Still no login a minute later: still waiting, nothing sent.
+    w.clock.advance(chrono::Duration::minutes(1));
+    let r = run(&w).unwrap();
+    assert!(
+        matches!(verdict(&r), Verdict::WaitingForLogin { .. }),
+        "{r:?}"
+    );
+    assert_eq!(w.server.count(), sent);
+    // With the credential back, the next run asks first, then publishes,
+    // without `social retry`.
     w.tokens.missing.store(false, Ordering::SeqCst);
-    let store = Store::open(&Store::default_path(w.root())).unwrap();
-    store.retry("thread", None, w.clock.now()).unwrap();
-    drop(store);
     run(&w).unwrap();
     assert_published_once(&w);
 }

@@ -222,7 +222,9 @@ impl Store {
                         TargetStatus::Scheduled
                         | TargetStatus::Queued
                         | TargetStatus::Failed
-                        | TargetStatus::Missed => force || t.due.is_some_and(|d| d <= now_ms),
+                        | TargetStatus::Missed => {
+                            force || t.waiting_for_login || t.due.is_some_and(|d| d <= now_ms)
+                        }
                         _ => false,
                     };
                     if !claimable {
@@ -487,6 +489,8 @@ fn apply(t: &mut TargetRecord, change: &Change, now_ms: i64) {
                 Outcome::WaitingForLogin { reason, recheck_at } => {
                     t.status = TargetStatus::Scheduled;
                     t.waiting_for_login = true;
+                    // Nothing was sent: not an attempt at the platform.
+                    t.attempts = t.attempts.saturating_sub(1);
                     t.last_error = Some(reason.clone());
                     t.next_attempt = None;
                     t.due = Some(to_ms(*recheck_at));

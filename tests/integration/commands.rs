@@ -28,6 +28,82 @@ fn init_creates_a_project_that_validates() {
     run.code(0).stdout_has("no problems");
 }
 
+/// Runs the "Next:" lines `init` printed, as a user types them, from the
+/// directory `init` ran in: each must succeed.
+fn run_next_steps(p: &TestProject, stderr: &str, start: &std::path::Path) -> usize {
+    let mut dir = start.to_path_buf();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("Next:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(str::trim)
+        .collect();
+    for line in &lines {
+        let words = shell_words(line);
+        match words[0].as_str() {
+            "cd" => dir = dir.join(&words[1]),
+            "social" => {
+                let run = p.run_cmd(p.cmd_in(&dir).args(&words[1..]));
+                assert_eq!(
+                    run.code,
+                    0,
+                    "`{line}` in {}:\n{}{}",
+                    dir.display(),
+                    run.stdout,
+                    run.stderr
+                );
+            }
+            other => panic!("unexpected command `{other}` in the hints:\n{stderr}"),
+        }
+    }
+    lines.len()
+}
+
+/// Splits a line as a POSIX shell would, for the quoting `init` uses.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut w = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any || !w.is_empty() {
+                    words.push(std::mem::take(&mut w));
+                }
+                any = false;
+            }
+            c => w.push(c),
+        }
+    }
+    if any || !w.is_empty() {
+        words.push(w);
+    }
+    words
+}
+
+#[test]
+fn init_hints_work_typed_where_the_user_is() {
+    for dir in ["site", "my site", "nested/dir"] {
+        let p = TestProject::bare();
+        let run = p.run(&["init", dir, "--timezone", "UTC"]);
+        run.code(0);
+        let n = run_next_steps(&p, &run.stderr, &p.root);
+        assert!(n >= 3, "cd, validate and preview: {}", run.stderr);
+    }
+    // In the current directory: no `cd`.
+    let p = TestProject::bare();
+    let run = p.run(&["init"]);
+    run.code(0);
+    assert!(!run.stderr.contains("  cd "), "{}", run.stderr);
+    assert!(run_next_steps(&p, &run.stderr, &p.root) >= 2);
+}
+
 #[test]
 fn init_in_the_current_directory_with_the_default_timezone() {
     let p = TestProject::bare();
@@ -341,4 +417,108 @@ fn completions_are_generated() {
         let run = p.run(&["completions", shell]);
         run.code(0).stdout_has("validate");
     }
+}
+
+// ── times in the past ───────────────────────────────────────────────────
+
+#[test]
+fn a_time_in_the_past_is_never_a_surprise() {
+    // SOCIAL_NOW is 2026-05-04T10:00:00Z, 12:00 in Berlin; catch_up is the
+    // default hour.
+    let p = TestProject::new();
+    let new = p.run(&[
+        "new",
+        "Late",
+        "--at",
+        "2026-05-04 08:00",
+        "--ready",
+        "--to",
+        "bsky",
+    ]);
+    new.code(0)
+        .stderr_has("2026-05-04 08:00 is 4h ago, more than catch_up = 1h")
+        .stderr_has("will be marked missed")
+        .stderr_has("social post posts/2026-05-04-late.md");
+    // Within catch_up: said, without alarm.
+    p.run(&[
+        "new",
+        "Just now",
+        "--at",
+        "2026-05-04 11:30",
+        "--to",
+        "bsky",
+    ])
+    .code(0)
+    .stderr_has("is 30m ago: once ready, the post goes out at the next `social publish --due`");
+    // Relative and named times in the future say nothing.
+    for (title, when, at) in [
+        ("In two hours", "+2h", "2026-05-04 14:00"),
+        ("Tomorrow", "tomorrow", "2026-05-05 09:00"),
+        ("Evening", "tomorrow 18:30", "2026-05-05 18:30"),
+    ] {
+        let r = p.run(&["new", title, "--at", when]);
+        r.code(0);
+        assert!(!r.stderr.contains("ago"), "{when}: {}", r.stderr);
+        let file = r.stdout.trim();
+        let text = std::fs::read_to_string(p.root.join(file)).unwrap();
+        assert!(text.contains(&format!("at: {at}\n")), "{when}: {text}");
+    }
+
+    // validate and preview point at the `at` line.
+    let v = p.validate(&["posts/2026-05-04-late.md"]);
+    v.code(0);
+    let d = v.diagnostic("will be marked missed");
+    assert_eq!(
+        (d.path.as_str(), d.line),
+        ("posts/2026-05-04-late.md", 4),
+        "{}",
+        v.stdout
+    );
+    assert!(
+        d.message
+            .contains("`at` is 4h ago, more than catch_up = 1h"),
+        "{}",
+        d.message
+    );
+    assert!(
+        v.help_after("will be marked missed")
+            .contains("social post posts/2026-05-04-late.md"),
+        "{}",
+        v.stdout
+    );
+    p.run(&["preview", "posts/2026-05-04-late.md"])
+        .code(0)
+        .stdout_has("will be marked missed");
+    // schedule, from the store, before the next run marks it.
+    p.run(&["schedule"])
+        .code(0)
+        .stderr_has("2026-05-04-late: 2026-05-04 08:00 is 4h ago")
+        .stderr_has("will be marked missed");
+    // A draft is not late yet, and a post published long ago is not late.
+    p.simple_post(
+        "old-draft",
+        "bsky",
+        "at: 2026-05-01 09:00\nstatus: draft",
+        "Draft",
+    );
+    p.simple_post("sent", "bsky", "at: 2026-05-01 09:00", "Sent long ago");
+    let hash = {
+        let src = std::fs::read_to_string(p.root.join("posts/sent.md")).unwrap();
+        social::content::parse_post(
+            std::path::Path::new("posts/sent.md"),
+            &src,
+            chrono_tz::Tz::UTC,
+        )
+        .post
+        .unwrap()
+        .content_hash()
+    };
+    p.write(
+        "published.toml",
+        format!(
+            "[sent.bsky]\npublished_at = \"2026-05-01T07:00:00Z\"\nids = [\"at://did:plc:abc/app.bsky.feed.post/3kabc\"]\nurls = [\"https://bsky.app/profile/a/post/3kabc\"]\ncontent_hash = \"{hash}\"\n"
+        ),
+    );
+    let v = p.validate(&["posts/old-draft.md", "posts/sent.md"]);
+    v.code(0).stdout_lacks("missed");
 }

@@ -188,6 +188,72 @@ async fn publish_due_applies_the_catch_up_window() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_due_target_without_a_login_waits_for_one() {
+    let statuses = Statuses::default();
+    let server = mastodon(&statuses).await;
+    let p = project(&server.uri());
+    // SOCIAL_NOW is 2026-05-04T10:00:00Z; catch_up is an hour.
+    p.simple_post(
+        "soon",
+        "fedi",
+        "at: 2026-05-04 09:30",
+        "Waiting for a login",
+    );
+    p.simple_post("late", "fedi", "at: 2026-05-04 09:10", "Logged in too late");
+    // No credential: both wait, nothing is sent, nothing is failed.
+    let first = p.run(&["publish", "--due"]);
+    first
+        .code(1)
+        .stdout_has("2 waiting for login")
+        .stdout_has("waiting for a login for `fedi`")
+        .stdout_lacks("failed");
+    assert!(statuses.created().is_empty());
+    let st = p.run(&["status", "soon", "--json"]).json();
+    assert_eq!(st[0]["status"], "waiting-for-login", "{st}");
+    assert_eq!(st[0]["attempts"], 0, "nothing was attempted: {st}");
+    assert!(
+        st[0]["scheduled"].as_str().unwrap().contains("09:30"),
+        "the planned time is kept: {st}"
+    );
+    let table = p.run(&["status"]);
+    table.code(0).stdout_has("waiting-for-login");
+    // Still waiting a little later, at the next look.
+    p.run_cmd(
+        p.cmd()
+            .env("SOCIAL_NOW", "2026-05-04T10:05:00Z")
+            .args(["publish", "--due"]),
+    )
+    .code(1)
+    .stdout_has("2 waiting for login");
+    // The login arrives: the next run publishes what is still within
+    // catch_up, without `social retry`; the one whose hour ran out while it
+    // waited is missed, saying so.
+    let second = p.run_cmd(
+        p.cmd()
+            .env("SOCIAL_NOW", "2026-05-04T10:20:00Z")
+            .env("SOCIAL_FEDI_TOKEN", "fedi-token")
+            .args(["publish", "--due"]),
+    );
+    second
+        .code(1)
+        .stdout_has("1 posted")
+        .stdout_has("1 missed")
+        .stdout_has("waiting for a login (more than catch_up");
+    assert_eq!(statuses.created(), ["Waiting for a login"]);
+    let st = run(&p, &["status", "--json"]).json();
+    let by_post = |id: &str| {
+        st.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["post"] == id)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(by_post("soon"), "posted", "{st}");
+    assert_eq!(by_post("late"), "missed", "{st}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_flight_then_run_again_posts_once() {
     let statuses = Statuses::default();
     *statuses.hold_first.lock().unwrap() = Some(Duration::from_secs(30));

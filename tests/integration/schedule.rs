@@ -35,17 +35,24 @@ fn schedule(p: &TestProject) -> Value {
     p.run(&["schedule", "--json"]).json()
 }
 
-/// (post, first account, at) of every upcoming row.
+/// (post, first account, at in UTC) of every upcoming row; `at` itself is
+/// RFC 3339 in the project timezone, its offset matching `local`.
 fn upcoming(doc: &Value) -> Vec<(String, String, String)> {
     doc["upcoming"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| {
+            let at = r["at"].as_str().unwrap();
+            let t = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+            assert!(
+                at.starts_with(&r["local"].as_str().unwrap().replace(' ', "T")),
+                "`at` is in the project's zone: {r}"
+            );
             (
                 r["post"].as_str().unwrap().to_string(),
                 r["accounts"][0].as_str().unwrap().to_string(),
-                r["at"].as_str().unwrap().to_string(),
+                t.with_timezone(&chrono::Utc).to_rfc3339(),
             )
         })
         .collect()
@@ -118,10 +125,11 @@ fn sync_follows_new_changed_draft_and_deleted_posts() {
         .code(2)
         .stderr_has("no post with id `c`");
 
-    // The table shows local time and a relative time.
+    // The table shows local time, its zone in the header, and a relative time.
     p.run(&["schedule"])
         .code(0)
-        .stdout_has("2026-05-07 18:30 Europe/Berlin")
+        .stdout_has("when (Europe/Berlin CEST)")
+        .stdout_has("2026-05-07 18:30")
         .stdout_has("in 3d");
 }
 
