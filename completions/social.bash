@@ -1425,7 +1425,7 @@ _social() {
             return 0
             ;;
         social__subcmd__validate)
-            opts="-v -q -h -V --format --strict --project --state --color --verbose --quiet --help --version"
+            opts="-v -q -h -V --format --json --strict --project --state --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -80,6 +80,7 @@ complete -c social -n "__fish_social_using_subcommand validate" -l state -d 'Sta
 complete -c social -n "__fish_social_using_subcommand validate" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c social -n "__fish_social_using_subcommand validate" -l json -d 'The same as `--format json`'
 complete -c social -n "__fish_social_using_subcommand validate" -l strict -d 'Treat warnings as errors'
 complete -c social -n "__fish_social_using_subcommand validate" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c social -n "__fish_social_using_subcommand validate" -s q -l quiet -d 'Say only what went wrong'

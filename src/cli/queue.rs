@@ -45,8 +45,13 @@ struct QueueRow {
     accounts: Vec<String>,
     slots_per_week: usize,
     waiting: usize,
+    /// RFC 3339 in the queue's timezone.
     next_slot: Option<String>,
     paused: bool,
+    #[serde(skip)]
+    next: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(skip)]
+    tz: chrono_tz::Tz,
 }
 
 #[derive(Serialize)]
@@ -97,8 +102,10 @@ pub fn run(ui: &Ui, project: &Project, args: QueueArgs) -> Outcome {
                     waiting: held.get(q.name.as_str()).map(Vec::len).unwrap_or(0),
                     next_slot: schedule::slots_from(q, now)
                         .next()
-                        .map(|t| time::format_local(t, q.timezone)),
+                        .map(|t| time::rfc3339_in(t, q.timezone)),
                     paused: q.paused,
+                    next: schedule::slots_from(q, now).next(),
+                    tz: q.timezone,
                 })
                 .collect();
             if json {
@@ -123,7 +130,10 @@ pub fn run(ui: &Ui, project: &Project, args: QueueArgs) -> Outcome {
                         r.accounts.join(", "),
                         r.slots_per_week.to_string(),
                         r.waiting.to_string(),
-                        r.next_slot.unwrap_or_else(|| "—".into()),
+                        // Each queue has its zone: the time says it.
+                        r.next
+                            .map(|t| time::format_zoned(t, r.tz))
+                            .unwrap_or_else(|| "—".into()),
                         if r.paused {
                             "paused".into()
                         } else {
@@ -157,7 +167,7 @@ pub fn run(ui: &Ui, project: &Project, args: QueueArgs) -> Outcome {
             for (s, id) in past {
                 if let Some(t) = crate::state::from_ms(*s) {
                     rows.push(SlotRow {
-                        at: t.to_rfc3339(),
+                        at: time::rfc3339_in(t, q.timezone),
                         local: time::format_local(t, q.timezone),
                         post: Some(id.to_string()),
                     });
@@ -165,7 +175,7 @@ pub fn run(ui: &Ui, project: &Project, args: QueueArgs) -> Outcome {
             }
             for t in schedule::slots_from(q, now).take(n) {
                 rows.push(SlotRow {
-                    at: t.to_rfc3339(),
+                    at: time::rfc3339_in(t, q.timezone),
                     local: time::format_local(t, q.timezone),
                     post: filled.get(&t.timestamp_millis()).map(|s| s.to_string()),
                 });
@@ -187,7 +197,16 @@ pub fn run(ui: &Ui, project: &Project, args: QueueArgs) -> Outcome {
                     q.timezone.name(),
                     q.accounts.join(", ")
                 )?;
-                let mut t = table(&["slot", "", "post"]);
+                let header = format!(
+                    "slot ({})",
+                    super::output::zone_label(
+                        rows.iter()
+                            .filter_map(|r| chrono::DateTime::parse_from_rfc3339(&r.at).ok())
+                            .map(|d| d.with_timezone(&chrono::Utc)),
+                        q.timezone
+                    )
+                );
+                let mut t = table(&[&header, "", "post"]);
                 for r in rows {
                     let when = chrono::DateTime::parse_from_rfc3339(&r.at)
                         .map(|d| time::relative(d.with_timezone(&chrono::Utc), now))

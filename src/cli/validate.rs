@@ -18,6 +18,7 @@ Examples:
   social validate posts/launch.md        Check one file
   social validate --strict               Fail on warnings too (missing alt text…)
   social validate --format github        Annotations for GitHub Actions
+  social validate --json                 One JSON document (as --format json)
 ";
 
 /// Check posts: frontmatter, times, accounts, media and each platform's limits
@@ -30,6 +31,9 @@ pub struct ValidateArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// The same as `--format json`
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Treat warnings as errors
     #[arg(long)]
     pub strict: bool,
@@ -60,7 +64,8 @@ pub fn run(ui: &Ui, config: &Config, args: ValidateArgs) -> Outcome {
     super::warn_past(config, &mut report.files);
     // Logins that run out soon, from .social/accounts.json: no network, no keyring.
     let expiring = crate::credentials::expiry_warnings(config, crate::clock::now());
-    match args.format {
+    let format = if args.json { Format::Json } else { args.format };
+    match format {
         Format::Text => {
             print_text(ui, &report)?;
             if !ui.quiet {
