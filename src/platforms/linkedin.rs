@@ -2,6 +2,16 @@
 //! (`POST /rest/posts`), images through the Images API (initializeUpload,
 //! then a PUT of the bytes), the author URN from OpenID `userinfo`.
 //!
+//! Publishing is a [`Plan`]: the author lookup (when the URN is not
+//! remembered), per image its registration, the PUT of its bytes to the
+//! upload URL LinkedIn handed out, and the check that LinkedIn has
+//! processed it, then the post create with the author and image URNs
+//! filled in from the earlier answers. `--dry-run` prints that plan;
+//! `publish` runs it. What no request can say in advance stays in
+//! [`Steps::send`]: polling an image while LinkedIn still processes it,
+//! reading the post's URN from the `x-restli-id` header, and reading the
+//! member's recent posts back when LinkedIn refuses a post as a duplicate.
+//!
 //! `commentary` is LinkedIn's "little" text format: every reserved
 //! character is backslash-escaped ([`escape_little_text`]), or LinkedIn
 //! silently cuts the post at the first one. Hashtags are written as
@@ -16,20 +26,19 @@
 //! found among the author's recent posts.
 
 use super::http::{Http, Repeat, short};
+use super::plan::{self, Body, FileRef, Method, Plan, Progress, Request, Role, Slot, Step, Steps};
+use super::wire::{self, Effect};
 use super::{Context, Job, Memo, PartSink, Platform, PlatformError};
 use crate::config::Account;
 use crate::credentials::Secret;
+use crate::model::{MediaInfo, MediaKind, PublishedPart};
 use crate::render::{RichText, SpanKind};
-use crate::state::PublishedPart;
-use crate::validate::{MediaInfo, MediaKind};
 use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::time::Duration;
-use unicode_normalization::UnicodeNormalization;
 
 /// The API when an account names none.
 pub const DEFAULT_API: &str = "https://api.linkedin.com";
@@ -49,6 +58,12 @@ const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
 
 /// Recent posts read when looking for one that may already exist.
 const RECENT_POSTS: usize = 10;
+
+/// The step that reads the member's profile (its `sub` is the person id).
+const READ_PROFILE: &str = "reading the member's profile";
+
+/// How a dry run shows the author URN the profile lookup reads.
+const AUTHOR_LABEL: &str = "urn:li:person of the member";
 
 /// The state-store meta key caching an account's author URN.
 pub fn author_cache_key(account: &str) -> String {
@@ -88,19 +103,6 @@ pub struct Linkedin {
 #[derive(Deserialize)]
 struct UserInfo {
     sub: String,
-}
-
-/// `POST /rest/images?action=initializeUpload` answers `{"value": …}`.
-#[derive(Deserialize)]
-struct InitializeUpload {
-    value: UploadTicket,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UploadTicket {
-    upload_url: String,
-    image: String,
 }
 
 #[derive(Deserialize)]
@@ -168,97 +170,31 @@ impl Linkedin {
         format!("{}{path}", self.base)
     }
 
-    /// The headers of every versioned (`/rest/…`) request.
-    fn rest(&self, rb: RequestBuilder) -> RequestBuilder {
-        rb.bearer_auth(self.token.expose())
-            .header("LinkedIn-Version", &self.version)
+    /// A versioned (`/rest/…`) request, with the headers LinkedIn requires.
+    fn rest(&self, method: Method, path: &str) -> Request {
+        Request::new(method, self.url(path))
+            .header("LinkedIn-Version", self.version.as_str())
             .header("X-Restli-Protocol-Version", "2.0.0")
     }
 
-    /// The member's person URN: from the state store when cached there,
-    /// else from `/v2/userinfo` (and then cached).
-    async fn author(&self) -> Result<String, PlatformError> {
-        let key = author_cache_key(&self.account);
-        if let Some(memo) = &self.memo
-            && let Ok(Some(bytes)) = memo.get(&key)
-            && let Ok(urn) = String::from_utf8(bytes)
-            && urn.starts_with("urn:li:")
-        {
-            return Ok(urn);
-        }
-        let url = self.url("/v2/userinfo");
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Safe, |c| {
-                c.get(&url).bearer_auth(self.token.expose())
-            })
-            .await?;
-        let info: UserInfo = read_json(resp, "reading the member's profile").await?;
-        let urn = format!("urn:li:person:{}", info.sub);
-        if let Some(memo) = &self.memo {
-            // A cache that cannot be written costs the next run one request.
-            let _ = memo.put(&key, urn.as_bytes());
-        }
-        Ok(urn)
+    /// The request reading the member's profile (`/v2/userinfo`, not versioned).
+    fn profile_step(&self) -> Step {
+        Step::new(
+            READ_PROFILE,
+            Role::Lookup,
+            Request::get(self.url("/v2/userinfo")),
+        )
     }
 
-    /// Registers an image, uploads its bytes, and waits until LinkedIn has
-    /// processed it. Repeating any step leaves at most an unused image
-    /// behind, so all of them are safe to retry.
-    async fn upload(&self, author: &str, m: &MediaInfo) -> Result<String, PlatformError> {
-        let bytes = tokio::fs::read(&m.resolved).await.map_err(|e| {
-            PlatformError::config(format!(
-                "cannot read the media file {}: {e}",
-                m.resolved.display()
-            ))
-        })?;
-        let url = self.url("/rest/images");
-        let body = initialize_upload_body(author);
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Safe, |c| {
-                self.rest(c.post(&url))
-                    .query(&[("action", "initializeUpload")])
-                    .json(&body)
-            })
-            .await?;
-        let what = format!("registering the upload of {}", m.path);
-        let ticket: InitializeUpload = read_json(resp, &what).await?;
-        let ticket = ticket.value;
-
-        // The upload URL comes from LinkedIn; the token goes only to LinkedIn.
-        let send_token = self.trusted_upload_host(&ticket.upload_url);
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Safe, |c| {
-                let rb = c
-                    .put(&ticket.upload_url)
-                    .header(reqwest::header::CONTENT_TYPE, m.mime)
-                    .body(bytes.clone());
-                if send_token {
-                    rb.bearer_auth(self.token.expose())
-                } else {
-                    rb
-                }
-            })
-            .await?;
-        let status = resp.status();
-        if !status.is_success() {
-            let body = resp.text().await.unwrap_or_default();
-            return Err(error_for(status, &body, &format!("uploading {}", m.path)));
-        }
-        self.wait_available(&ticket.image, &m.path).await?;
-        Ok(ticket.image)
-    }
-
-    /// Whether `upload_url` is LinkedIn's (or the configured API's) host.
-    fn trusted_upload_host(&self, upload_url: &str) -> bool {
+    /// Whether `url` is LinkedIn's (or the configured API's) host: the
+    /// token goes only there, not to an upload URL elsewhere.
+    fn trusted_host(&self, url: &str) -> bool {
         let host = |u: &str| {
             reqwest::Url::parse(u)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
         };
-        match host(upload_url) {
+        match host(url) {
             Some(h) => {
                 h == "linkedin.com" || h.ends_with(".linkedin.com") || Some(h) == host(&self.base)
             }
@@ -266,25 +202,198 @@ impl Linkedin {
         }
     }
 
-    /// Polls an uploaded image until it is `AVAILABLE`. A status that
-    /// cannot be read does not stop the post: LinkedIn then says itself
-    /// whether the image is usable.
-    async fn wait_available(&self, image: &str, path: &str) -> Result<(), PlatformError> {
-        let url = self.url(&format!("/rest/images/{}", segment(image)));
+    /// Sends a loaded request, with the token where it may go.
+    async fn send_loaded(&self, loaded: &plan::Loaded) -> Result<reqwest::Response, PlatformError> {
+        let send_token = self.trusted_host(&loaded.request.url);
+        loaded
+            .send(&self.http, &self.account, |b| {
+                if send_token {
+                    b.bearer_auth(self.token.expose())
+                } else {
+                    b
+                }
+            })
+            .await
+    }
+
+    /// Sends `request` as the HTTP layer allows it to be repeated, and
+    /// reads the answer.
+    async fn exchange(
+        &self,
+        request: Request,
+        what: &str,
+        effect: Effect,
+    ) -> Result<wire::Answer, PlatformError> {
+        let loaded = request.load().await?;
+        let resp = self.send_loaded(&loaded).await?;
+        wire::read(resp, what, effect, &Dialect).await
+    }
+
+    /// The author URN remembered from an earlier lookup.
+    fn remembered_author(&self) -> Option<String> {
+        let bytes = self
+            .memo
+            .as_ref()?
+            .get(&author_cache_key(&self.account))
+            .ok()??;
+        String::from_utf8(bytes)
+            .ok()
+            .filter(|urn| urn.starts_with("urn:li:"))
+    }
+
+    /// Reads the member's profile and remembers the author URN.
+    async fn read_profile(&self, request: Request) -> Result<String, PlatformError> {
+        let info: UserInfo = self
+            .exchange(request, READ_PROFILE, Effect::Read)
+            .await?
+            .json(READ_PROFILE, Effect::Read)?;
+        let urn = format!("urn:li:person:{}", info.sub);
+        if let Some(memo) = &self.memo {
+            // A cache that cannot be written costs the next run one request.
+            let _ = memo.put(&author_cache_key(&self.account), urn.as_bytes());
+        }
+        Ok(urn)
+    }
+
+    /// The member's person URN: remembered, else from `/v2/userinfo`.
+    async fn author(&self) -> Result<String, PlatformError> {
+        match self.remembered_author() {
+            Some(urn) => Ok(urn),
+            None => self.read_profile(self.profile_step().request).await,
+        }
+    }
+
+    /// The requests that publish `job`: the profile lookup (unless the
+    /// author URN is remembered), per image its registration, the PUT of
+    /// its bytes and the check that it is processed, then the post create.
+    /// A thread is one post (the renderer joins it), so a target with a
+    /// part out plans nothing.
+    fn plan_job(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
+        let mut plan = Plan::default();
+        if job.rendered.parts.is_empty() || !job.done.is_empty() {
+            return Ok(plan);
+        }
+        if let Some(m) = job.media.iter().find(|m| m.kind == MediaKind::Video) {
+            return Err(PlatformError::rejected(format!(
+                "{}: videos on LinkedIn are not supported by this version of social (images are)",
+                m.path
+            )));
+        }
+        let author = self.remembered_author();
+        let lookup = match author {
+            Some(_) => None,
+            None => Some(plan.push(self.profile_step())),
+        };
+        let with_author = |step: Step, pointer: &str| match lookup {
+            Some(at) => step.fill(Slot::Body(pointer.into()), at, "/author", AUTHOR_LABEL),
+            None => step,
+        };
+        let mut images = Vec::new();
+        for (n, m) in job.media.iter().enumerate() {
+            images.push(self.plan_upload(&mut plan, n, m, author.as_deref(), &with_author));
+        }
+        let alts: Vec<Option<String>> = job.media.iter().map(|m| m.alt.clone()).collect();
+        // No idempotency key: never resent blindly by the HTTP layer.
+        let mut post = with_author(
+            Step::new(
+                "creating the post",
+                Role::Part(0),
+                self.rest(Method::Post, "/rest/posts")
+                    .json(post_body(job, author.as_deref(), &alts))
+                    .repeat(Repeat::Unsafe),
+            ),
+            "/author",
+        );
+        for (n, &init) in images.iter().enumerate() {
+            let into = match images.len() {
+                1 => "/content/media/id".to_string(),
+                _ => format!("/content/multiImage/images/{n}/id"),
+            };
+            post = post.fill(Slot::Body(into), init, "/value/image", image_label(n));
+        }
+        plan.push(post);
+        Ok(plan)
+    }
+
+    /// The steps of image `n`: its registration, the PUT of its bytes to
+    /// the upload URL the registration handed out, and the check that
+    /// LinkedIn has processed it. Returns the registration step, whose
+    /// answer holds the image URN. Repeating any of them leaves at most an
+    /// unused image behind, so all are safe to retry.
+    fn plan_upload(
+        &self,
+        plan: &mut Plan,
+        n: usize,
+        m: &MediaInfo,
+        author: Option<&str>,
+        with_author: &dyn Fn(Step, &str) -> Step,
+    ) -> usize {
+        let init = plan.push(with_author(
+            Step::new(
+                format!("registering the upload of {}", m.path),
+                Role::Media(n),
+                self.rest(Method::Post, "/rest/images")
+                    .query("action", "initializeUpload")
+                    .json(initialize_upload_body(author)),
+            ),
+            "/initializeUploadRequest/owner",
+        ));
+        let file_name = m
+            .resolved
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| m.path.clone());
+        let mut put = Request::new(Method::Put, format!("<uploadUrl of image {}>", n + 1));
+        put.body = Body::File(FileRef {
+            path: m.resolved.clone(),
+            file_name,
+            content_type: m.mime.to_string(),
+            range: None,
+            size: m.bytes,
+        });
+        plan.push(
+            Step::new(format!("uploading {}", m.path), Role::Media(n), put).fill(
+                Slot::Url,
+                init,
+                "/value/uploadUrl",
+                format!("uploadUrl of image {}", n + 1),
+            ),
+        );
+        plan.push(
+            Step::new(
+                format!("checking that LinkedIn has processed {}", m.path),
+                Role::Media(n),
+                self.rest(Method::Get, "/rest/images/{image}"),
+            )
+            .fill(
+                Slot::Path("image".into()),
+                init,
+                "/value/image",
+                image_label(n),
+            ),
+        );
+        init
+    }
+
+    /// Polls an uploaded image until it is `AVAILABLE`, sending the
+    /// planned status read again while LinkedIn processes the image. A
+    /// status that cannot be read does not stop the post: LinkedIn then
+    /// says itself whether the image is usable.
+    async fn wait_available(&self, request: Request, path: &str) -> Result<Value, PlatformError> {
+        let loaded = request.load().await?;
         let deadline = tokio::time::Instant::now() + self.image_wait;
         let mut delay = self.poll_first;
         loop {
-            let resp = self
-                .http
-                .send(&self.account, Repeat::Safe, |c| self.rest(c.get(&url)))
-                .await;
-            let status = match resp {
-                Ok(r) => read_json::<ImageStatus>(r, "reading the image")
+            let answer: Option<Value> = match self.send_loaded(&loaded).await {
+                Ok(resp) => wire::read_json(resp, "reading the image", Effect::Read, &Dialect)
                     .await
-                    .ok()
-                    .and_then(|s| s.status),
+                    .ok(),
                 Err(_) => None,
             };
+            let status = answer
+                .as_ref()
+                .and_then(|a| serde_json::from_value::<ImageStatus>(a.clone()).ok())
+                .and_then(|s| s.status);
             match status.as_deref() {
                 Some("PROCESSING") | Some("WAITING_UPLOAD") => {}
                 Some("PROCESSING_FAILED") => {
@@ -292,7 +401,7 @@ impl Linkedin {
                         "LinkedIn could not process the image {path}"
                     )));
                 }
-                _ => return Ok(()),
+                _ => return Ok(answer.unwrap_or(Value::Null)),
             }
             if tokio::time::Instant::now() + delay > deadline {
                 return Err(PlatformError::unavailable(format!(
@@ -305,46 +414,75 @@ impl Linkedin {
         }
     }
 
-    /// Creates the post; its URN is in the `x-restli-id` header.
-    async fn create_post(&self, body: &Value) -> Result<String, PlatformError> {
-        let url = self.url("/rest/posts");
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Unsafe, |c| {
-                self.rest(c.post(&url)).json(body)
-            })
-            .await?;
+    /// Sends the post create; its URN is in the `x-restli-id` header. A
+    /// refusal as a duplicate counts as posted when the post it collides
+    /// with is ours (among the author's recent posts with this text,
+    /// created after the claim); the answer is then that post's URN.
+    async fn create(
+        &self,
+        step: &Step,
+        request: Request,
+        progress: &Progress<'_>,
+    ) -> Result<Value, PlatformError> {
+        let author = match &request.body {
+            Body::Json(b) => b["author"].as_str().unwrap_or_default().to_string(),
+            _ => String::new(),
+        };
+        let loaded = request.load().await?;
+        let resp = self.send_loaded(&loaded).await?;
         let status = resp.status();
         let urn = post_urn(resp.headers());
-        let text = resp.text().await;
-        if !status.is_success() {
-            return Err(error_for(
-                status,
-                &text.unwrap_or_default(),
-                "creating the post",
-            ));
+        let message = match wire::read(resp, &step.what, Effect::Create, &Dialect).await {
+            Ok(_) => {
+                return match urn {
+                    Some(urn) => Ok(json!({ "id": urn })),
+                    None => Err(PlatformError::unknown(format!(
+                        "{}: HTTP {status} without the post's id (no x-restli-id header)",
+                        step.what
+                    ))),
+                };
+            }
+            Err(PlatformError::Rejected {
+                duplicate: true,
+                message,
+            }) => message,
+            // The URN is in the header: a body cut off after it does not matter.
+            Err(_) if status.is_success() && urn.is_some() => {
+                return Ok(json!({ "id": urn }));
+            }
+            Err(e) => return Err(e),
+        };
+        // Ours, from an attempt whose answer was lost? Only if it is
+        // among the recent posts with this text, created after the claim.
+        let duplicate_of = duplicate_urn(&message);
+        let posts = self
+            .recent_posts(&author)
+            .await
+            .map_err(|e| PlatformError::Rejected {
+                duplicate: true,
+                message: format!("{message}; could not check whether it is this post: {e}"),
+            })?;
+        match find_post(progress.job, &posts, duplicate_of.as_deref()) {
+            Some(found) => Ok(json!({ "id": found.id })),
+            None => Err(PlatformError::Rejected {
+                duplicate: true,
+                message,
+            }),
         }
-        urn.ok_or_else(|| {
-            PlatformError::unknown(format!(
-                "creating the post: HTTP {status} without the post's id (no x-restli-id header)"
-            ))
-        })
     }
 
     /// The author's most recent posts.
     async fn recent_posts(&self, author: &str) -> Result<Vec<PostElement>, PlatformError> {
-        let url = self.url("/rest/posts");
-        let query = finder_query(author);
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Safe, |c| {
-                self.rest(c.get(&url))
-                    .header("X-RestLi-Method", "FINDER")
-                    .query(&query)
-            })
-            .await?;
-        let page: PostPage = read_json(resp, "reading the member's recent posts")
+        let what = "reading the member's recent posts";
+        let request = finder_query(author).into_iter().fold(
+            self.rest(Method::Get, "/rest/posts")
+                .header("X-RestLi-Method", "FINDER"),
+            |r, (k, v)| r.query(k, v),
+        );
+        let page: PostPage = self
+            .exchange(request, what, Effect::Read)
             .await
+            .and_then(|a| a.json(what, Effect::Read))
             .map_err(|e| match e {
                 PlatformError::Auth {
                     expired: false,
@@ -366,6 +504,11 @@ impl Linkedin {
             Err(e) => Err(e),
         }
     }
+}
+
+/// How a dry run names the URN of image `n` (from 0).
+fn image_label(n: usize) -> String {
+    format!("urn:li:image of image {}", n + 1)
 }
 
 /// What LinkedIn grants `social`'s login (`openid profile w_member_social`)
@@ -390,51 +533,67 @@ fn missing_read_permission(message: &str) -> PlatformError {
 }
 
 #[async_trait::async_trait]
-impl Platform for Linkedin {
-    async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
-        if job.rendered.parts.is_empty() || !job.done.is_empty() {
-            return Ok(());
-        }
-        if let Some(m) = job.media.iter().find(|m| m.kind == MediaKind::Video) {
-            return Err(PlatformError::rejected(format!(
-                "{}: videos on LinkedIn are not supported by this version of social (images are)",
-                m.path
-            )));
-        }
-        let author = self.author().await?;
-        let mut images = Vec::new();
-        for m in job.media {
-            images.push((self.upload(&author, m).await?, m.alt.clone()));
-        }
-        let body = post_body(job, &author, &images);
-        match self.create_post(&body).await {
-            Ok(urn) => sink.part(0, published(&urn)),
-            Err(PlatformError::Rejected {
-                duplicate: true,
-                message,
-            }) => {
-                // Ours, from an attempt whose answer was lost? Only if it is
-                // among the recent posts with this text, created after the claim.
-                let duplicate_of = duplicate_urn(&message);
-                let posts =
-                    self.recent_posts(&author)
-                        .await
-                        .map_err(|e| PlatformError::Rejected {
-                            duplicate: true,
-                            message: format!(
-                                "{message}; could not check whether it is this post: {e}"
-                            ),
-                        })?;
-                match find_post(job, &posts, duplicate_of.as_deref()) {
-                    Some(found) => sink.part(0, found),
-                    None => Err(PlatformError::Rejected {
-                        duplicate: true,
-                        message,
-                    }),
-                }
+impl Steps for Linkedin {
+    /// Adds the token (only where LinkedIn's hosts are), and does what no
+    /// request says in advance: turns the profile into the author URN (and
+    /// remembers it), polls an image while LinkedIn processes it, and reads
+    /// the post's URN from the `x-restli-id` header.
+    async fn send(
+        &self,
+        step: &Step,
+        request: Request,
+        progress: &Progress<'_>,
+    ) -> Result<Value, PlatformError> {
+        let what = step.what.as_str();
+        match step.role {
+            Role::Lookup => {
+                let author = self.read_profile(request).await?;
+                Ok(json!({ "author": author }))
             }
-            Err(e) => Err(e),
+            // The steps of an image: its registration (POST), the PUT of
+            // its bytes, and the status read (GET), polled.
+            Role::Media(n) => match request.method {
+                Method::Get => {
+                    let path = progress.job.media.get(n).map_or(what, |m| m.path.as_str());
+                    self.wait_available(request, path).await
+                }
+                Method::Put => {
+                    let resp = self.send_loaded(&request.load().await?).await?;
+                    wire::expect_success(resp, what, Effect::Read, &Dialect).await?;
+                    Ok(Value::Null)
+                }
+                _ => self
+                    .exchange(request, what, Effect::Read)
+                    .await?
+                    .json(what, Effect::Read),
+            },
+            Role::Prepare(_) => self
+                .exchange(request, what, Effect::Read)
+                .await?
+                .json(what, Effect::Read),
+            Role::Part(_) => self.create(step, request, progress).await,
         }
+    }
+
+    fn published(&self, step: &Step, answer: &Value) -> Result<PublishedPart, PlatformError> {
+        match answer["id"].as_str() {
+            Some(urn) => Ok(published(urn)),
+            None => Err(PlatformError::unknown(format!(
+                "{}: the post was created, but its answer has no URN",
+                step.what
+            ))),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Platform for Linkedin {
+    fn plan(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
+        self.plan_job(job)
+    }
+
+    async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
+        plan::run(self, job, &self.plan_job(job)?, sink).await
     }
 
     /// Reads the author's recent posts and returns the one with this
@@ -447,59 +606,11 @@ impl Platform for Linkedin {
         let posts = self.recent_posts(&author).await?;
         Ok(find_post(job, &posts, None).into_iter().collect())
     }
-
-    fn dry_run(&self, job: &Job<'_>) -> Vec<Value> {
-        let mut out = Vec::new();
-        if job.rendered.parts.is_empty() || !job.done.is_empty() {
-            return out;
-        }
-        let headers = json!({
-            "LinkedIn-Version": self.version,
-            "X-Restli-Protocol-Version": "2.0.0",
-        });
-        let cached = self
-            .memo
-            .as_ref()
-            .and_then(|s| s.get(&author_cache_key(&self.account)).ok().flatten())
-            .and_then(|b| String::from_utf8(b).ok());
-        let author = match cached {
-            Some(urn) => urn,
-            None => {
-                out.push(json!({"method": "GET", "url": self.url("/v2/userinfo")}));
-                "urn:li:person:<sub from userinfo>".to_string()
-            }
-        };
-        let mut images = Vec::new();
-        for (n, m) in job.media.iter().enumerate() {
-            out.push(json!({
-                "method": "POST",
-                "url": self.url("/rest/images"),
-                "query": {"action": "initializeUpload"},
-                "headers": headers,
-                "json": initialize_upload_body(&author),
-            }));
-            out.push(json!({
-                "method": "PUT",
-                "url": format!("<uploadUrl of image {}>", n + 1),
-                "body": {
-                    "path": m.resolved.display().to_string(),
-                    "content_type": m.mime,
-                    "bytes": m.bytes,
-                },
-            }));
-            images.push((format!("<urn:li:image of image {}>", n + 1), m.alt.clone()));
-        }
-        out.push(json!({
-            "method": "POST",
-            "url": self.url("/rest/posts"),
-            "headers": headers,
-            "json": post_body(job, &author, &images),
-        }));
-        out
-    }
 }
 
-fn initialize_upload_body(author: &str) -> Value {
+/// The JSON body of the image registration; the plan fills in the owner
+/// when the author is looked up.
+fn initialize_upload_body(author: Option<&str>) -> Value {
     json!({"initializeUploadRequest": {"owner": author}})
 }
 
@@ -513,8 +624,9 @@ fn finder_query(author: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The JSON body of the post create.
-fn post_body(job: &Job<'_>, author: &str, images: &[(String, Option<String>)]) -> Value {
+/// The JSON body of the post create, one image entry per alt text. The
+/// plan fills in the image URNs (and the author, when it is looked up).
+fn post_body(job: &Job<'_>, author: Option<&str>, alts: &[Option<String>]) -> Value {
     let mut b = json!({
         "author": author,
         "commentary": commentary(job),
@@ -527,14 +639,14 @@ fn post_body(job: &Job<'_>, author: &str, images: &[(String, Option<String>)]) -
         "lifecycleState": "PUBLISHED",
         "isReshareDisabledByAuthor": false,
     });
-    let image = |(id, alt): &(String, Option<String>)| {
-        let mut v = json!({"id": id});
+    let image = |alt: &Option<String>| {
+        let mut v = json!({"id": null});
         if let Some(a) = alt {
             v["altText"] = json!(a);
         }
         v
     };
-    match images {
+    match alts {
         [] => {}
         [one] => b["content"] = json!({"media": image(one)}),
         many => {
@@ -649,19 +761,13 @@ fn little_to_plain(s: &str) -> String {
     out
 }
 
-/// A text reduced for comparing: NFC, whitespace runs as one space.
-fn comparable(text: &str) -> String {
-    let text: String = text.nfc().collect();
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// The post among `posts` that is this job's: same text, published, created
 /// after the first claim or the scheduled time, whichever is earlier (less
 /// [`CLOCK_SLACK`]). `prefer` (the URN a
 /// duplicate refusal named) wins among several.
 fn find_post(job: &Job<'_>, posts: &[PostElement], prefer: Option<&str>) -> Option<PublishedPart> {
     let since = job.earliest() - CLOCK_SLACK;
-    let text = comparable(&plain_text(job));
+    let text = wire::comparable(&plain_text(job));
     let mut hits = posts.iter().filter(|p| {
         p.lifecycle_state
             .as_deref()
@@ -669,7 +775,7 @@ fn find_post(job: &Job<'_>, posts: &[PostElement], prefer: Option<&str>) -> Opti
             && p.created().is_none_or(|t| t >= since)
             && p.commentary
                 .as_deref()
-                .is_some_and(|c| comparable(&little_to_plain(c)) == text)
+                .is_some_and(|c| wire::comparable(&little_to_plain(c)) == text)
     });
     let first = hits.next()?;
     let chosen = match prefer {
@@ -733,78 +839,64 @@ fn duplicate_urn(message: &str) -> Option<String> {
     urn.starts_with("urn:li:").then_some(urn)
 }
 
-/// A path segment: URNs in paths are percent-encoded (Rest.li 2.0).
-fn segment(id: &str) -> String {
-    let mut s = String::with_capacity(id.len() + 8);
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
-        }
-    }
-    s
-}
-
-/// Reads the answer of a read or an upload step (the post create reads its
-/// own): a success body as `T`, anything else as a typed error.
-async fn read_json<T: DeserializeOwned>(resp: Response, what: &str) -> Result<T, PlatformError> {
-    let status = resp.status();
-    let unclear = PlatformError::unavailable;
-    let body = resp
-        .text()
-        .await
-        .map_err(|e| unclear(format!("{what}: the answer was cut off: {e}")))?;
-    if !status.is_success() {
-        return Err(error_for(status, &body, what));
-    }
-    serde_json::from_str(&body).map_err(|e| {
-        unclear(format!(
-            "{what}: HTTP {status} with an unreadable answer ({e}): {}",
-            short(&body)
-        ))
-    })
-}
-
 /// Whether an error body is LinkedIn's duplicate-content refusal.
 fn is_duplicate(body: &str) -> bool {
     body.contains("DUPLICATE_POST") || body.to_ascii_lowercase().contains("is a duplicate")
 }
 
-/// The error of a 4xx answer (429 and 5xx are the HTTP layer's).
-fn error_for(status: StatusCode, body: &str, what: &str) -> PlatformError {
-    let message = format!("{what}: HTTP {status}: {}", server_message(body));
-    match status.as_u16() {
-        401 => PlatformError::Auth {
-            expired: true,
-            message,
-        },
-        403 => PlatformError::Auth {
-            expired: false,
-            message,
-        },
-        426 => PlatformError::config(format!(
-            "{message} (the LinkedIn-Version is no longer supported: set `linkedin_version = \"YYYYMM\"` to a recent month)"
-        )),
-        400 | 409 | 422 if is_duplicate(body) => PlatformError::Rejected {
-            duplicate: true,
-            message,
-        },
-        400..=499 => PlatformError::rejected(message),
-        _ => PlatformError::unavailable(message),
+/// How LinkedIn explains and classifies its errors: bodies are
+/// `{"status", "message", "serviceErrorCode", "code"}` (and
+/// `errorDetails.inputErrors[].code`). A 401 is an expired or revoked
+/// token (renewing it or logging in again helps), a 403 a permission the
+/// token lacks, a 426 a `LinkedIn-Version` no longer served, and a 400,
+/// 409 or 422 naming a duplicate LinkedIn's duplicate check, which `send`
+/// confirms. A 429 is the HTTP layer's: a rate limit, retried or handed
+/// back with its reset.
+struct Dialect;
+
+impl wire::Dialect for Dialect {
+    fn message(&self, body: &str) -> String {
+        server_message(body)
+    }
+
+    /// Access tokens last 60 days.
+    fn expiring_tokens(&self) -> bool {
+        true
+    }
+
+    fn error(
+        &self,
+        status: StatusCode,
+        _: &HeaderMap,
+        body: &str,
+        what: &str,
+        _: Effect,
+    ) -> PlatformError {
+        let message = format!("{what}: HTTP {status}: {}", self.message(body));
+        match status.as_u16() {
+            403 => PlatformError::Auth {
+                expired: false,
+                message,
+            },
+            426 => PlatformError::config(format!(
+                "{message} (the LinkedIn-Version is no longer supported: set `linkedin_version = \"YYYYMM\"` to a recent month)"
+            )),
+            400 | 409 | 422 if is_duplicate(body) => PlatformError::Rejected {
+                duplicate: true,
+                message,
+            },
+            _ => wire::status_error(status, message, self.expiring_tokens()),
+        }
     }
 }
 
 /// LinkedIn's explanation: `{"message", "status", "serviceErrorCode", "code"}`
-/// (and `errorDetails.inputErrors[].code`), else the start of the body.
+/// (and `errorDetails.inputErrors[].code`), else what [`wire::message`]
+/// reads from the body.
 fn server_message(body: &str) -> String {
     let parsed: Option<Value> = serde_json::from_str(body).ok();
     let Some(v) = parsed.as_ref().filter(|v| v.is_object()) else {
-        return if body.trim().is_empty() {
-            "no details given".into()
-        } else {
-            short(body)
-        };
+        return wire::message(body);
     };
     let text = |k: &str| {
         v.get(k)
@@ -852,6 +944,12 @@ mod tests {
     }
 
     use crate::platforms::PlatformKind;
+    use crate::platforms::wire::{Dialect as _, segment};
+
+    /// The error LinkedIn's dialect makes of a failed answer.
+    fn error_for(status: StatusCode, body: &str, what: &str) -> PlatformError {
+        Dialect.error(status, &HeaderMap::new(), body, what, Effect::Create)
+    }
 
     use std::path::Path;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1110,6 +1208,10 @@ mod tests {
             store.meta(&author_cache_key("li")).unwrap().as_deref(),
             Some(AUTHOR.as_bytes())
         );
+        // Remembered: the plan starts with the post, the author written in.
+        let reqs = client(&server, Some(store.clone())).dry_run(&f.job(&[]));
+        assert_eq!(reqs.len(), 1, "{reqs:#?}");
+        assert_eq!(reqs[0]["json"]["author"], json!(AUTHOR));
     }
 
     /// Mounts the three image requests for `image`: initializeUpload
@@ -1579,20 +1681,238 @@ mod tests {
         let mut f = fixture(&server, "---\nid: t\n---\nHello (world)\n");
         f.media = vec![image(dir.path(), "a.jpg", Some("Alt"))];
         let reqs = client(&server, None).dry_run(&f.job(&[]));
-        assert_eq!(reqs.len(), 4);
+        assert_eq!(reqs.len(), 5, "{reqs:#?}");
+        let base = server.uri();
+        let urls: Vec<&str> = reqs.iter().map(|r| r["url"].as_str().unwrap()).collect();
         assert_eq!(
-            reqs[0]["url"],
-            json!(format!("{}/v2/userinfo", server.uri()))
+            urls,
+            [
+                format!("{base}/v2/userinfo"),
+                format!("{base}/rest/images"),
+                "<uploadUrl of image 1>".to_string(),
+                format!("{base}/rest/images/<urn:li:image of image 1>"),
+                format!("{base}/rest/posts"),
+            ]
         );
+        // The profile is not a versioned endpoint; the upload URL is not LinkedIn's API.
+        assert!(reqs[0].get("headers").is_none() && reqs[2].get("headers").is_none());
         assert_eq!(reqs[1]["query"]["action"], json!("initializeUpload"));
-        assert_eq!(reqs[2]["method"], json!("PUT"));
-        assert_eq!(reqs[3]["json"]["commentary"], json!("Hello \\(world\\)"));
         assert_eq!(
-            reqs[3]["json"]["content"]["media"],
+            reqs[1]["json"],
+            json!({"initializeUploadRequest": {"owner": "<urn:li:person of the member>"}})
+        );
+        assert_eq!(reqs[2]["method"], json!("PUT"));
+        assert_eq!(
+            reqs[2]["file"],
+            json!({
+                "file_name": "a.jpg",
+                "path": f.media[0].resolved.display().to_string(),
+                "content_type": "image/jpeg",
+                "bytes": JPEG.len(),
+            })
+        );
+        assert_eq!(reqs[3]["method"], json!("GET"));
+        assert_eq!(
+            reqs[4]["json"]["author"],
+            json!("<urn:li:person of the member>")
+        );
+        assert_eq!(reqs[4]["json"]["commentary"], json!("Hello \\(world\\)"));
+        assert_eq!(
+            reqs[4]["json"]["content"]["media"],
             json!({"id": "<urn:li:image of image 1>", "altText": "Alt"})
         );
-        assert_eq!(reqs[3]["headers"]["LinkedIn-Version"], json!(VERSION));
+        for r in [&reqs[1], &reqs[3], &reqs[4]] {
+            assert_eq!(r["headers"]["LinkedIn-Version"], json!(VERSION));
+            assert_eq!(r["headers"]["X-Restli-Protocol-Version"], json!("2.0.0"));
+        }
         assert!(!reqs.iter().any(|r| r.to_string().contains(TOKEN)));
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    /// The "cannot drift" proof: what a dry run shows for a post with two
+    /// images (and no remembered author) is, request for request, what
+    /// publishing sends: method, URL, query, the LinkedIn headers and the
+    /// body, with each label standing for the value the fake answered.
+    #[tokio::test]
+    async fn publish_sends_exactly_the_dry_run_plan() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = fixture(&server, "---\nid: t\n---\nTwo (pictures) #rust\n");
+        f.media = vec![
+            image(dir.path(), "a.jpg", Some("First")),
+            image(dir.path(), "b.jpg", None),
+        ];
+        mount_userinfo(&server, 1).await;
+        initialize()
+            .respond_with(Tickets {
+                base: server.uri(),
+                n: AtomicUsize::new(0),
+            })
+            .expect(2)
+            .mount(&server)
+            .await;
+        mount_upload_steps(&server, "urn:li:image:I1", "/dms-uploads/img1").await;
+        mount_upload_steps(&server, "urn:li:image:I2", "/dms-uploads/img2").await;
+        rest("POST", "/rest/posts")
+            .respond_with(created("urn:li:share:77"))
+            .expect(1)
+            .mount(&server)
+            .await;
+
+        let c = client(&server, None);
+        let job = f.job(&[]);
+        let shown = c.dry_run(&job);
+        assert!(server.received_requests().await.unwrap().is_empty());
+        let mut sink = Collect::default();
+        c.publish(&job, &mut sink).await.unwrap();
+        assert_eq!(sink.0, vec![(0, published("urn:li:share:77"))]);
+
+        let base = server.uri();
+        let values = [
+            ("<urn:li:person of the member>", AUTHOR.to_string()),
+            ("<uploadUrl of image 1>", format!("{base}/dms-uploads/img1")),
+            ("<uploadUrl of image 2>", format!("{base}/dms-uploads/img2")),
+            ("<urn:li:image of image 1>", "urn:li:image:I1".to_string()),
+            ("<urn:li:image of image 2>", "urn:li:image:I2".to_string()),
+        ];
+        // In a path an image URN is one segment; elsewhere it is as answered.
+        let filled = |s: &str, in_url: bool| {
+            let mut s = s.to_string();
+            for (label, value) in &values {
+                let v = if in_url && label.starts_with("<urn:li:image") {
+                    segment(value)
+                } else {
+                    value.clone()
+                };
+                s = s.replace(label, &v);
+            }
+            assert!(!s.contains('<'), "a label without a value: {s}");
+            s
+        };
+        let sent = server.received_requests().await.unwrap();
+        // The profile; per image its registration, PUT and status; the post.
+        assert_eq!(sent.len(), 8);
+        assert_eq!(sent.len(), shown.len(), "{shown:#?}");
+        for (n, (want, got)) in shown.iter().zip(&sent).enumerate() {
+            let at = format!("request {n}: {want:#}");
+            assert_eq!(got.method.as_str(), want["method"], "{at}");
+            let url = filled(want["url"].as_str().unwrap(), true);
+            assert_eq!(Some(got.url.path()), url.strip_prefix(&base), "{at}");
+            let query: serde_json::Map<String, Value> = got
+                .url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), json!(v)))
+                .collect();
+            assert_eq!(
+                Value::Object(query),
+                want.get("query").cloned().unwrap_or(json!({})),
+                "{at}"
+            );
+            match want["headers"].as_object() {
+                Some(headers) => {
+                    for (k, v) in headers {
+                        assert_eq!(
+                            got.headers.get(k.as_str()).and_then(|h| h.to_str().ok()),
+                            v.as_str(),
+                            "{at}: header {k}"
+                        );
+                    }
+                }
+                None => assert!(got.headers.get("linkedin-version").is_none(), "{at}"),
+            }
+            if let Some(body) = want.get("json") {
+                let want: Value = serde_json::from_str(&filled(&body.to_string(), false)).unwrap();
+                let got: Value = serde_json::from_slice(&got.body).unwrap();
+                assert_eq!(got, want, "{at}");
+            } else if let Some(file) = want.get("file") {
+                let bytes = std::fs::read(file["path"].as_str().unwrap()).unwrap();
+                assert_eq!(got.body, bytes, "{at}");
+                assert_eq!(
+                    got.headers.get("content-type").unwrap().to_str().unwrap(),
+                    file["content_type"],
+                    "{at}"
+                );
+            } else {
+                assert!(got.body.is_empty(), "{at}");
+            }
+            assert_eq!(
+                got.headers.get("authorization").unwrap().to_str().unwrap(),
+                BEARER,
+                "{at}"
+            );
+        }
+        assert_eq!(
+            shown[7]["json"]["content"],
+            json!({"multiImage": {"images": [
+                {"id": "<urn:li:image of image 1>", "altText": "First"},
+                {"id": "<urn:li:image of image 2>"}
+            ]}})
+        );
+        assert!(!shown.iter().any(|r| r.to_string().contains(TOKEN)));
+    }
+
+    #[tokio::test]
+    async fn the_token_goes_to_no_upload_host_but_linkedin_s() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = fixture(&server, "---\nid: t\n---\nLook\n");
+        f.media = vec![image(dir.path(), "shot.jpg", None)];
+        mount_userinfo(&server, 1).await;
+        // The same fake under another host name: not the API's host.
+        let port = server.address().port();
+        initialize()
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": {
+                "uploadUrl": format!("http://localhost:{port}/elsewhere/up"),
+                "image": "urn:li:image:E"
+            }})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path("/elsewhere/up"))
+            .and(|r: &Request| !r.headers.contains_key("authorization"))
+            .and(body_bytes(JPEG))
+            .respond_with(ResponseTemplate::new(201))
+            .expect(1)
+            .mount(&server)
+            .await;
+        rest(
+            "GET",
+            &format!("/rest/images/{}", segment("urn:li:image:E")),
+        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "AVAILABLE"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+        rest("POST", "/rest/posts")
+            .respond_with(created("urn:li:share:6"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        client(&server, None)
+            .publish(&f.job(&[]), &mut Collect::default())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_video_is_refused_in_the_plan_and_its_dry_run() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = fixture(&server, "---\nid: t\n---\nClip\n");
+        let mut v = image(dir.path(), "clip.mp4", None);
+        v.kind = MediaKind::Video;
+        f.media = vec![v];
+        let c = client(&server, None);
+        let err = c.plan(&f.job(&[])).unwrap_err();
+        assert!(
+            matches!(&err, PlatformError::Rejected { message, .. }
+                if message.contains("media/clip.mp4") && message.contains("videos on LinkedIn")),
+            "{err:?}"
+        );
+        let shown = c.dry_run(&f.job(&[]));
+        assert_eq!(shown.len(), 1);
+        assert!(shown[0]["error"].as_str().unwrap().contains("videos"));
         assert!(server.received_requests().await.unwrap().is_empty());
     }
 
@@ -1616,8 +1936,8 @@ mod tests {
         let l = Linkedin::new(&acc, ctx(Some(Secret::new(TOKEN)))).unwrap();
         assert_eq!(l.base, DEFAULT_API);
         assert_eq!(l.version, DEFAULT_VERSION);
-        assert!(l.trusted_upload_host("https://www.linkedin.com/dms-uploads/x"));
-        assert!(!l.trusted_upload_host("https://evil.example/linkedin.com"));
+        assert!(l.trusted_host("https://www.linkedin.com/dms-uploads/x"));
+        assert!(!l.trusted_host("https://evil.example/linkedin.com"));
     }
 
     #[test]
