@@ -105,36 +105,35 @@ impl Progress for TermProgress {
         }
     }
 
+    /// The spinner goes away (the table after the run says how it ended);
+    /// off a terminal, one progress line with the state: why a target did
+    /// not go out is said once, in the table.
     fn finished(&self, r: &TargetResult) {
-        let line = describe(r);
         let bar = self
             .bars
             .lock()
             .ok()
             .and_then(|mut b| b.remove(&key(&r.post, &r.account)));
         match bar {
-            Some(bar) => bar.finish_with_message(line),
+            Some(bar) => bar.finish_and_clear(),
             None if !self.quiet => {
-                let _ = writeln!(std::io::stderr().lock(), "{line}");
+                let _ = writeln!(std::io::stderr().lock(), "{}", describe(r));
             }
             None => {}
         }
     }
 }
 
+/// A progress line: the state and the target, with its URL once posted
+/// (the reason of any other state is in the table).
 fn describe(r: &TargetResult) -> String {
     let k = key(&r.post, &r.account);
-    let detail = r.result.detail();
-    let state = r.result.state();
-    if detail.is_empty() {
-        format!("{state} {k}")
-    } else if matches!(
-        r.result,
-        Verdict::Posted { .. } | Verdict::AlreadyPosted { .. }
-    ) {
-        format!("{state} {k} {detail}")
-    } else {
-        format!("{state} {k}: {detail}")
+    match &r.result {
+        Verdict::Posted { .. } | Verdict::AlreadyPosted { .. } => {
+            format!("{} {k} {}", r.result.state(), r.result.detail().replace('\n', " "))
+        }
+        Verdict::WillRetry { retry_at, .. } => format!("{} {k} (at {retry_at})", r.result.state()),
+        _ => format!("{} {k}", r.result.state()),
     }
 }
 
@@ -226,8 +225,16 @@ fn print_results(ui: &Ui, results: &[TargetResult], json: bool) -> std::io::Resu
         }
         return Ok(());
     }
+    // --quiet: nothing but what failed.
+    let shown: Vec<&TargetResult> = results
+        .iter()
+        .filter(|r| !ui.quiet || r.failed())
+        .collect();
+    if shown.is_empty() {
+        return Ok(());
+    }
     let mut t = table(&["post", "account", "state", "url / reason"]);
-    for r in results {
+    for r in shown {
         t.add_row(vec![
             r.post.clone(),
             r.account.clone(),
