@@ -147,6 +147,10 @@ pub struct Fill {
     pub pointer: String,
     /// How a dry run shows it: `id of upload 1` is shown `<id of upload 1>`.
     pub label: String,
+    /// When the answer may lack the value: the item of a JSON body's array
+    /// (a pointer) that is left out then, instead of the step failing (a
+    /// mention whose handle does not resolve loses its link, not the post).
+    pub or_drop: Option<String>,
 }
 
 /// Where a [`Fill`] puts its value.
@@ -364,26 +368,53 @@ impl Step {
             step,
             pointer: pointer.to_string(),
             label: label.into(),
+            or_drop: None,
         });
         self
     }
 
+    /// Like [`Step::fill`], but when the answer has no value there the
+    /// array item at `drop` (a pointer into the JSON body) is left out of
+    /// the request instead.
+    pub fn fill_or_drop(
+        mut self,
+        into: Slot,
+        step: usize,
+        pointer: &str,
+        label: impl Into<String>,
+        drop: &str,
+    ) -> Step {
+        self = self.fill(into, step, pointer, label);
+        if let Some(f) = self.fills.last_mut() {
+            f.or_drop = Some(drop.to_string());
+        }
+        self
+    }
+
     /// The request with every fill taken from `answers` (one per step
-    /// before this one). A value an answer lacks is an error naming it.
+    /// before this one). A value an answer lacks is an error naming it,
+    /// unless the fill says which item to leave out instead.
     pub fn resolve(&self, answers: &[Value]) -> Result<Request, PlatformError> {
         let mut r = self.request.clone();
+        let mut dropped = Vec::new();
         for f in &self.fills {
             let value = answers
                 .get(f.step)
                 .and_then(|a| a.pointer(&f.pointer))
-                .filter(|v| !v.is_null())
-                .ok_or_else(|| {
-                    PlatformError::unavailable(format!(
+                .filter(|v| !v.is_null());
+            match (value, &f.or_drop) {
+                (Some(value), _) => place(&mut r, &f.into, value.clone()),
+                (None, Some(item)) => dropped.push(item.clone()),
+                (None, None) => {
+                    return Err(PlatformError::unavailable(format!(
                         "{}: the answer before it has no {} (`{}`)",
                         self.what, f.label, f.pointer
-                    ))
-                })?;
-            place(&mut r, &f.into, value.clone());
+                    )));
+                }
+            }
+        }
+        if let Body::Json(body) = &mut r.body {
+            drop_items(body, dropped);
         }
         Ok(r)
     }
@@ -457,6 +488,25 @@ fn set_pair(pairs: &mut Vec<(String, String)>, name: &str, value: String) {
     match pairs.iter_mut().find(|(k, _)| k == name) {
         Some(p) => p.1 = value,
         None => pairs.push((name.to_string(), value)),
+    }
+}
+
+/// Removes the array items at `items` (JSON pointers), the later ones of an
+/// array first so that each index still names the item it was given for.
+fn drop_items(body: &mut Value, mut items: Vec<String>) {
+    let split = |p: &str| {
+        let (array, index) = p.rsplit_once('/').unwrap_or(("", p));
+        (array.to_string(), index.parse::<usize>().ok())
+    };
+    items.sort_by_key(|p| std::cmp::Reverse(split(p)));
+    items.dedup();
+    for item in items {
+        if let (array, Some(i)) = split(&item)
+            && let Some(Value::Array(a)) = body.pointer_mut(&array)
+            && i < a.len()
+        {
+            a.remove(i);
+        }
     }
 }
 
@@ -687,6 +737,32 @@ mod tests {
         let plan = upload_then_post();
         let e = plan.steps[1].resolve(&[json!({"id": null})]).unwrap_err();
         assert!(e.to_string().contains("id of upload 1"), "{e}");
+    }
+
+    #[test]
+    fn a_fill_that_may_be_missing_leaves_its_item_out() {
+        let mut step = Step::new(
+            "posting",
+            Role::Part(0),
+            Request::post("https://h/post")
+                .json(json!({"tags": [{"n": "a", "id": null}, {"n": "b", "id": null}, {"n": "c", "id": null}]})),
+        );
+        for (i, at) in [0, 1, 2].into_iter().enumerate() {
+            step = step.fill_or_drop(
+                Slot::Body(format!("/tags/{i}/id")),
+                at,
+                "/id",
+                format!("id {i}"),
+                &format!("/tags/{i}"),
+            );
+        }
+        let r = step
+            .resolve(&[json!({"id": null}), json!({"id": "B"}), json!({})])
+            .unwrap();
+        assert_eq!(r.body, Body::Json(json!({"tags": [{"n": "b", "id": "B"}]})));
+        let mut plan = Plan::default();
+        plan.push(step);
+        assert_eq!(plan.describe()[0]["json"]["tags"][2]["id"], "<id 2>");
     }
 
     #[test]

@@ -676,10 +676,23 @@ async fn dry_run_to_all_five_platforms_sends_nothing() {
     assert_eq!(targets.len(), 5, "{doc:#}");
 
     let bsky = of("bsky");
-    assert_eq!(bsky.len(), 1, "{bsky:#?}");
-    let record = &bsky[0]["record"];
+    let base = fakes.bsky.uri();
+    let urls: Vec<&str> = bsky.iter().map(|r| r["url"].as_str().unwrap()).collect();
+    assert_eq!(
+        urls,
+        [
+            format!("{base}/xrpc/com.atproto.server.createSession"),
+            format!("{base}/xrpc/com.atproto.repo.uploadBlob"),
+            format!("{base}/xrpc/com.atproto.repo.createRecord"),
+        ]
+    );
+    assert_eq!(bsky[0]["json"], json!({"identifier": "alice.test"}));
+    assert_eq!(bsky[1]["file"]["content_type"], "image/jpeg");
+    assert_eq!(bsky[2]["json"]["repo"], "<DID of @alice.test>");
+    let record = &bsky[2]["json"]["record"];
     assert_eq!(record["text"], TEXT);
     assert_eq!(record["embed"]["images"][0]["alt"], ALT);
+    assert_eq!(record["embed"]["images"][0]["image"], "<blob of upload 1>");
     assert_eq!(
         record["embed"]["images"][0]["aspectRatio"],
         json!({"width": 3, "height": 2})

@@ -3,8 +3,19 @@
 //! refs, and exactly-once creates through deterministic record keys that are
 //! read back before any retry.
 //!
-//! Every request goes through the shared [`Http`] layer; atrium-api supplies
-//! the record types.
+//! Publishing is a [`Plan`]: logging in (when no session is kept), the
+//! lookups a record needs (the post replied to, the CID of a part published
+//! before, the DID of each mentioned handle), one `uploadBlob` per image and
+//! one `createRecord` per part, with the account's DID, the blob refs and the
+//! reply refs filled in from earlier answers; `--dry-run` prints that plan.
+//! What no request can say in advance stays in [`Steps::send`]: the app
+//! password and the access token, renewing the session when the PDS refuses
+//! the token, the moment of sending as `createdAt`, and reading a record key
+//! back after a create that failed or whose outcome is unclear.
+//!
+//! Every request goes through the shared [`Http`] layer, every answer is
+//! read through [`wire`] with the XRPC [`Dialect`]; atrium-api supplies the
+//! record types.
 
 mod record;
 mod session;
@@ -18,18 +29,20 @@ mod tests;
 pub use tid::{key_time, record_key};
 
 use super::http::{Http, Repeat, short};
+use super::plan::{self, Body, FileRef, Method, Plan, Progress, Request, Role, Slot, Step, Steps};
+use super::wire::{self, Effect};
 use super::{Context, Job, Memo, PartSink, Platform, PlatformError, ReplyTo};
 use crate::config::Account;
 use crate::credentials::Secret;
-use crate::state::PublishedPart;
-use crate::validate::{MediaInfo, MediaKind};
+use crate::model::{MediaInfo, MediaKind, PublishedPart};
 use atrium_api::types::{BlobRef, CidLink, TypedBlobRef};
-use record::{EmbedImage, POST_COLLECTION, PostRecord, ReplyRefs, StrongRef};
-use reqwest::{RequestBuilder, StatusCode};
+use record::{EmbedImage, POST_COLLECTION, PostRecord};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 use session::{SealKey, Session};
-use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The PDS when an account names none.
@@ -44,11 +57,27 @@ const MAX_IMAGES: usize = 4;
 /// Creates of one part before giving up (each after reading the key back).
 const CREATE_ATTEMPTS: u32 = 3;
 
-/// Stands in for CIDs and blob refs in `--dry-run` output (a valid CID, so
-/// that the typed record can be built; replaced in the output).
+// The XRPC methods the client calls.
+const CREATE_SESSION: &str = "com.atproto.server.createSession";
+const REFRESH_SESSION: &str = "com.atproto.server.refreshSession";
+const RESOLVE_HANDLE: &str = "com.atproto.identity.resolveHandle";
+const GET_RECORD: &str = "com.atproto.repo.getRecord";
+const UPLOAD_BLOB: &str = "com.atproto.repo.uploadBlob";
+const CREATE_RECORD: &str = "com.atproto.repo.createRecord";
+
+// Lookups whose "not there" is a refusal of the post rather than a missing
+// link: `send` tells them apart by these descriptions.
+const READ_REPLY_HANDLE: &str = "resolving the handle of the post replied to";
+const READ_REPLY_POST: &str = "reading the post replied to";
+
+/// Stands in for a blob ref while a record is built with atrium's types; the
+/// plan puts `null` there, which the upload's answer fills.
 const PLACEHOLDER_CID: &str = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
-/// DID method standing in for mentions in `--dry-run` output.
-const PLACEHOLDER_DID: &str = "did:socialdryrun:";
+/// DID method standing in for mentions while a record is built; the plan
+/// puts `null` there, which the handle's resolution fills.
+const PLACEHOLDER_DID: &str = "did:socialplan:";
+/// A facet feature that mentions an account.
+const MENTION: &str = "app.bsky.richtext.facet#mention";
 
 /// The Bluesky client for one account.
 pub struct Bluesky {
@@ -72,13 +101,6 @@ struct Live {
     fresh: bool,
 }
 
-/// An answer of the PDS: status and body, for the caller to interpret.
-struct Answer {
-    method: &'static str,
-    status: StatusCode,
-    body: String,
-}
-
 /// An XRPC error body: `{"error": "<Name>", "message": "…"}`.
 #[derive(Debug, Default, Deserialize)]
 struct XrpcError {
@@ -88,79 +110,50 @@ struct XrpcError {
     message: Option<String>,
 }
 
-impl Answer {
-    fn ok(&self) -> bool {
-        self.status.is_success()
+impl XrpcError {
+    fn of(body: &str) -> XrpcError {
+        serde_json::from_str(body).unwrap_or_default()
+    }
+}
+
+/// How a PDS explains and classifies its refusals: XRPC error bodies
+/// (`{"error": "<Name>", "message": "…"}`); `ExpiredToken` is an access
+/// token to refresh, `InvalidToken` and the account states an auth error, a
+/// payload or blob over the limit a refusal that says the limit.
+///
+/// One is made per request: it remembers the status and error name of the
+/// refusal it read, which tell the caller whether renewing the session can
+/// help and whether a record or handle is simply not there
+/// (`RecordNotFound`).
+#[derive(Default)]
+struct Dialect {
+    seen: Mutex<Option<(StatusCode, Option<String>)>>,
+}
+
+impl Dialect {
+    /// The status and error name of the refusal read last.
+    fn refusal(&self) -> Option<(StatusCode, Option<String>)> {
+        self.seen.lock().ok().and_then(|s| s.clone())
     }
 
-    fn error(&self) -> XrpcError {
-        serde_json::from_str(&self.body).unwrap_or_default()
+    fn name(&self) -> Option<String> {
+        self.refusal().and_then(|(_, name)| name)
     }
 
-    fn error_name(&self) -> Option<String> {
-        self.error().error
-    }
-
-    /// The body as `T` after a success; the typed error otherwise. A
-    /// success whose body cannot be read leaves the outcome `unclear` for
-    /// creates.
-    fn json<T: DeserializeOwned>(&self, repeat: Repeat) -> Result<T, PlatformError> {
-        if !self.ok() {
-            return Err(self.platform_error());
-        }
-        serde_json::from_str(&self.body).map_err(|e| {
-            let msg = format!(
-                "{}: unexpected answer ({e}): {}",
-                self.method,
-                short(&self.body)
-            );
-            match repeat {
-                Repeat::Unsafe => PlatformError::unknown(msg),
-                Repeat::Safe => PlatformError::unavailable(msg),
-            }
-        })
-    }
-
-    /// The error a failed answer stands for.
-    fn platform_error(&self) -> PlatformError {
-        let e = self.error();
-        let name = e.error.as_deref().unwrap_or("");
-        let detail = match (e.error.as_deref(), e.message.as_deref()) {
-            (Some(n), Some(m)) => format!("{n}: {m}"),
-            (Some(n), None) => n.to_string(),
-            (None, Some(m)) => m.to_string(),
-            (None, None) => format!("HTTP {}: {}", self.status, short(&self.body)),
-        };
-        let message = format!("{}: {}", self.method, short(&detail));
-        match name {
-            "ExpiredToken" => PlatformError::Auth {
-                expired: true,
-                message,
-            },
-            "AuthenticationRequired"
-            | "InvalidToken"
-            | "AccountTakedown"
-            | "AccountDeactivated"
-            | "AuthFactorTokenRequired"
-            | "AuthMissing" => PlatformError::Auth {
-                expired: false,
-                message,
-            },
-            _ if self.status == StatusCode::UNAUTHORIZED => PlatformError::Auth {
-                expired: false,
-                message,
-            },
-            _ if self.status.is_client_error() => PlatformError::rejected(message),
-            _ => PlatformError::unavailable(message),
+    fn clear(&self) {
+        if let Ok(mut s) = self.seen.lock() {
+            *s = None;
         }
     }
 
-    /// Whether this answer says the access token needs renewing.
-    fn token_problem(&self) -> Option<bool> {
-        if !matches!(self.status.as_u16(), 400 | 401) {
+    /// Whether the refusal asks for a new access token: `Some(true)` when
+    /// it expired (refresh), `Some(false)` when it is invalid (log in again).
+    fn renewal(&self) -> Option<bool> {
+        let (status, name) = self.refusal()?;
+        if !matches!(status.as_u16(), 400 | 401) {
             return None;
         }
-        match self.error_name().as_deref() {
+        match name.as_deref() {
             Some("ExpiredToken") => Some(true),
             Some("InvalidToken" | "AuthenticationRequired") => Some(false),
             _ => None,
@@ -168,16 +161,70 @@ impl Answer {
     }
 }
 
-/// `com.atproto.repo.getRecord` and `createRecord` answers.
+impl wire::Dialect for Dialect {
+    fn message(&self, body: &str) -> String {
+        let e = XrpcError::of(body);
+        match (e.error, e.message) {
+            (Some(n), Some(m)) => short(&format!("{n}: {m}")),
+            (Some(n), None) => short(&n),
+            (None, Some(m)) => short(&m),
+            (None, None) => wire::message(body),
+        }
+    }
+
+    fn error(
+        &self,
+        status: StatusCode,
+        _: &HeaderMap,
+        body: &str,
+        what: &str,
+        _: Effect,
+    ) -> PlatformError {
+        let e = XrpcError::of(body);
+        if let Ok(mut seen) = self.seen.lock() {
+            *seen = Some((status, e.error.clone()));
+        }
+        let message = format!("{what}: HTTP {status}: {}", self.message(body));
+        let too_big = status == StatusCode::PAYLOAD_TOO_LARGE
+            || e.error.as_deref() == Some("PayloadTooLarge")
+            || e.message
+                .as_deref()
+                .is_some_and(|m| m.contains("blob too big"));
+        match e.error.as_deref() {
+            Some("ExpiredToken") => PlatformError::Auth {
+                expired: true,
+                message,
+            },
+            Some(
+                "AuthenticationRequired"
+                | "InvalidToken"
+                | "AccountTakedown"
+                | "AccountDeactivated"
+                | "AuthFactorTokenRequired"
+                | "AuthMissing",
+            ) => PlatformError::Auth {
+                expired: false,
+                message,
+            },
+            _ if too_big => PlatformError::rejected(format!(
+                "{message} (more than the PDS takes; Bluesky takes images up to {MAX_IMAGE_BYTES} bytes)"
+            )),
+            _ => wire::status_error(status, message, false),
+        }
+    }
+}
+
+/// `com.atproto.repo.getRecord` answers.
 #[derive(Deserialize)]
 struct RecordOut {
     uri: String,
     #[serde(default)]
     cid: Option<String>,
     #[serde(default)]
-    value: serde_json::Value,
+    value: Value,
 }
 
+/// `com.atproto.repo.createRecord` answers.
 #[derive(Deserialize)]
 struct Created {
     uri: String,
@@ -192,6 +239,27 @@ struct Resolved {
 #[derive(Deserialize)]
 struct Uploaded {
     blob: BlobRef,
+}
+
+/// A record a post points at (the root or parent of a reply): known when
+/// the plan is made, or in the answer of an earlier step, where `at` is the
+/// pointer to the `{uri, cid}` (`""` for the answer itself).
+#[derive(Clone)]
+enum Ref {
+    Known {
+        uri: String,
+        cid: String,
+    },
+    From {
+        step: usize,
+        at: &'static str,
+        name: String,
+    },
+}
+
+/// The XRPC method a request calls: the end of its URL.
+fn nsid(url: &str) -> &str {
+    url.rsplit_once("/xrpc/").map(|(_, m)| m).unwrap_or(url)
 }
 
 impl Bluesky {
@@ -239,11 +307,12 @@ impl Bluesky {
         })
     }
 
-    fn url(&self, method: &str) -> String {
-        format!("{}/xrpc/{method}", self.service)
+    /// A request to XRPC method `nsid`, counted in its rate-limit bucket.
+    fn xrpc(&self, method: Method, nsid: &'static str) -> Request {
+        Request::new(method, format!("{}/xrpc/{nsid}", self.service)).bucket(bucket(nsid))
     }
 
-    fn limit(&self, b: RequestBuilder) -> RequestBuilder {
+    fn limit(&self, b: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self.timeout {
             Some(t) => b.timeout(t),
             None => b,
@@ -275,8 +344,36 @@ impl Bluesky {
         }
     }
 
+    /// The session known without a request, for planning: in memory, else
+    /// from the store.
+    fn known_session(&self) -> Option<Session> {
+        if let Ok(live) = self.session.try_lock()
+            && let Some(l) = live.as_ref()
+        {
+            return Some(l.session.clone());
+        }
+        self.stored_session()
+    }
+
+    /// What logging in is described as.
+    fn login_what(&self) -> String {
+        format!("logging in as @{}", self.handle)
+    }
+
+    /// `com.atproto.server.createSession` for the account's handle; the app
+    /// password is added when it is sent, so that a plan can be printed.
+    fn login_request(&self) -> Request {
+        self.xrpc(Method::Post, CREATE_SESSION)
+            .json(json!({ "identifier": self.handle }))
+    }
+
     /// The session in use: in memory, else from the store, else a login.
     async fn current(&self) -> Result<Session, PlatformError> {
+        self.current_or(self.login_request()).await
+    }
+
+    /// [`Bluesky::current`], logging in with `login` when there is no session.
+    async fn current_or(&self, login: Request) -> Result<Session, PlatformError> {
         let mut live = self.session.lock().await;
         if let Some(l) = live.as_ref() {
             return Ok(l.session.clone());
@@ -288,7 +385,7 @@ impl Bluesky {
             });
             return Ok(s);
         }
-        let s = self.create_session().await?;
+        let s = self.create_session(login).await?;
         self.keep_session(&s);
         *live = Some(Live {
             session: s.clone(),
@@ -316,10 +413,10 @@ impl Bluesky {
                 ) => {
                     return Err(e);
                 }
-                Err(_) => self.create_session().await?,
+                Err(_) => self.create_session(self.login_request()).await?,
             }
         } else if !fresh {
-            self.create_session().await?
+            self.create_session(self.login_request()).await?
         } else {
             return Ok(false);
         };
@@ -331,8 +428,8 @@ impl Bluesky {
         Ok(true)
     }
 
-    /// `com.atproto.server.createSession` with the app password.
-    async fn create_session(&self) -> Result<Session, PlatformError> {
+    /// Sends `login` (`createSession`) with the app password added.
+    async fn create_session(&self, mut login: Request) -> Result<Session, PlatformError> {
         let password = self.password.as_ref().ok_or_else(|| {
             PlatformError::config(format!(
                 "no app password for account `{}`: set {} (create one under Settings → Privacy and security → App passwords)",
@@ -340,109 +437,86 @@ impl Bluesky {
                 crate::credentials::env_var(&self.account)
             ))
         })?;
-        let url = self.url("com.atproto.server.createSession");
-        let body = serde_json::json!({
-            "identifier": self.handle,
-            "password": password.expose(),
-        });
-        let resp = self
-            .http
-            .send_in(
-                &self.account,
-                bucket("com.atproto.server.createSession"),
-                Repeat::Safe,
-                |c| self.limit(c.post(&url).json(&body)),
-            )
-            .await?;
-        let answer = self
-            .answer("com.atproto.server.createSession", resp, Repeat::Safe)
-            .await?;
-        if !answer.ok() {
-            return Err(match answer.platform_error() {
-                PlatformError::Auth { message, .. } => PlatformError::Auth {
-                    expired: false,
-                    message: format!(
-                        "Bluesky refused the app password of @{} ({message})",
-                        self.handle
-                    ),
-                },
-                e => e,
-            });
+        if let Body::Json(body) = &mut login.body {
+            body["password"] = json!(password.expose());
         }
-        answer.json(Repeat::Safe)
+        let what = self.login_what();
+        let loaded = login.load().await?;
+        let resp = loaded
+            .send(&self.http, &self.account, |b| self.limit(b))
+            .await?;
+        match wire::read(resp, &what, Effect::Read, &Dialect::default()).await {
+            Err(PlatformError::Auth { message, .. }) => Err(PlatformError::Auth {
+                expired: false,
+                message: format!(
+                    "Bluesky refused the app password of @{} ({message})",
+                    self.handle
+                ),
+            }),
+            answer => answer?.json(&what, Effect::Read),
+        }
     }
 
     /// `com.atproto.server.refreshSession` with the refresh token.
     async fn refresh_session(&self, stale: &Session) -> Result<Session, PlatformError> {
-        let url = self.url("com.atproto.server.refreshSession");
+        const WHAT: &str = "refreshing the session";
         // A refresh rotates the token: never sent twice blindly.
-        let resp = self
-            .http
-            .send(&self.account, Repeat::Unsafe, |c| {
-                self.limit(c.post(&url).bearer_auth(&stale.refresh_jwt))
+        let loaded = self
+            .xrpc(Method::Post, REFRESH_SESSION)
+            .repeat(Repeat::Unsafe)
+            .load()
+            .await?;
+        let resp = loaded
+            .send(&self.http, &self.account, |b| {
+                self.limit(b).bearer_auth(&stale.refresh_jwt)
             })
             .await?;
-        let answer = self
-            .answer("com.atproto.server.refreshSession", resp, Repeat::Unsafe)
-            .await?;
-        let mut s: Session = answer.json(Repeat::Unsafe)?;
+        let mut s: Session =
+            wire::read_json(resp, WHAT, Effect::Create, &Dialect::default()).await?;
         if s.handle.is_empty() {
             s.handle = stale.handle.clone();
         }
         Ok(s)
     }
 
-    async fn answer(
+    /// Sends `request` with the access token and reads the answer through
+    /// `dialect`, renewing the session once when the token is refused.
+    async fn exchange(
         &self,
-        method: &'static str,
-        resp: reqwest::Response,
-        repeat: Repeat,
-    ) -> Result<Answer, PlatformError> {
-        let status = resp.status();
-        match resp.text().await {
-            Ok(body) => Ok(Answer {
-                method,
-                status,
-                body,
-            }),
-            Err(e) => {
-                let msg = format!("{method}: the answer broke off: {e}");
-                Err(if repeat == Repeat::Unsafe && status.is_success() {
-                    PlatformError::unknown(msg)
-                } else {
-                    PlatformError::unavailable(msg)
-                })
-            }
-        }
-    }
-
-    /// Sends an authenticated request (`build` gets the client and the
-    /// access token), renewing the session once when the token is refused.
-    async fn call(
-        &self,
-        method: &'static str,
-        repeat: Repeat,
-        build: impl Fn(&reqwest::Client, &str) -> RequestBuilder,
-    ) -> Result<Answer, PlatformError> {
+        request: Request,
+        what: &str,
+        effect: Effect,
+        dialect: &Dialect,
+    ) -> Result<wire::Answer, PlatformError> {
+        let loaded = request.load().await?;
         let mut renewed = false;
         loop {
             let s = self.current().await?;
-            let resp = self
-                .http
-                .send_in(&self.account, bucket(method), repeat, |c| {
-                    self.limit(build(c, &s.access_jwt))
+            dialect.clear();
+            let resp = loaded
+                .send(&self.http, &self.account, |b| {
+                    self.limit(b).bearer_auth(&s.access_jwt)
                 })
                 .await?;
-            let answer = self.answer(method, resp, repeat).await?;
-            if !renewed
-                && let Some(expired) = answer.token_problem()
+            let answer = wire::read(resp, what, effect, dialect).await;
+            if answer.is_err()
+                && !renewed
+                && let Some(expired) = dialect.renewal()
                 && self.renew(&s, expired).await?
             {
                 renewed = true;
                 continue;
             }
-            return Ok(answer);
+            return answer;
         }
+    }
+
+    /// `com.atproto.repo.getRecord` of `repo`/`collection`/`rkey`.
+    fn record_request(&self, repo: &str, collection: &str, rkey: &str) -> Request {
+        self.xrpc(Method::Get, GET_RECORD)
+            .query("repo", repo)
+            .query("collection", collection)
+            .query("rkey", rkey)
     }
 
     /// The record at `repo`/`collection`/`rkey`, or `None` when there is none.
@@ -452,19 +526,13 @@ impl Bluesky {
         collection: &str,
         rkey: &str,
     ) -> Result<Option<RecordOut>, PlatformError> {
-        const METHOD: &str = "com.atproto.repo.getRecord";
-        let url = self.url(METHOD);
-        let answer = self
-            .call(METHOD, Repeat::Safe, |c, token| {
-                c.get(&url)
-                    .query(&[("repo", repo), ("collection", collection), ("rkey", rkey)])
-                    .bearer_auth(token)
-            })
-            .await?;
-        if !answer.ok() && answer.error_name().as_deref() == Some("RecordNotFound") {
-            return Ok(None);
+        let what = format!("reading the record {rkey} back");
+        let dialect = Dialect::default();
+        let request = self.record_request(repo, collection, rkey);
+        match self.exchange(request, &what, Effect::Read, &dialect).await {
+            Err(_) if dialect.name().as_deref() == Some("RecordNotFound") => Ok(None),
+            answer => answer?.json(&what, Effect::Read).map(Some),
         }
-        answer.json(Repeat::Safe).map(Some)
     }
 
     /// Our post at `rkey`, as a published part, if it exists.
@@ -476,10 +544,10 @@ impl Bluesky {
         Ok(self
             .get_record(did, POST_COLLECTION, rkey)
             .await?
-            .map(|r| self.published(r.uri, r.cid, rkey)))
+            .map(|r| self.part(r.uri, r.cid, rkey)))
     }
 
-    fn published(&self, uri: String, cid: Option<String>, rkey: &str) -> PublishedPart {
+    fn part(&self, uri: String, cid: Option<String>, rkey: &str) -> PublishedPart {
         PublishedPart {
             id: uri,
             url: Some(format!(
@@ -490,53 +558,434 @@ impl Bluesky {
         }
     }
 
-    /// The DID of `handle`; `None` when the PDS cannot resolve it.
-    async fn resolve_handle(&self, handle: &str) -> Result<Option<String>, PlatformError> {
-        const METHOD: &str = "com.atproto.identity.resolveHandle";
-        let url = self.url(METHOD);
-        let answer = self
-            .call(METHOD, Repeat::Safe, |c, token| {
-                c.get(&url).query(&[("handle", handle)]).bearer_auth(token)
-            })
-            .await?;
-        if matches!(answer.status.as_u16(), 400 | 404) {
-            return Ok(None);
+    fn part_key(&self, job: &Job<'_>, index: usize) -> String {
+        record_key(
+            &job.post.id,
+            &self.account,
+            index,
+            key_time(job.scheduled, job.first_claimed),
+        )
+    }
+
+    /// The requests that publish the parts of `job` after `job.done`:
+    /// logging in (unless a session is kept), the lookups (the post replied
+    /// to, CIDs of parts published before that the records point at, the
+    /// DID of each mentioned handle), one upload per image of the first
+    /// part, and one `createRecord` per part at its record key.
+    fn plan_job(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
+        let parts = &job.rendered.parts;
+        let start = job.done.len();
+        let mut plan = Plan::default();
+        if start >= parts.len() {
+            return Ok(plan);
         }
-        let r: Resolved = answer.json(Repeat::Safe)?;
-        Ok(Some(r.did))
+        if start == 0 {
+            check_media(job.media)?;
+        }
+        // The repo the records go into: the session's DID, known, or in the
+        // answer of logging in.
+        let (repo, login) = match self.known_session() {
+            Some(s) => (Value::String(s.did), None),
+            None => {
+                let at = plan.push(Step::new(
+                    self.login_what(),
+                    Role::Lookup,
+                    self.login_request(),
+                ));
+                (Value::Null, Some(at))
+            }
+        };
+
+        // Where the first new part hangs: under the post replied to (and in
+        // its thread), or under the parts published before.
+        let target = match &job.reply_to {
+            Some(t) => Some(self.plan_reply_target(&mut plan, t)?),
+            None => None,
+        };
+        let mut root = target.map(|step| Ref::From {
+            step,
+            at: "/root",
+            name: "the thread replied to".into(),
+        });
+        let mut parent = target.map(|step| Ref::From {
+            step,
+            at: "",
+            name: "the post replied to".into(),
+        });
+        if start > 0 {
+            let last = self.plan_done_ref(&mut plan, &job.done[start - 1], start - 1)?;
+            if root.is_none() {
+                root = Some(match start {
+                    1 => last.clone(),
+                    _ => self.plan_done_ref(&mut plan, &job.done[0], 0)?,
+                });
+            }
+            parent = Some(last);
+        }
+
+        // One resolution per mentioned handle; one that does not resolve
+        // leaves its mention plain.
+        let mut mentions: Vec<(String, usize)> = Vec::new();
+        for part in parts.iter().skip(start) {
+            for handle in part.text.mentions() {
+                let handle = handle.trim_start_matches('@');
+                if !mentions.iter().any(|(h, _)| h == handle) {
+                    let at = plan.push(Step::new(
+                        format!("resolving the mention @{handle}"),
+                        Role::Lookup,
+                        self.xrpc(Method::Get, RESOLVE_HANDLE)
+                            .query("handle", handle),
+                    ));
+                    mentions.push((handle.to_string(), at));
+                }
+            }
+        }
+
+        // Blobs are addressed by content: uploading again is harmless.
+        let mut uploads = Vec::new();
+        let mut images = Vec::new();
+        if start == 0 {
+            for (n, m) in job.media.iter().enumerate() {
+                let mut upload = self.xrpc(Method::Post, UPLOAD_BLOB);
+                upload.body = Body::File(FileRef {
+                    path: m.resolved.clone(),
+                    file_name: m
+                        .resolved
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    content_type: m.mime.to_string(),
+                    range: None,
+                    size: m.bytes,
+                });
+                uploads.push(plan.push(Step::new(
+                    format!("uploading {}", m.path),
+                    Role::Media(n),
+                    upload,
+                )));
+                images.push(EmbedImage {
+                    blob: BlobRef::Typed(TypedBlobRef::Blob(atrium_api::types::Blob {
+                        r#ref: CidLink::try_from(PLACEHOLDER_CID).expect("placeholder CID"),
+                        mime_type: m.mime.to_string(),
+                        size: m.bytes as usize,
+                    })),
+                    alt: m.alt.clone().unwrap_or_default(),
+                    size: imagesize::size(&m.resolved)
+                        .ok()
+                        .map(|s| (s.width as u64, s.height as u64))
+                        .filter(|(w, h)| *w > 0 && *h > 0),
+                });
+            }
+        }
+
+        let langs = record::langs(&job.post.lang);
+        // `send` sets the moment of sending; the plan shows when it was made.
+        let now = crate::clock::now();
+        let total = parts.len();
+        for (i, part) in parts.iter().enumerate().skip(start) {
+            let mut record = PostRecord {
+                text: &part.text.text,
+                facets: record::facets(&part.text, |h| Some(format!("{PLACEHOLDER_DID}{h}"))),
+                langs: langs.clone(),
+                images: if i == 0 { images.clone() } else { Vec::new() },
+                created_at: now,
+            }
+            .to_json()
+            .map_err(PlatformError::unavailable)?;
+            let mut fills: Vec<(String, usize, String, String, Option<String>)> = Vec::new();
+            if let (Some(root), Some(parent)) = (&root, &parent) {
+                let mut reply = json!({});
+                for (key, r) in [("root", root), ("parent", parent)] {
+                    match r {
+                        Ref::Known { uri, cid } => reply[key] = json!({"uri": uri, "cid": cid}),
+                        Ref::From { step, at, name } => {
+                            reply[key] = json!({"uri": null, "cid": null});
+                            for (field, what) in [("uri", "URI"), ("cid", "CID")] {
+                                fills.push((
+                                    format!("/record/reply/{key}/{field}"),
+                                    *step,
+                                    format!("{at}/{field}"),
+                                    format!("{what} of {name}"),
+                                    None,
+                                ));
+                            }
+                        }
+                    }
+                }
+                record["reply"] = reply;
+            }
+            if i == 0 {
+                for (k, &at) in uploads.iter().enumerate() {
+                    let slot = format!("/embed/images/{k}/image");
+                    if let Some(v) = record.pointer_mut(&slot) {
+                        *v = Value::Null;
+                    }
+                    fills.push((
+                        format!("/record{slot}"),
+                        at,
+                        "/blob".into(),
+                        format!("blob of upload {}", k + 1),
+                        None,
+                    ));
+                }
+            }
+            if let Some(facets) = record.get_mut("facets").and_then(Value::as_array_mut) {
+                for (k, facet) in facets.iter_mut().enumerate() {
+                    let Some(features) = facet.get_mut("features").and_then(Value::as_array_mut)
+                    else {
+                        continue;
+                    };
+                    for (j, feature) in features.iter_mut().enumerate() {
+                        let handle = match feature.get("did").and_then(Value::as_str) {
+                            Some(did) if feature["$type"] == MENTION => {
+                                did.strip_prefix(PLACEHOLDER_DID).map(str::to_string)
+                            }
+                            _ => None,
+                        };
+                        let Some(handle) = handle else { continue };
+                        let Some(&(_, at)) = mentions.iter().find(|(h, _)| *h == handle) else {
+                            continue;
+                        };
+                        feature["did"] = Value::Null;
+                        fills.push((
+                            format!("/record/facets/{k}/features/{j}/did"),
+                            at,
+                            "/did".into(),
+                            format!("DID of @{handle}"),
+                            Some(format!("/record/facets/{k}")),
+                        ));
+                    }
+                }
+            }
+            let body = json!({
+                "repo": repo,
+                "collection": POST_COLLECTION,
+                "rkey": self.part_key(job, i),
+                "record": record,
+            });
+            let what = if total > 1 {
+                format!("posting part {} of {total}", i + 1)
+            } else {
+                "posting".to_string()
+            };
+            // Never resent blindly: `send` reads the key back first.
+            let mut step = Step::new(
+                what,
+                Role::Part(i),
+                self.xrpc(Method::Post, CREATE_RECORD)
+                    .json(body)
+                    .repeat(Repeat::Unsafe),
+            );
+            if let Some(at) = login {
+                step = step.fill(
+                    Slot::Body("/repo".into()),
+                    at,
+                    "/did",
+                    format!("DID of @{}", self.handle),
+                );
+            }
+            for (into, at, pointer, label, drop) in fills {
+                step = match drop {
+                    Some(d) => step.fill_or_drop(Slot::Body(into), at, &pointer, label, &d),
+                    None => step.fill(Slot::Body(into), at, &pointer, label),
+                };
+            }
+            let at = plan.push(step);
+            let this = Ref::From {
+                step: at,
+                at: "",
+                name: format!("part {}", i + 1),
+            };
+            if root.is_none() {
+                root = Some(this.clone());
+            }
+            parent = Some(this);
+        }
+        Ok(plan)
     }
 
-    /// `createRecord` once: never repeated by the HTTP layer.
-    async fn create_record(&self, body: &serde_json::Value) -> Result<Created, PlatformError> {
-        const METHOD: &str = "com.atproto.repo.createRecord";
-        let url = self.url(METHOD);
-        let answer = self
-            .call(METHOD, Repeat::Unsafe, |c, token| {
-                c.post(&url).json(body).bearer_auth(token)
-            })
-            .await?;
-        answer.json(Repeat::Unsafe)
+    /// The lookups of the post a first part replies to: its handle's DID
+    /// (when the link names a handle), then the record, whose answer `send`
+    /// gives as `{uri, cid, root: {uri, cid}}`. Returns the record's step.
+    fn plan_reply_target(&self, plan: &mut Plan, target: &ReplyTo) -> Result<usize, PlatformError> {
+        let (repo, rkey) = match target {
+            ReplyTo::Part(p) => record::parse_at_uri(&p.id)
+                .map(|(repo, _, rkey)| (repo.to_string(), rkey.to_string()))
+                .ok_or_else(|| {
+                    PlatformError::rejected(format!("`{}` is not an at:// URI", p.id))
+                })?,
+            ReplyTo::Url(u) => record::parse_post_link(u).ok_or_else(|| {
+                PlatformError::rejected(format!(
+                    "reply_to `{u}` is not a Bluesky post (https://bsky.app/profile/<handle>/post/<id> or at://…)"
+                ))
+            })?,
+        };
+        if repo.starts_with("did:") {
+            return Ok(plan.push(Step::new(
+                READ_REPLY_POST,
+                Role::Lookup,
+                self.record_request(&repo, POST_COLLECTION, &rkey),
+            )));
+        }
+        let resolve = plan.push(Step::new(
+            READ_REPLY_HANDLE,
+            Role::Lookup,
+            self.xrpc(Method::Get, RESOLVE_HANDLE)
+                .query("handle", &repo),
+        ));
+        Ok(plan.push(
+            Step::new(
+                READ_REPLY_POST,
+                Role::Lookup,
+                self.record_request("", POST_COLLECTION, &rkey),
+            )
+            .fill(
+                Slot::Query("repo".into()),
+                resolve,
+                "/did",
+                format!("DID of @{repo}"),
+            ),
+        ))
     }
 
-    /// Creates the post at `rkey`, exactly once: after any failure that
-    /// may have been applied (and after a refusal, which a PDS may give for a
-    /// key it already holds), the key is read back first; found means posted.
-    async fn create_post(
+    /// A part published before as a record to point at: known when its CID
+    /// is, else read from the PDS.
+    fn plan_done_ref(
         &self,
-        did: &str,
-        rkey: &str,
-        record: impl Fn() -> Result<serde_json::Value, PlatformError>,
-    ) -> Result<PublishedPart, PlatformError> {
+        plan: &mut Plan,
+        part: &PublishedPart,
+        index: usize,
+    ) -> Result<Ref, PlatformError> {
+        if let Some(cid) = &part.cid {
+            return Ok(Ref::Known {
+                uri: part.id.clone(),
+                cid: cid.clone(),
+            });
+        }
+        let (repo, collection, rkey) = record::parse_at_uri(&part.id)
+            .ok_or_else(|| PlatformError::rejected(format!("`{}` is not an at:// URI", part.id)))?;
+        let step = plan.push(Step::new(
+            format!("reading part {} (published before) for its CID", index + 1),
+            Role::Lookup,
+            self.record_request(repo, collection, rkey),
+        ));
+        Ok(Ref::From {
+            step,
+            at: "",
+            name: format!("part {}", index + 1),
+        })
+    }
+
+    /// A handle's DID as `{"did"}`; `{"did": null}` for a mention the PDS
+    /// cannot resolve, a refusal for the post replied to.
+    async fn send_resolve(&self, request: Request, what: &str) -> Result<Value, PlatformError> {
+        let handle = query_value(&request, "handle");
+        let dialect = Dialect::default();
+        match self.exchange(request, what, Effect::Read, &dialect).await {
+            Ok(answer) => {
+                let r: Resolved = answer.json(what, Effect::Read)?;
+                Ok(json!({ "did": r.did }))
+            }
+            Err(PlatformError::Rejected { .. })
+                if dialect
+                    .refusal()
+                    .is_some_and(|(s, _)| matches!(s.as_u16(), 400 | 404)) =>
+            {
+                if what == READ_REPLY_HANDLE {
+                    Err(PlatformError::rejected(format!(
+                        "reply_to: cannot resolve the handle @{handle}"
+                    )))
+                } else {
+                    Ok(json!({ "did": null }))
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A record read for its strong ref: `{uri, cid, root}`, the root the
+    /// record's own thread root when it is a reply, else the record.
+    async fn send_get_record(&self, request: Request, what: &str) -> Result<Value, PlatformError> {
+        let uri = format!(
+            "at://{}/{}/{}",
+            query_value(&request, "repo"),
+            query_value(&request, "collection"),
+            query_value(&request, "rkey")
+        );
+        let dialect = Dialect::default();
+        let r: RecordOut = match self.exchange(request, what, Effect::Read, &dialect).await {
+            Err(_) if dialect.name().as_deref() == Some("RecordNotFound") => {
+                return Err(PlatformError::rejected(if what == READ_REPLY_POST {
+                    format!("reply_to: the post {uri} does not exist")
+                } else {
+                    format!("the post {uri} no longer exists")
+                }));
+            }
+            answer => answer?.json(what, Effect::Read)?,
+        };
+        let cid = r.cid.ok_or_else(|| {
+            PlatformError::unavailable(format!("the PDS gave no CID for {}", r.uri))
+        })?;
+        let this = json!({"uri": r.uri, "cid": cid});
+        let root = r
+            .value
+            .pointer("/reply/root")
+            .filter(|root| root["uri"].is_string() && root["cid"].is_string())
+            .map(|root| json!({"uri": root["uri"], "cid": root["cid"]}))
+            .unwrap_or_else(|| this.clone());
+        Ok(json!({"uri": this["uri"], "cid": this["cid"], "root": root}))
+    }
+
+    /// Uploads an image, checking first that the file has not grown past
+    /// the limit since it was validated.
+    async fn send_upload(
+        &self,
+        request: Request,
+        what: &str,
+        m: &MediaInfo,
+    ) -> Result<Value, PlatformError> {
+        let bytes = tokio::fs::metadata(&m.resolved)
+            .await
+            .map_err(|e| {
+                PlatformError::rejected(format!("cannot read {}: {e}", m.resolved.display()))
+            })?
+            .len();
+        check_image_size(m, bytes)?;
+        let up: Uploaded = self
+            .exchange(request, what, Effect::Read, &Dialect::default())
+            .await?
+            .json(what, Effect::Read)?;
+        let blob = serde_json::to_value(&up.blob).map_err(|e| {
+            PlatformError::unavailable(format!("{what}: cannot keep the blob ref ({e})"))
+        })?;
+        Ok(json!({ "blob": blob }))
+    }
+
+    /// Creates the post at its record key, exactly once: after any failure
+    /// that may have been applied (and after a refusal, which a PDS may give
+    /// for a key it already holds), the key is read back first; found means
+    /// posted. Answers `{uri, cid}`.
+    async fn send_create(&self, request: Request, what: &str) -> Result<Value, PlatformError> {
+        let (did, rkey) = match &request.body {
+            Body::Json(b) => (
+                b["repo"].as_str().unwrap_or_default().to_string(),
+                b["rkey"].as_str().unwrap_or_default().to_string(),
+            ),
+            _ => Default::default(),
+        };
         let mut last = None;
         for attempt in 1..=CREATE_ATTEMPTS {
-            let body = serde_json::json!({
-                "repo": did,
-                "collection": POST_COLLECTION,
-                "rkey": rkey,
-                "record": record()?,
-            });
-            let err = match self.create_record(&body).await {
-                Ok(c) => return Ok(self.published(c.uri, Some(c.cid), rkey)),
+            let mut attempt_request = request.clone();
+            if let Body::Json(b) = &mut attempt_request.body {
+                // The moment of sending, not the schedule.
+                b["record"]["createdAt"] = record::datetime(crate::clock::now());
+            }
+            let created = self
+                .exchange(attempt_request, what, Effect::Create, &Dialect::default())
+                .await
+                .and_then(|a| a.json::<Created>(what, Effect::Create));
+            let err = match created {
+                Ok(c) => return Ok(json!({"uri": c.uri, "cid": c.cid})),
                 Err(
                     e @ (PlatformError::RateLimited { .. }
                     | PlatformError::Auth { .. }
@@ -544,8 +993,8 @@ impl Bluesky {
                 ) => return Err(e),
                 Err(e) => e,
             };
-            match self.find_post(did, rkey).await {
-                Ok(Some(found)) => return Ok(found),
+            match self.get_record(&did, POST_COLLECTION, &rkey).await {
+                Ok(Some(found)) => return Ok(json!({"uri": found.uri, "cid": found.cid})),
                 Ok(None) => {}
                 Err(check) => {
                     return Err(match err {
@@ -566,139 +1015,18 @@ impl Bluesky {
         }
         Err(last.unwrap_or_else(|| PlatformError::unknown("the post was not created")))
     }
-
-    /// The strong ref of a published part, reading its CID when missing.
-    async fn strong_ref_of(&self, part: &PublishedPart) -> Result<StrongRef, PlatformError> {
-        if let Some(cid) = &part.cid {
-            return Ok(StrongRef {
-                uri: part.id.clone(),
-                cid: cid.clone(),
-            });
-        }
-        let (repo, coll, rkey) = record::parse_at_uri(&part.id)
-            .ok_or_else(|| PlatformError::rejected(format!("`{}` is not an at:// URI", part.id)))?;
-        let r = self.get_record(repo, coll, rkey).await?.ok_or_else(|| {
-            PlatformError::rejected(format!("the post {} no longer exists", part.id))
-        })?;
-        let cid = r.cid.ok_or_else(|| {
-            PlatformError::unavailable(format!("the PDS gave no CID for {}", part.id))
-        })?;
-        Ok(StrongRef { uri: r.uri, cid })
-    }
-
-    /// The root and parent for a first part replying to `target`: the
-    /// target is the parent; the root is the target's own root, if it is a
-    /// reply itself.
-    async fn reply_refs(&self, target: &ReplyTo) -> Result<ReplyRefs, PlatformError> {
-        let (repo, rkey) = match target {
-            ReplyTo::Part(p) => record::parse_at_uri(&p.id)
-                .map(|(repo, _, rkey)| (repo.to_string(), rkey.to_string()))
-                .ok_or_else(|| {
-                    PlatformError::rejected(format!("`{}` is not an at:// URI", p.id))
-                })?,
-            ReplyTo::Url(u) => record::parse_post_link(u).ok_or_else(|| {
-                PlatformError::rejected(format!(
-                    "reply_to `{u}` is not a Bluesky post (https://bsky.app/profile/<handle>/post/<id> or at://…)"
-                ))
-            })?,
-        };
-        let did = if repo.starts_with("did:") {
-            repo
-        } else {
-            self.resolve_handle(&repo).await?.ok_or_else(|| {
-                PlatformError::rejected(format!("reply_to: cannot resolve the handle @{repo}"))
-            })?
-        };
-        let r = self
-            .get_record(&did, POST_COLLECTION, &rkey)
-            .await?
-            .ok_or_else(|| {
-                PlatformError::rejected(format!(
-                    "reply_to: the post at://{did}/{POST_COLLECTION}/{rkey} does not exist"
-                ))
-            })?;
-        let cid = r.cid.clone().ok_or_else(|| {
-            PlatformError::unavailable(format!("the PDS gave no CID for {}", r.uri))
-        })?;
-        let parent = StrongRef {
-            uri: r.uri.clone(),
-            cid,
-        };
-        let root = r
-            .value
-            .get("reply")
-            .and_then(|rep| rep.get("root"))
-            .and_then(|root| {
-                Some(StrongRef {
-                    uri: root.get("uri")?.as_str()?.to_string(),
-                    cid: root.get("cid")?.as_str()?.to_string(),
-                })
-            })
-            .unwrap_or_else(|| parent.clone());
-        Ok(ReplyRefs { root, parent })
-    }
-
-    /// Uploads the images of the first part (sizes checked before).
-    async fn upload_images(&self, media: &[MediaInfo]) -> Result<Vec<EmbedImage>, PlatformError> {
-        const METHOD: &str = "com.atproto.repo.uploadBlob";
-        let url = self.url(METHOD);
-        let mut out = Vec::new();
-        for m in media {
-            let bytes = tokio::fs::read(&m.resolved).await.map_err(|e| {
-                PlatformError::rejected(format!("cannot read {}: {e}", m.resolved.display()))
-            })?;
-            check_image_size(m, bytes.len() as u64)?;
-            let size = imagesize::blob_size(&bytes)
-                .ok()
-                .map(|s| (s.width as u64, s.height as u64))
-                .filter(|(w, h)| *w > 0 && *h > 0);
-            // Blobs are addressed by content: uploading again is harmless.
-            let answer = self
-                .call(METHOD, Repeat::Safe, |c, token| {
-                    c.post(&url)
-                        .header(reqwest::header::CONTENT_TYPE, m.mime)
-                        .body(bytes.clone())
-                        .bearer_auth(token)
-                })
-                .await?;
-            let up: Uploaded = answer.json(Repeat::Safe)?;
-            out.push(EmbedImage {
-                blob: up.blob,
-                alt: m.alt.clone().unwrap_or_default(),
-                size,
-            });
-        }
-        Ok(out)
-    }
-
-    /// The facets of `text`, resolving mentions through the PDS (cached per
-    /// publish; unresolvable handles get no facet).
-    async fn facets_of(
-        &self,
-        text: &crate::render::RichText,
-        dids: &mut HashMap<String, Option<String>>,
-    ) -> Result<Vec<atrium_api::app::bsky::richtext::facet::Main>, PlatformError> {
-        for handle in text.mentions() {
-            let handle = handle.trim_start_matches('@');
-            if !dids.contains_key(handle) {
-                let did = self.resolve_handle(handle).await?;
-                dids.insert(handle.to_string(), did);
-            }
-        }
-        Ok(record::facets(text, |h| dids.get(h).cloned().flatten()))
-    }
-
-    fn part_key(&self, job: &Job<'_>, index: usize) -> String {
-        record_key(
-            &job.post.id,
-            &self.account,
-            index,
-            key_time(job.scheduled, job.first_claimed),
-        )
-    }
 }
 
-/// Refuses media the client cannot post, before anything is sent.
+/// The value of query parameter `name` of `request`.
+fn query_value(request: &Request, name: &str) -> String {
+    request
+        .query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
 /// The rate-limit bucket of an XRPC method, as a PDS counts them: logins
 /// (`createSession`: 30 per 5 minutes, 300 per day per account), blob
 /// uploads, and repo writes (points per hour and per day, shared by every
@@ -716,6 +1044,7 @@ pub(crate) fn bucket(method: &str) -> &'static str {
     }
 }
 
+/// Refuses media the client cannot post, before anything is sent.
 fn check_media(media: &[MediaInfo]) -> Result<(), PlatformError> {
     if media.len() > MAX_IMAGES {
         return Err(PlatformError::rejected(format!(
@@ -745,80 +1074,70 @@ fn check_image_size(m: &MediaInfo, bytes: u64) -> Result<(), PlatformError> {
     Ok(())
 }
 
-fn record_error(e: String) -> PlatformError {
-    PlatformError::unavailable(e)
+#[async_trait::async_trait]
+impl Steps for Bluesky {
+    /// Adds the app password or the access token (renewing the session
+    /// once when the PDS refuses it), and does what no request says in
+    /// advance: a login when a session turned up meanwhile is skipped;
+    /// lookups answer in the shape later fills read; an image grown past
+    /// the limit since validation is refused before upload; a create carries
+    /// the moment of sending and is read back at its key before any retry.
+    async fn send(
+        &self,
+        step: &Step,
+        request: Request,
+        progress: &Progress<'_>,
+    ) -> Result<Value, PlatformError> {
+        let what = step.what.as_str();
+        match step.role {
+            Role::Part(_) => self.send_create(request, what).await,
+            Role::Media(n) => {
+                let m = progress.job.media.get(n).ok_or_else(|| {
+                    PlatformError::config(format!("{what}: no media file {}", n + 1))
+                })?;
+                self.send_upload(request, what, m).await
+            }
+            Role::Lookup | Role::Prepare(_) => match nsid(&request.url) {
+                CREATE_SESSION => {
+                    let s = self.current_or(request).await?;
+                    Ok(json!({"did": s.did, "handle": s.handle}))
+                }
+                RESOLVE_HANDLE => self.send_resolve(request, what).await,
+                GET_RECORD => self.send_get_record(request, what).await,
+                _ => self
+                    .exchange(request, what, Effect::Read, &Dialect::default())
+                    .await?
+                    .json(what, Effect::Read),
+            },
+        }
+    }
+
+    fn published(&self, step: &Step, answer: &Value) -> Result<PublishedPart, PlatformError> {
+        let uri = answer["uri"].as_str().ok_or_else(|| {
+            PlatformError::unknown(format!(
+                "{}: the post was created, but its answer has no URI",
+                step.what
+            ))
+        })?;
+        let rkey = match &step.request.body {
+            Body::Json(b) => b["rkey"].as_str().map(str::to_string),
+            _ => None,
+        }
+        .or_else(|| record::parse_at_uri(uri).map(|(_, _, k)| k.to_string()))
+        .unwrap_or_default();
+        let cid = answer["cid"].as_str().map(str::to_string);
+        Ok(self.part(uri.to_string(), cid, &rkey))
+    }
 }
 
 #[async_trait::async_trait]
 impl Platform for Bluesky {
+    fn plan(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
+        self.plan_job(job)
+    }
+
     async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
-        let parts = &job.rendered.parts;
-        let start = job.done.len();
-        if start >= parts.len() {
-            return Ok(());
-        }
-        if start == 0 {
-            check_media(job.media)?;
-        }
-        let did = self.current().await?.did;
-
-        let mut root = None;
-        let mut parent = None;
-        if let Some(target) = &job.reply_to {
-            let refs = self.reply_refs(target).await?;
-            root = Some(refs.root);
-            parent = Some(refs.parent);
-        }
-        if let (Some(first), Some(last)) = (job.done.first(), job.done.last()) {
-            if root.is_none() {
-                root = Some(self.strong_ref_of(first).await?);
-            }
-            parent = Some(self.strong_ref_of(last).await?);
-        }
-
-        let langs = record::langs(&job.post.lang);
-        let mut dids = HashMap::new();
-        for (index, part) in parts.iter().enumerate().skip(start) {
-            let rkey = self.part_key(job, index);
-            let images = if index == 0 {
-                self.upload_images(job.media).await?
-            } else {
-                Vec::new()
-            };
-            let facets = self.facets_of(&part.text, &mut dids).await?;
-            let reply = match (&root, &parent) {
-                (Some(root), Some(parent)) => Some(ReplyRefs {
-                    root: root.clone(),
-                    parent: parent.clone(),
-                }),
-                _ => None,
-            };
-            let published = self
-                .create_post(&did, &rkey, || {
-                    PostRecord {
-                        text: &part.text.text,
-                        facets: facets.clone(),
-                        langs: langs.clone(),
-                        reply: reply.clone(),
-                        images: images.clone(),
-                        // The moment of sending, not the schedule.
-                        created_at: crate::clock::now(),
-                    }
-                    .to_json()
-                    .map_err(record_error)
-                })
-                .await?;
-            let this = StrongRef {
-                uri: published.id.clone(),
-                cid: published.cid.clone().unwrap_or_default(),
-            };
-            sink.part(index, published)?;
-            if root.is_none() {
-                root = Some(this.clone());
-            }
-            parent = Some(this);
-        }
-        Ok(())
+        plan::run(self, job, &self.plan_job(job)?, sink).await
     }
 
     async fn reconcile(&self, job: &Job<'_>) -> Result<Vec<PublishedPart>, PlatformError> {
@@ -831,117 +1150,5 @@ impl Platform for Bluesky {
             }
         }
         Ok(found)
-    }
-
-    fn dry_run(&self, job: &Job<'_>) -> Vec<serde_json::Value> {
-        let parts = &job.rendered.parts;
-        let start = job.done.len().min(parts.len());
-        let repo = &self.handle;
-        let uri_of = |index: usize| {
-            format!(
-                "at://{repo}/{POST_COLLECTION}/{}",
-                self.part_key(job, index)
-            )
-        };
-        let placeholder = |uri: String| StrongRef {
-            uri,
-            cid: PLACEHOLDER_CID.to_string(),
-        };
-        let known = |p: &PublishedPart| StrongRef {
-            uri: p.id.clone(),
-            cid: p.cid.clone().unwrap_or_else(|| PLACEHOLDER_CID.to_string()),
-        };
-        let target = job.reply_to.as_ref().map(|t| {
-            let uri = match t {
-                ReplyTo::Part(p) => p.id.clone(),
-                ReplyTo::Url(u) => record::parse_post_link(u)
-                    .map(|(actor, rkey)| format!("at://{actor}/{POST_COLLECTION}/{rkey}"))
-                    .unwrap_or_else(|| u.clone()),
-            };
-            placeholder(uri)
-        });
-        let images: Vec<EmbedImage> = job
-            .media
-            .iter()
-            .map(|m| EmbedImage {
-                blob: BlobRef::Typed(TypedBlobRef::Blob(atrium_api::types::Blob {
-                    r#ref: CidLink::try_from(PLACEHOLDER_CID).expect("placeholder CID"),
-                    mime_type: m.mime.to_string(),
-                    size: m.bytes as usize,
-                })),
-                alt: m.alt.clone().unwrap_or_default(),
-                size: std::fs::read(&m.resolved)
-                    .ok()
-                    .and_then(|b| imagesize::blob_size(&b).ok())
-                    .map(|s| (s.width as u64, s.height as u64)),
-            })
-            .collect();
-        let langs = record::langs(&job.post.lang);
-        let now = crate::clock::now();
-        let mut out = Vec::new();
-        for (index, part) in parts.iter().enumerate().skip(start) {
-            let root = target.clone().or_else(|| match index {
-                0 => None,
-                _ => Some(
-                    job.done
-                        .first()
-                        .map(known)
-                        .unwrap_or_else(|| placeholder(uri_of(0))),
-                ),
-            });
-            let parent = match index {
-                0 => target.clone(),
-                i => Some(
-                    job.done
-                        .get(i - 1)
-                        .map(known)
-                        .unwrap_or_else(|| placeholder(uri_of(i - 1))),
-                ),
-            };
-            let reply = match (root, parent) {
-                (Some(root), Some(parent)) => Some(ReplyRefs { root, parent }),
-                _ => None,
-            };
-            let facets = record::facets(&part.text, |h| Some(format!("{PLACEHOLDER_DID}{h}")));
-            let record = PostRecord {
-                text: &part.text.text,
-                facets,
-                langs: langs.clone(),
-                reply,
-                images: if index == 0 {
-                    images.clone()
-                } else {
-                    Vec::new()
-                },
-                created_at: now,
-            }
-            .to_json()
-            .unwrap_or_else(|e| serde_json::json!({ "error": e }));
-            let mut body = serde_json::json!({
-                "repo": repo,
-                "collection": POST_COLLECTION,
-                "rkey": self.part_key(job, index),
-                "record": record,
-            });
-            fill_placeholders(&mut body);
-            out.push(body);
-        }
-        out
-    }
-}
-
-/// Replaces dry-run stand-ins by words saying what the real request carries.
-fn fill_placeholders(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::String(s) => {
-            if s == PLACEHOLDER_CID {
-                *s = "(known after sending)".to_string();
-            } else if let Some(handle) = s.strip_prefix(PLACEHOLDER_DID) {
-                *s = format!("(DID of @{handle}, resolved when sending)");
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(fill_placeholders),
-        serde_json::Value::Object(o) => o.values_mut().for_each(fill_placeholders),
-        _ => {}
     }
 }

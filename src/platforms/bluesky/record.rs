@@ -1,17 +1,16 @@
 //! Building `app.bsky.feed.post` records from rendered parts, with
-//! atrium-api's types: facets from spans, reply refs, image embeds.
+//! atrium-api's types: facets from spans, image embeds. Reply refs are
+//! filled in by the plan from earlier answers (see the client).
 
 use crate::render::{RichText, SpanKind};
 use atrium_api::app::bsky::embed::{defs::AspectRatioData, images};
-use atrium_api::app::bsky::feed::post::{RecordData, RecordEmbedRefs, ReplyRefData};
+use atrium_api::app::bsky::feed::post::{RecordData, RecordEmbedRefs};
 use atrium_api::app::bsky::richtext::facet;
-use atrium_api::com::atproto::repo::strong_ref;
 use atrium_api::record::KnownRecord;
-use atrium_api::types::string::{Cid, Datetime, Did, Language};
+use atrium_api::types::string::{Datetime, Did, Language};
 use atrium_api::types::{BlobRef, Union};
 use chrono::{DateTime, Utc};
 use std::num::NonZeroU64;
-use std::str::FromStr;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// The collection of posts.
@@ -20,21 +19,6 @@ pub const POST_COLLECTION: &str = "app.bsky.feed.post";
 /// Longest tag a facet may carry (lexicon: 64 graphemes, 640 bytes).
 const MAX_TAG_GRAPHEMES: usize = 64;
 const MAX_TAG_BYTES: usize = 640;
-
-/// A reference to one record: its AT URI and content hash.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StrongRef {
-    pub uri: String,
-    pub cid: String,
-}
-
-/// Where a post sits in a thread: the thread's first post and the one it
-/// answers.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReplyRefs {
-    pub root: StrongRef,
-    pub parent: StrongRef,
-}
 
 /// An uploaded image, ready to embed.
 #[derive(Clone, Debug)]
@@ -110,30 +94,18 @@ pub fn langs(lang: &[String]) -> Vec<Language> {
         .collect()
 }
 
-/// The parts of a post record.
+/// The parts of a post record (its reply refs aside).
 pub struct PostRecord<'a> {
     pub text: &'a str,
     pub facets: Vec<facet::Main>,
     pub langs: Vec<Language>,
-    pub reply: Option<ReplyRefs>,
     pub images: Vec<EmbedImage>,
     pub created_at: DateTime<Utc>,
 }
 
 impl PostRecord<'_> {
-    /// The record as JSON, `$type` included. Fails only on a malformed CID
-    /// in a reply reference.
+    /// The record as JSON, `$type` included.
     pub fn to_json(&self) -> Result<serde_json::Value, String> {
-        let reply = match &self.reply {
-            Some(r) => Some(
-                ReplyRefData {
-                    root: strong_ref(&r.root)?,
-                    parent: strong_ref(&r.parent)?,
-                }
-                .into(),
-            ),
-            None => None,
-        };
         let embed = if self.images.is_empty() {
             None
         } else {
@@ -168,7 +140,7 @@ impl PostRecord<'_> {
             facets: (!self.facets.is_empty()).then(|| self.facets.clone()),
             labels: None,
             langs: (!self.langs.is_empty()).then(|| self.langs.clone()),
-            reply,
+            reply: None,
             tags: None,
             text: self.text.to_string(),
         };
@@ -177,13 +149,9 @@ impl PostRecord<'_> {
     }
 }
 
-fn strong_ref(r: &StrongRef) -> Result<strong_ref::Main, String> {
-    let cid = Cid::from_str(&r.cid).map_err(|_| format!("`{}` is not a CID", r.cid))?;
-    Ok(strong_ref::MainData {
-        cid,
-        uri: r.uri.clone(),
-    }
-    .into())
+/// A time as a record's `createdAt` writes it.
+pub fn datetime(t: DateTime<Utc>) -> serde_json::Value {
+    serde_json::to_value(Datetime::new(t.fixed_offset())).unwrap_or_default()
 }
 
 /// The parts of an `at://` URI: repo (DID or handle), collection, record key.
@@ -334,7 +302,6 @@ mod tests {
             "size": 1234
         }))
         .unwrap();
-        let cid = "bafyreigq3exe2m23sojzoachuyucow4vu7eyatati4uy6scr4ixt6xwlhi";
         let r = PostRecord {
             text: "hello",
             facets: vec![],
@@ -345,16 +312,6 @@ mod tests {
                 "fr".into(),
                 "es".into(),
             ]),
-            reply: Some(ReplyRefs {
-                root: StrongRef {
-                    uri: "at://did:plc:a/app.bsky.feed.post/1".into(),
-                    cid: cid.into(),
-                },
-                parent: StrongRef {
-                    uri: "at://did:plc:a/app.bsky.feed.post/2".into(),
-                    cid: cid.into(),
-                },
-            }),
             images: vec![EmbedImage {
                 blob,
                 alt: "a cat".into(),
@@ -368,11 +325,8 @@ mod tests {
         assert_eq!(v["createdAt"], "2026-12-01T09:00:00.500000Z");
         assert_eq!(v["langs"], serde_json::json!(["en", "de-AT", "fr"]));
         assert!(v.get("facets").is_none());
-        assert_eq!(
-            v["reply"]["root"]["uri"],
-            "at://did:plc:a/app.bsky.feed.post/1"
-        );
-        assert_eq!(v["reply"]["parent"]["cid"], cid);
+        assert!(v.get("reply").is_none());
+        assert_eq!(datetime(created), v["createdAt"]);
         let img = &v["embed"]["images"][0];
         assert_eq!(v["embed"]["$type"], "app.bsky.embed.images");
         assert_eq!(img["alt"], "a cat");
@@ -387,22 +341,6 @@ mod tests {
             img["image"]["ref"]["$link"],
             "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
         );
-
-        let bad = PostRecord {
-            reply: Some(ReplyRefs {
-                root: StrongRef {
-                    uri: "at://x/y/z".into(),
-                    cid: "nope".into(),
-                },
-                parent: StrongRef {
-                    uri: "at://x/y/z".into(),
-                    cid: "nope".into(),
-                },
-            }),
-            images: vec![],
-            ..r
-        };
-        assert!(bad.to_json().is_err());
     }
 
     #[test]

@@ -1058,37 +1058,360 @@ async fn rejected_records_are_rejected_after_checking_the_key() {
 }
 
 #[tokio::test]
-async fn dry_run_shows_the_create_bodies_without_any_request() {
+async fn dry_run_shows_the_plan_without_any_request() {
     let server = MockServer::start().await;
     let f = Fixture::new(&server.uri(), "alice.test", THREAD, None);
-    let bodies = f.client(PASSWORD).dry_run(&f.job(&[], claimed()));
-    assert_eq!(bodies.len(), 3);
+    let client = f.client(PASSWORD);
+    let shown = client.dry_run(&f.job(&[], claimed()));
     assert!(server.received_requests().await.unwrap().is_empty());
-    let keys: Vec<String> = (0..3).map(|i| f.rkey(i, claimed())).collect();
-    assert_eq!(bodies[0]["repo"], "alice.test");
-    assert_eq!(bodies[0]["collection"], "app.bsky.feed.post");
-    assert_eq!(bodies[0]["rkey"], keys[0].as_str());
-    let r0 = &bodies[0]["record"];
-    assert_eq!(r0["$type"], "app.bsky.feed.post");
-    let mention = &r0["facets"][2]["features"][0];
-    assert_eq!(mention["$type"], "app.bsky.richtext.facet#mention");
-    assert_eq!(mention["did"], "(DID of @bob.test, resolved when sending)");
+    let steps: Vec<&str> = shown.iter().map(|s| s["step"].as_str().unwrap()).collect();
     assert_eq!(
-        bodies[2]["record"]["reply"]["parent"]["uri"],
-        format!("at://alice.test/app.bsky.feed.post/{}", keys[1])
+        steps,
+        [
+            "logging in as @alice.test",
+            "resolving the mention @bob.test",
+            "resolving the mention @nobody.test",
+            "posting part 1 of 3",
+            "posting part 2 of 3",
+            "posting part 3 of 3",
+        ]
     );
+    let xrpc = |m: &str| format!("{}/xrpc/{m}", server.uri());
+    // The app password is added when sending: never in the plan.
+    assert_eq!(shown[0]["url"], xrpc("com.atproto.server.createSession"));
+    assert_eq!(shown[0]["json"], json!({"identifier": "alice.test"}));
+    assert!(!serde_json::to_string(&shown).unwrap().contains(PASSWORD));
+    assert_eq!(shown[1]["method"], "GET");
+    assert_eq!(shown[1]["query"], json!({"handle": "bob.test"}));
+
+    let keys: Vec<String> = (0..3).map(|i| f.rkey(i, claimed())).collect();
+    let create = &shown[3];
+    assert_eq!(create["url"], xrpc("com.atproto.repo.createRecord"));
+    assert_eq!(create["json"]["repo"], "<DID of @alice.test>");
+    assert_eq!(create["json"]["collection"], "app.bsky.feed.post");
+    assert_eq!(create["json"]["rkey"], keys[0].as_str());
+    let r0 = &create["json"]["record"];
+    assert_eq!(r0["$type"], "app.bsky.feed.post");
+    let mentions: Vec<&Value> = r0["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["features"][0])
+        .filter(|f| f["$type"] == "app.bsky.richtext.facet#mention")
+        .collect();
+    assert_eq!(mentions[0]["did"], "<DID of @bob.test>");
+    assert_eq!(mentions[1]["did"], "<DID of @nobody.test>");
+    assert!(r0.get("reply").is_none());
     assert_eq!(
-        bodies[2]["record"]["reply"]["root"]["cid"],
-        "(known after sending)"
+        shown[5]["json"]["record"]["reply"],
+        json!({
+            "root": {"uri": "<URI of part 1>", "cid": "<CID of part 1>"},
+            "parent": {"uri": "<URI of part 2>", "cid": "<CID of part 2>"},
+        })
     );
 
+    // A kept session: no login, the DID in the plan.
+    let session = Session {
+        did: DID.into(),
+        handle: "alice.test".into(),
+        access_jwt: "access-1".into(),
+        refresh_jwt: "refresh-1".into(),
+    };
     let f = Fixture::new(&server.uri(), "alice.test", WITH_IMAGE, Some((300, 200)));
-    let bodies = f.client(PASSWORD).dry_run(&f.job(&[], claimed()));
-    let img = &bodies[0]["record"]["embed"]["images"][0];
+    let sealed = SealKey::derive(PASSWORD, &server.uri(), "bsky", "alice.test")
+        .seal(&session)
+        .unwrap();
+    Store::open(&f.store_path())
+        .unwrap()
+        .set_meta(&store_key("bsky"), &sealed)
+        .unwrap();
+    let shown = f.client(PASSWORD).dry_run(&f.job(&[], claimed()));
+    let steps: Vec<&str> = shown.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["uploading media/pic.png", "posting"]);
+    assert_eq!(shown[0]["url"], xrpc("com.atproto.repo.uploadBlob"));
+    assert_eq!(
+        shown[0]["file"],
+        json!({
+            "file_name": "pic.png",
+            "path": f.checked.media[0].resolved.display().to_string(),
+            "content_type": "image/png",
+            "bytes": png(300, 200).len(),
+        })
+    );
+    assert_eq!(shown[1]["json"]["repo"], DID);
+    let img = &shown[1]["json"]["record"]["embed"]["images"][0];
     assert_eq!(img["alt"], "A grey gradient, three by two");
     assert_eq!(img["aspectRatio"], json!({"width": 300, "height": 200}));
-    assert_eq!(img["image"]["ref"]["$link"], "(known after sending)");
-    assert_eq!(img["image"]["mimeType"], "image/png");
+    assert_eq!(img["image"], "<blob of upload 1>");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_resumed_thread_plans_only_what_is_missing() {
+    let server = MockServer::start().await;
+    let f = Fixture::new(&server.uri(), "alice.test", THREAD, None);
+    let keys: Vec<String> = (0..3).map(|i| f.rkey(i, claimed())).collect();
+    let done: Vec<PublishedPart> = (0..3)
+        .map(|i| PublishedPart {
+            id: format!("at://{DID}/app.bsky.feed.post/{}", keys[i]),
+            url: None,
+            cid: (i == 0).then(|| CID.to_string()),
+        })
+        .collect();
+    let client = f.client(PASSWORD);
+    assert!(client.dry_run(&f.job(&done, claimed())).is_empty());
+    let shown = client.dry_run(&f.job(&done[..2], claimed()));
+    let steps: Vec<&str> = shown.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(
+        steps,
+        [
+            "logging in as @alice.test",
+            "reading part 2 (published before) for its CID",
+            "posting part 3 of 3",
+        ]
+    );
+    assert_eq!(
+        shown[1]["query"],
+        json!({"repo": DID, "collection": "app.bsky.feed.post", "rkey": keys[1]})
+    );
+    assert_eq!(
+        shown[2]["json"]["record"]["reply"],
+        json!({
+            "root": {"uri": done[0].id, "cid": CID},
+            "parent": {"uri": "<URI of part 2>", "cid": "<CID of part 2>"},
+        })
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// The "cannot drift" proof: what a dry run shows is, request for request,
+/// what publishing sends (method, path, query, body, file bytes), each label
+/// standing for the value the fake answered; apart from what only sending
+/// knows: the app password added to the login and the moment of sending as
+/// each record's `createdAt`.
+#[tokio::test]
+async fn publish_sends_exactly_the_dry_run_plan() {
+    let server = MockServer::start().await;
+    mount_login(&server, "access-1", 1).await;
+    let resolve = |handle: &str, did: &str| {
+        Mock::given(method("GET"))
+            .and(path("/xrpc/com.atproto.identity.resolveHandle"))
+            .and(query_param("handle", handle))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"did": did})))
+            .expect(1)
+    };
+    resolve("carol.test", "did:plc:carol").mount(&server).await;
+    resolve("bob.test", "did:plc:bob").mount(&server).await;
+    let target_uri = "at://did:plc:carol/app.bsky.feed.post/3lcarolcarolc";
+    let root_uri = "at://did:plc:dave/app.bsky.feed.post/3lrootrootroo";
+    let root_cid = "bafyreiac5vsbfuzrsizuelmfipzy7gcuc73g4alsxkgi5bmhfsl5fgaq2y";
+    Mock::given(method("GET"))
+        .and(path("/xrpc/com.atproto.repo.getRecord"))
+        .and(query_param("repo", "did:plc:carol"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "uri": target_uri,
+            "cid": CID,
+            "value": {"$type": "app.bsky.feed.post", "text": "a reply", "createdAt": "2026-01-01T00:00:00Z",
+                      "reply": {"root": {"uri": root_uri, "cid": root_cid},
+                                "parent": {"uri": root_uri, "cid": root_cid}}}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let blob = json!({"$type": "blob", "ref": {"$link": "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"}, "mimeType": "image/png", "size": 1234});
+    Mock::given(method("POST"))
+        .and(path("/xrpc/com.atproto.repo.uploadBlob"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"blob": blob})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    create_record()
+        .respond_with(EchoCreate)
+        .expect(2)
+        .mount(&server)
+        .await;
+    let post = "---\nid: drift\nto: [bsky]\nthread: true\nmedia:\n  - path: media/pic.png\n    alt: A grey gradient\n---\nThanks @bob.test, see [the notes](https://example.com/notes) #rustlang\n\n---\n\nSecond part.\n";
+    let f = Fixture::new(&server.uri(), "alice.test", post, Some((30, 20)));
+    let mut job = f.job(&[], claimed());
+    job.reply_to = Some(ReplyTo::Url(
+        "https://bsky.app/profile/carol.test/post/3lcarolcarolc".into(),
+    ));
+    let client = f.client(PASSWORD);
+    let shown = client.dry_run(&job);
+    assert!(server.received_requests().await.unwrap().is_empty());
+    let planned_at = Utc::now() - chrono::Duration::seconds(1);
+
+    let mut sink = Collect::default();
+    client.publish(&job, &mut sink).await.unwrap();
+    let keys: Vec<String> = (0..2).map(|i| f.rkey(i, claimed())).collect();
+    let uri = |i: usize| format!("at://{DID}/app.bsky.feed.post/{}", keys[i]);
+    assert_eq!(
+        sink.0
+            .iter()
+            .map(|(i, p)| (*i, p.id.clone()))
+            .collect::<Vec<_>>(),
+        vec![(0, uri(0)), (1, uri(1))]
+    );
+
+    let mut text = serde_json::to_string(&shown).unwrap();
+    for (label, value) in [
+        ("DID of @alice.test", json!(DID)),
+        ("DID of @carol.test", json!("did:plc:carol")),
+        ("DID of @bob.test", json!("did:plc:bob")),
+        ("URI of the post replied to", json!(target_uri)),
+        ("CID of the post replied to", json!(CID)),
+        ("URI of the thread replied to", json!(root_uri)),
+        ("CID of the thread replied to", json!(root_cid)),
+        ("blob of upload 1", blob.clone()),
+        ("URI of part 1", json!(uri(0))),
+        ("CID of part 1", json!(CID)),
+    ] {
+        text = text.replace(&format!("\"<{label}>\""), &value.to_string());
+    }
+    let shown: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert!(!text.contains("\"<"), "a label left: {shown:#?}");
+    let sent = server.received_requests().await.unwrap();
+    let steps: Vec<&str> = shown.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(
+        steps,
+        [
+            "logging in as @alice.test",
+            READ_REPLY_HANDLE,
+            READ_REPLY_POST,
+            "resolving the mention @bob.test",
+            "uploading media/pic.png",
+            "posting part 1 of 2",
+            "posting part 2 of 2",
+        ]
+    );
+    assert_eq!(sent.len(), shown.len(), "{shown:#?}");
+    for (n, (want, got)) in shown.iter().zip(&sent).enumerate() {
+        let at = format!("request {n}: {want:#}");
+        assert_eq!(got.method.as_str(), want["method"], "{at}");
+        let want_path = want["url"].as_str().unwrap().strip_prefix(&server.uri());
+        assert_eq!(Some(got.url.path()), want_path, "{at}");
+        let query: serde_json::Map<String, Value> = got
+            .url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), json!(v)))
+            .collect();
+        assert_eq!(
+            Value::Object(query),
+            want.get("query").cloned().unwrap_or(json!({})),
+            "{at}"
+        );
+        let auth = got
+            .headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_string());
+        if let Some(mut body) = want.get("json").cloned() {
+            let mut got: Value = serde_json::from_slice(&got.body).unwrap();
+            if n == 0 {
+                assert_eq!(got["password"], PASSWORD, "{at}");
+                got.as_object_mut().unwrap().remove("password");
+                assert_eq!(auth, None, "{at}");
+            } else {
+                let created = got["record"]["createdAt"].as_str().unwrap();
+                let created = DateTime::parse_from_rfc3339(created).unwrap();
+                assert!(created >= planned_at, "{at}: createdAt is the sending time");
+                body["record"]["createdAt"] = got["record"]["createdAt"].clone();
+            }
+            assert_eq!(got, body, "{at}");
+        } else if let Some(file) = want.get("file") {
+            let bytes = std::fs::read(file["path"].as_str().unwrap()).unwrap();
+            assert_eq!(got.body, bytes, "{at}");
+            assert_eq!(
+                got.headers.get("content-type").unwrap().to_str().unwrap(),
+                file["content_type"],
+                "{at}"
+            );
+        } else {
+            assert!(got.body.is_empty(), "{at}");
+        }
+        if n > 0 {
+            assert_eq!(auth.as_deref(), Some("Bearer access-1"), "{at}");
+        }
+    }
+    let part1 = &shown[5]["json"]["record"];
+    assert_eq!(part1["embed"]["images"][0]["image"], blob);
+    assert_eq!(
+        part1["reply"],
+        json!({"root": {"uri": root_uri, "cid": root_cid}, "parent": {"uri": target_uri, "cid": CID}})
+    );
+    assert_eq!(
+        shown[6]["json"]["record"]["reply"],
+        json!({"root": {"uri": root_uri, "cid": root_cid}, "parent": {"uri": uri(0), "cid": CID}})
+    );
+}
+
+#[test]
+fn xrpc_errors_are_typed() {
+    use crate::platforms::wire::Dialect as _;
+    let error = |status: u16, body: &str| {
+        let d = super::Dialect::default();
+        let e = d.error(
+            StatusCode::from_u16(status).unwrap(),
+            &reqwest::header::HeaderMap::new(),
+            body,
+            "posting",
+            wire::Effect::Create,
+        );
+        (e, d.renewal(), d.name())
+    };
+    let (e, renew, _) = error(
+        400,
+        r#"{"error":"ExpiredToken","message":"Token has expired"}"#,
+    );
+    assert!(
+        matches!(e, PlatformError::Auth { expired: true, .. }),
+        "{e:?}"
+    );
+    assert_eq!(renew, Some(true));
+    assert!(
+        e.to_string().contains("ExpiredToken: Token has expired"),
+        "{e}"
+    );
+    let (e, renew, _) = error(400, r#"{"error":"InvalidToken"}"#);
+    assert!(
+        matches!(e, PlatformError::Auth { expired: false, .. }),
+        "{e:?}"
+    );
+    assert_eq!(renew, Some(false));
+    // A taken-down account is an auth error that a new login cannot mend.
+    let (e, renew, _) = error(400, r#"{"error":"AccountTakedown","message":"gone"}"#);
+    assert!(
+        matches!(e, PlatformError::Auth { expired: false, .. }),
+        "{e:?}"
+    );
+    assert_eq!(renew, None);
+    let (e, renew, name) = error(
+        400,
+        r#"{"error":"RecordNotFound","message":"Could not locate record"}"#,
+    );
+    assert!(matches!(e, PlatformError::Rejected { .. }), "{e:?}");
+    assert_eq!((renew, name.as_deref()), (None, Some("RecordNotFound")));
+    let (e, ..) = error(401, "");
+    assert!(
+        matches!(e, PlatformError::Auth { expired: false, .. }),
+        "{e:?}"
+    );
+    // Over a size limit: a refusal that says the limit.
+    for (status, body) in [
+        (
+            413,
+            r#"{"error":"PayloadTooLarge","message":"request entity too large"}"#,
+        ),
+        (
+            400,
+            r#"{"error":"InvalidRequest","message":"Invalid app.bsky.feed.post record: Record/embed/images/0/image blob too big (maximum 1000000, got 1500000)"}"#,
+        ),
+    ] {
+        let (e, ..) = error(status, body);
+        assert!(matches!(e, PlatformError::Rejected { .. }), "{e:?}");
+        assert!(e.to_string().contains("2000000 bytes"), "{e}");
+    }
+    let (e, ..) = error(400, r#"{"error":"InvalidRequest","message":"bad record"}"#);
+    assert!(!e.to_string().contains("2000000"), "{e}");
 }
 
 #[test]
