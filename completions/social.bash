@@ -261,7 +261,7 @@ _social() {
             return 0
             ;;
         social__subcmd__accounts__subcmd__add)
-            opts="-v -q -h -V --platform --service --instance --api-url --handle --client-id --password-stdin --token-stdin --client-secret-stdin --insecure-storage --no-browser --redirect-port --project --state --color --verbose --quiet --help --version"
+            opts="-v -q -h -V --platform --service --instance --api-url --handle --client-id --password-stdin --token-stdin --client-secret-stdin --insecure-storage --no-browser --timeout --redirect-port --project --state --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,6 +288,10 @@ _social() {
                     return 0
                     ;;
                 --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

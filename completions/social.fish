@@ -251,6 +251,7 @@ complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_
 complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l api-url -d 'X, LinkedIn, Instagram: the API base URL (default: the platform\'s)' -r
 complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l handle -d 'Bluesky: the handle, such as alice.bsky.social' -r
 complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l client-id -d 'X, LinkedIn: your app\'s OAuth client id' -r
+complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l timeout -d 'How long to wait for the browser\'s answer to an OAuth login' -r
 complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l redirect-port -d 'The loopback port of the OAuth redirect (default: a free one)' -r
 complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l project -d 'Project directory (default: the nearest directory above holding social.toml)' -r -F
 complete -c social -n "__fish_social_using_subcommand accounts; and __fish_seen_subcommand_from add" -l state -d 'State store file (default: .social/state.redb in the project)' -r -F

@@ -14,7 +14,7 @@ pub const CALLBACK_PATH: &str = "/callback";
 pub enum RedirectError {
     #[error("the login was refused: {0}")]
     Denied(String),
-    #[error("no answer from the browser within {0:?}; run the command again")]
+    #[error("no answer from the browser within {}; run the command again (`--timeout` waits longer)", humantime::format_duration(*.0))]
     TimedOut(Duration),
     #[error("the redirect listener failed: {0}")]
     Io(#[from] std::io::Error),

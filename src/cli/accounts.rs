@@ -91,6 +91,9 @@ pub struct AddArgs {
     /// Do not open a browser; only print the login URL
     #[arg(long)]
     pub no_browser: bool,
+    /// How long to wait for the browser's answer to an OAuth login
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
     /// The loopback port of the OAuth redirect (default: a free one)
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub redirect_port: u16,
@@ -366,7 +369,7 @@ fn add(ui: &Ui, project: &Project, a: AddArgs) -> Outcome {
         client_secret_from_stdin: a.client_secret_stdin,
         open_browser: !a.no_browser,
         redirect_port: a.redirect_port,
-        timeout: login::REDIRECT_TIMEOUT,
+        timeout: a.timeout,
         say: &say,
     };
     let http = crate::platforms::http::Http::new()?;

@@ -130,7 +130,11 @@ fn describe(r: &TargetResult) -> String {
     let k = key(&r.post, &r.account);
     match &r.result {
         Verdict::Posted { .. } | Verdict::AlreadyPosted { .. } => {
-            format!("{} {k} {}", r.result.state(), r.result.detail().replace('\n', " "))
+            format!(
+                "{} {k} {}",
+                r.result.state(),
+                r.result.detail().replace('\n', " ")
+            )
         }
         Verdict::WillRetry { retry_at, .. } => format!("{} {k} (at {retry_at})", r.result.state()),
         _ => format!("{} {k}", r.result.state()),
@@ -226,10 +230,7 @@ fn print_results(ui: &Ui, results: &[TargetResult], json: bool) -> std::io::Resu
         return Ok(());
     }
     // --quiet: nothing but what failed.
-    let shown: Vec<&TargetResult> = results
-        .iter()
-        .filter(|r| !ui.quiet || r.failed())
-        .collect();
+    let shown: Vec<&TargetResult> = results.iter().filter(|r| !ui.quiet || r.failed()).collect();
     if shown.is_empty() {
         return Ok(());
     }

@@ -132,12 +132,18 @@ impl Credentials {
     }
 
     fn missing(&self, account: &Account, problem: Option<StoreError>) -> PlatformError {
+        // Without a keyring here, the login that works is the file store.
+        let insecure = if matches!(problem, Some(StoreError::Unavailable(_))) {
+            " --insecure-storage"
+        } else {
+            ""
+        };
         let why = problem.map(|p| format!(" ({p})")).unwrap_or_default();
         PlatformError::config(format!(
-            "no credential for account `{}`{why}: log in with `social accounts add {} --platform {}`, or set {}",
+            "no credential for account `{}`{why}: log in with `social accounts add {} --platform {}{insecure}`, or set {}",
             account.name,
             account.name,
-            account.platform,
+            account.platform.command_name(),
             super::env_var(&account.name)
         ))
     }

@@ -38,6 +38,15 @@ impl PlatformKind {
         }
     }
 
+    /// The name the README and help texts use for `--platform` (`x`
+    /// rather than `twitter`; both are accepted).
+    pub fn command_name(self) -> &'static str {
+        match self {
+            PlatformKind::Twitter => "x",
+            other => other.name(),
+        }
+    }
+
     /// The name a person would write in prose.
     pub fn display_name(self) -> &'static str {
         match self {

@@ -82,13 +82,7 @@ pub trait PartSink: Send {
 pub trait Platform: Send + Sync {
     /// The requests that publish the parts of `job` following `job.done`,
     /// as values ([`plan`]): what `--dry-run` prints and `publish` sends.
-    fn plan(&self, job: &Job<'_>) -> Result<plan::Plan, PlatformError> {
-        // TRANSITION: removed once every client plans its requests.
-        let _ = job;
-        Err(PlatformError::config(
-            "this client does not plan its requests yet",
-        ))
-    }
+    fn plan(&self, job: &Job<'_>) -> Result<plan::Plan, PlatformError>;
 
     /// Publishes the parts of `job` that follow `job.done`, in order, handing
     /// each accepted part to `sink` before sending the next: runs

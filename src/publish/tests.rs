@@ -168,8 +168,9 @@ impl Platform for Fake {
         Ok(out)
     }
 
-    fn dry_run(&self, _: &Job<'_>) -> Vec<serde_json::Value> {
-        Vec::new()
+    /// The scripted fake sends no real requests: its plan is empty.
+    fn plan(&self, _: &Job<'_>) -> Result<crate::platforms::plan::Plan, PlatformError> {
+        Ok(crate::platforms::plan::Plan { steps: Vec::new() })
     }
 }
 

@@ -1232,3 +1232,54 @@ fn unsafe_terminate(child: &Child) {
         .args(["-TERM", &child.id().to_string()])
         .status();
 }
+
+#[test]
+fn the_missing_login_hint_is_the_command_that_works_here() {
+    // No keyring on this machine (no D-Bus session): the hint logs in to
+    // the file store, and names the platform as the README does.
+    let p = TestProject::with_config(
+        "timezone = \"UTC\"\n\n[accounts.x]\nplatform = \"twitter\"\nusername = \"alice\"\n\n[accounts.fedi]\nplatform = \"mastodon\"\ninstance = \"https://mastodon.example\"\n",
+    );
+    p.simple_post("due", "x, fedi", "at: 2026-05-04 09:50", "Hello");
+    let run = p.run_cmd(
+        p.cmd()
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/social-test-bus",
+            )
+            .args(["publish", "--due"]),
+    );
+    run.code(1)
+        .stdout_has("2 waiting for login")
+        .stdout_has("social accounts add x --platform x --insecure-storage")
+        .stdout_has("social accounts add fedi --platform mastodon --insecure-storage")
+        .stdout_has("SOCIAL_X_TOKEN");
+}
+
+#[test]
+fn a_login_without_a_browser_waits_a_bounded_time() {
+    let p = TestProject::with_config(
+        "timezone = \"UTC\"\n\n[accounts.x]\nplatform = \"x\"\nusername = \"alice\"\n",
+    );
+    let started = std::time::Instant::now();
+    let run = p.run_cmd(p.cmd().args([
+        "accounts",
+        "add",
+        "x",
+        "--client-id",
+        "ID",
+        "--no-browser",
+        "--insecure-storage",
+        "--timeout",
+        "1s",
+    ]));
+    run.code(1)
+        .stderr_has("Open this URL in a browser")
+        .stderr_has("no answer from the browser within 1s")
+        .stderr_has("--timeout");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // The default is five minutes, as the help says.
+    let help = p.run(&["accounts", "add", "--help"]);
+    let flat = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("[default: 5m]"), "{}", help.stdout);
+}
