@@ -147,7 +147,6 @@ fn check_source(
     Some(check_post(post, config, diags))
 }
 
-/// Checks a parsed post against the configuration and every target's platform.
 /// A ready post whose `at` is more than `catch_up` ago is never a surprise:
 /// a warning at its `at` that `publish --due` and the daemon will mark it
 /// missed, with the fix. `settled(post, account)` tells the targets that
@@ -186,6 +185,7 @@ pub fn warn_past(
         .sort_by_key(|d| (d.line, d.column, d.severity));
 }
 
+/// Checks a parsed post against the configuration and every target's platform.
 pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) -> Checked {
     // Defaults from social.toml fill what the post leaves open, so that the
     // clients see one resolved post.
@@ -325,7 +325,7 @@ pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) 
                 path,
                 post.pos_of("cw"),
                 format!(
-                    "`cw` (content warning) is only shown on Mastodon; {} get the text without it",
+                    "`cw` (content warning) is only shown on Mastodon; {} will show the text without it",
                     no_cw.join(", ")
                 ),
             )

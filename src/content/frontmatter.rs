@@ -463,6 +463,37 @@ pub fn top_level_keys(split: &Split<'_>) -> Vec<(String, Pos)> {
     keys
 }
 
+/// The block with the entries of `drop` blanked: each from its key's line
+/// up to the next top-level key of `keys` (its value's lines, comments
+/// after it). Lines stay where they were, so positions in what is left hold.
+pub fn blank_entries(split: &Split<'_>, keys: &[(String, Pos)], drop: &[(String, Pos)]) -> String {
+    let mut starts: Vec<usize> = keys.iter().map(|(_, p)| p.line).collect();
+    starts.sort_unstable();
+    let dropped: Vec<(usize, usize)> = drop
+        .iter()
+        .map(|(_, p)| {
+            let end = starts
+                .iter()
+                .copied()
+                .find(|l| *l > p.line)
+                .unwrap_or(usize::MAX);
+            (p.line, end)
+        })
+        .collect();
+    let mut out = String::with_capacity(split.frontmatter.len());
+    for (i, line) in split.frontmatter.split_inclusive('\n').enumerate() {
+        let no = split.frontmatter_pos.line + i;
+        if dropped.iter().any(|(a, b)| (*a..*b).contains(&no)) {
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// Top-level keys of a TOML block. The TOML parser tells them apart from keys
 /// under a `[table]` header, dotted keys and lines of multi-line strings; a
 /// block that does not parse has none (deserializing reports the syntax error).

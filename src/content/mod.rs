@@ -367,210 +367,41 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
 }
 
 /// Parses a post from its text. `tz` is the project timezone for `at`.
+///
+/// The phases: the frontmatter block (split, nesting, unknown keys), its
+/// fields, then each field's meaning (identity, time and status, media,
+/// variants, the other attributes). A problem in one field is reported and
+/// the others are still read, so that one run shows every problem.
 pub fn parse_post(path: &Path, src: &str, tz: Tz) -> Parsed {
     let mut out = Parsed::default();
-    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
-    if src.trim().is_empty() {
-        out.diagnostics.push(
-            Diagnostic::error(path, Pos::line(1), "the file is empty")
-                .with_help("write a post: frontmatter between `---` lines, then the text"),
-        );
+    let diags = &mut out.diagnostics;
+    let Some(block) = read_block(path, src, diags) else {
         return out;
-    }
-    let split = match frontmatter::split(src) {
-        Ok(s) => s,
-        Err(e) => {
-            out.diagnostics.push(located(path, e));
-            return out;
-        }
     };
-    // Before any parser sees the block: deep nesting costs the YAML parser
-    // time quadratic in the depth.
-    if let Err(e) = frontmatter::check_nesting(&split) {
-        out.diagnostics.push(located(path, e));
-        return out;
-    }
-    let keys = frontmatter::top_level_keys(&split);
-    // Unknown keys first: one message per key, each with a suggestion.
-    let mut unknown: Vec<&(String, Pos)> = keys
-        .iter()
-        .filter(|(k, _)| !KEYS.contains(&k.as_str()))
-        .collect();
-    if !unknown.is_empty() {
-        // A line of a multi-line value can look like a key: keep the keys the
-        // parser confirms. A block that does not parse gets its syntax error below.
-        let parsed = frontmatter::parsed_top_level_keys(&split).unwrap_or_default();
-        unknown.retain(|(k, _)| parsed.contains(k));
-    }
-    for (k, pos) in &unknown {
-        let help = suggest(k, KEYS.iter().copied())
-            .map(|s| format!("did you mean `{s}`?"))
-            .unwrap_or_else(|| format!("known keys: {}", KEYS.join(", ")));
-        out.diagnostics
-            .push(Diagnostic::error(path, *pos, format!("unknown key `{k}`")).with_help(help));
-    }
-    if !unknown.is_empty() {
-        return out;
-    }
-    let raw: RawPost = match frontmatter::deserialize(&split) {
+    let split = block.split();
+    let raw: RawPost = match fields(path, &split) {
         Ok(r) => r,
-        Err(e) => {
-            let mut d = located(path, e);
-            if let Some((m, help)) = crate::config::unknown_key_message(&d.message, KEYS) {
-                let key = m
-                    .trim_start_matches("unknown key `")
-                    .trim_end_matches('`')
-                    .to_string();
-                if ["path", "alt"].iter().any(|k| d.message.contains(k))
-                    && !KEYS.contains(&key.as_str())
-                {
-                    // An unknown key inside a media item.
-                    d.message = format!("unknown media key `{key}`");
-                    d.help = Some(
-                        suggest(&key, ["path", "alt"])
-                            .map(|s| format!("did you mean `{s}`?"))
-                            .unwrap_or_else(|| "a media item has `path` and `alt`".into()),
-                    );
-                } else {
-                    d.message = m;
-                    d.help = help;
-                }
-            }
-            out.diagnostics.push(d);
+        Err(d) => {
+            diags.push(d);
             return out;
         }
     };
-    let key_pos: BTreeMap<String, Pos> = keys.into_iter().collect();
-    let pos_of = |k: &str| key_pos.get(k).copied().unwrap_or(split.frontmatter_pos);
-    let err = |k: &str, m: String| Diagnostic::error(path, pos_of(k), m);
+    let key_pos: BTreeMap<String, Pos> = block.keys.iter().cloned().collect();
+    let at_pos = |k: &str| key_pos.get(k).copied().unwrap_or(split.frontmatter_pos);
 
-    // A pseudo-path such as `<stdin>` names no file: the name inside stands in.
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("post")
-        .trim_matches(['<', '>'])
-        .to_string();
-    let (id, id_from_file_name) = match raw.id {
-        Some(Text(id)) => (id.trim().to_string(), false),
-        None => (stem, true),
-    };
-    if let Err(m) = check_id(&id) {
-        out.diagnostics.push(if id_from_file_name {
-            Diagnostic::error(
-                path,
-                Pos::line(1),
-                format!("the file name is not a valid post id: {m}"),
-            )
-            .with_help("add an `id:` key to the frontmatter")
-        } else {
-            err("id", m)
-        });
-    } else if id_from_file_name && split.format != Format::None {
-        out.diagnostics.push(
-            Diagnostic::warning(
-                path,
-                split.frontmatter_pos,
-                format!("no `id`: the file name `{id}` stands in for it"),
-            )
-            .with_help(format!(
-                "add `id: {id}` so that renaming the file keeps the post's identity"
-            )),
-        );
-    }
-
-    let at = match raw.at {
-        Some(Text(s)) => match time::parse_at(&s, tz) {
-            Ok(p) => {
-                if let Some(w) = p.warning {
-                    out.diagnostics
-                        .push(Diagnostic::warning(path, pos_of("at"), w));
-                }
-                Some(At {
-                    instant: p.instant,
-                    written: s,
-                })
-            }
-            Err(m) => {
-                out.diagnostics.push(err("at", m));
-                None
-            }
-        },
-        None => None,
-    };
-
-    let status = match raw.status.as_ref().map(|t| t.0.to_ascii_lowercase()) {
-        None => Status::Ready,
-        Some(s) if s == "ready" => Status::Ready,
-        Some(s) if s == "draft" => Status::Draft,
-        Some(s) => {
-            out.diagnostics.push(
-                err("status", format!("unknown status `{s}`"))
-                    .with_help("use `draft` (never published) or `ready`"),
-            );
-            Status::Draft
-        }
-    };
-
-    let media_lines = frontmatter::key_lines(&split, "path");
-    let media = raw
-        .media
-        .into_iter()
-        .enumerate()
-        .map(|(i, m)| MediaRef {
-            path: m.path.0,
-            alt: m.alt.map(|a| a.0).filter(|a| !a.trim().is_empty()),
-            pos: media_lines
-                .get(i)
-                .map(|l| Pos::line(*l))
-                .unwrap_or_else(|| pos_of("media")),
-        })
-        .collect();
-
-    let variants_line = pos_of("variants").line;
-    let variant_keys: Vec<&str> = raw.variants.keys().map(String::as_str).collect();
-    let variant_lines = frontmatter::key_lines_of(&split, &variant_keys);
-    let variants = raw
-        .variants
-        .into_iter()
-        .zip(variant_lines)
-        .map(|((key, text), lines)| {
-            let line = lines
-                .into_iter()
-                .find(|l| *l > variants_line)
-                .unwrap_or(variants_line);
-            Variant {
-                key,
-                text: text.0,
-                pos: Pos::line(line),
-            }
-        })
-        .collect();
-
-    let visibility = raw.visibility.map(|v| v.0.to_ascii_lowercase());
-    if let Some(v) = &visibility
-        && !VISIBILITIES.contains(&v.as_str())
-    {
-        out.diagnostics.push(
-            err("visibility", format!("unknown visibility `{v}`"))
-                .with_help(format!("use one of: {}", VISIBILITIES.join(", "))),
-        );
-    }
-    let lang = raw.lang.map(|l| l.0).unwrap_or_default();
-    for l in &lang {
-        if !looks_like_language_tag(l) {
-            out.diagnostics.push(
-                err("lang", format!("`{l}` is not a language tag"))
-                    .with_help("use a BCP 47 tag such as `en`, `de` or `pt-BR`"),
-            );
-        }
-    }
+    let (id, id_from_file_name) = identity(path, raw.id, &split, &at_pos, diags);
+    let at = time_of(path, raw.at, tz, at_pos("at"), diags);
+    let status = status_of(path, raw.status, at_pos("status"), diags);
+    let media = media_refs(&split, raw.media, at_pos("media"));
+    let variants = variant_texts(&split, raw.variants, at_pos("variants"));
+    let visibility = visibility_of(path, raw.visibility, at_pos("visibility"), diags);
+    let lang = languages(path, raw.lang, at_pos("lang"), diags);
     if let Some(p) = raw.position
         && raw.queue.is_none()
     {
-        out.diagnostics.push(Diagnostic::warning(
+        diags.push(Diagnostic::warning(
             path,
-            pos_of("position"),
+            at_pos("position"),
             format!("`position: {p}` only matters for a post in a queue"),
         ));
     }
@@ -597,6 +428,286 @@ pub fn parse_post(path: &Path, src: &str, tz: Tz) -> Parsed {
         key_pos,
     });
     out
+}
+
+/// A post's frontmatter block, ready for its fields to be read: the keys
+/// the post may have, with their lines; an unknown key's entry blanked out
+/// (lines kept, so positions hold) after its error is reported.
+struct Block<'a> {
+    split: frontmatter::Split<'a>,
+    /// The block with unknown entries blanked, when there were any.
+    cleaned: Option<String>,
+    /// Known top-level keys and where each is.
+    keys: Vec<(String, Pos)>,
+}
+
+impl Block<'_> {
+    fn split(&self) -> frontmatter::Split<'_> {
+        frontmatter::Split {
+            format: self.split.format,
+            frontmatter: self.cleaned.as_deref().unwrap_or(self.split.frontmatter),
+            frontmatter_pos: self.split.frontmatter_pos,
+            body: self.split.body,
+            body_pos: self.split.body_pos,
+        }
+    }
+}
+
+/// Phase 1: the frontmatter block. `None` when there is no post to read
+/// (an empty file, delimiters that do not close, nesting too deep).
+fn read_block<'a>(path: &Path, src: &'a str, diags: &mut Vec<Diagnostic>) -> Option<Block<'a>> {
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    if src.trim().is_empty() {
+        diags.push(
+            Diagnostic::error(path, Pos::line(1), "the file is empty")
+                .with_help("write a post: frontmatter between `---` lines, then the text"),
+        );
+        return None;
+    }
+    let split = match frontmatter::split(src) {
+        Ok(s) => s,
+        Err(e) => {
+            diags.push(located(path, e));
+            return None;
+        }
+    };
+    // Before any parser sees the block: deep nesting costs the YAML parser
+    // time quadratic in the depth.
+    if let Err(e) = frontmatter::check_nesting(&split) {
+        diags.push(located(path, e));
+        return None;
+    }
+    let keys = frontmatter::top_level_keys(&split);
+    // Unknown keys first: one message per key, each with a suggestion.
+    let mut unknown: Vec<(String, Pos)> = keys
+        .iter()
+        .filter(|(k, _)| !KEYS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        // A line of a multi-line value can look like a key: keep the keys the
+        // parser confirms. A block that does not parse gets its syntax error below.
+        let parsed = frontmatter::parsed_top_level_keys(&split).unwrap_or_default();
+        unknown.retain(|(k, _)| parsed.contains(k));
+    }
+    for (k, pos) in &unknown {
+        let help = suggest(k, KEYS.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| format!("known keys: {}", KEYS.join(", ")));
+        diags.push(Diagnostic::error(path, *pos, format!("unknown key `{k}`")).with_help(help));
+    }
+    // The rest of the post is still read, without the unknown entries.
+    let cleaned =
+        (!unknown.is_empty()).then(|| frontmatter::blank_entries(&split, &keys, &unknown));
+    let keys = keys.into_iter().filter(|k| !unknown.contains(k)).collect();
+    Some(Block {
+        split,
+        cleaned,
+        keys,
+    })
+}
+
+/// Phase 2: the fields, by the block's format; a type error names its key
+/// and place.
+fn fields(path: &Path, split: &frontmatter::Split<'_>) -> Result<RawPost, Diagnostic> {
+    frontmatter::deserialize(split).map_err(|e| {
+        let mut d = located(path, e);
+        if let Some((m, help)) = crate::config::unknown_key_message(&d.message, KEYS) {
+            let key = m
+                .trim_start_matches("unknown key `")
+                .trim_end_matches('`')
+                .to_string();
+            if ["path", "alt"].iter().any(|k| d.message.contains(k))
+                && !KEYS.contains(&key.as_str())
+            {
+                // An unknown key inside a media item.
+                d.message = format!("unknown media key `{key}`");
+                d.help = Some(
+                    suggest(&key, ["path", "alt"])
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .unwrap_or_else(|| "a media item has `path` and `alt`".into()),
+                );
+            } else {
+                d.message = m;
+                d.help = help;
+            }
+        }
+        d
+    })
+}
+
+/// The post's id: its `id`, else the file name (with a warning, since
+/// renaming the file would then change the post's identity).
+fn identity(
+    path: &Path,
+    id: Option<Text>,
+    split: &frontmatter::Split<'_>,
+    at_pos: &dyn Fn(&str) -> Pos,
+    diags: &mut Vec<Diagnostic>,
+) -> (String, bool) {
+    // A pseudo-path such as `<stdin>` names no file: the name inside stands
+    // in, and there is no file to rename.
+    let pseudo = path.to_string_lossy().starts_with('<');
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("post")
+        .trim_matches(['<', '>'])
+        .to_string();
+    let (id, id_from_file_name) = match id {
+        Some(Text(id)) => (id.trim().to_string(), false),
+        None => (stem, true),
+    };
+    if let Err(m) = check_id(&id) {
+        diags.push(if id_from_file_name {
+            Diagnostic::error(
+                path,
+                Pos::line(1),
+                format!("the file name is not a valid post id: {m}"),
+            )
+            .with_help("add an `id:` key to the frontmatter")
+        } else {
+            Diagnostic::error(path, at_pos("id"), m)
+        });
+    } else if id_from_file_name && !pseudo {
+        let help = if split.format == Format::None {
+            format!(
+                "start the file with frontmatter holding its id (`---`, `id: {id}`, `---`) so that renaming the file keeps the post's identity"
+            )
+        } else {
+            format!("add `id: {id}` so that renaming the file keeps the post's identity")
+        };
+        diags.push(
+            Diagnostic::warning(
+                path,
+                split.frontmatter_pos,
+                format!("no `id`: the file name `{id}` stands in for it"),
+            )
+            .with_help(help),
+        );
+    }
+    (id, id_from_file_name)
+}
+
+/// `at` as an instant in the project timezone (with a warning when the
+/// local time was ambiguous).
+fn time_of(
+    path: &Path,
+    at: Option<Text>,
+    tz: Tz,
+    pos: Pos,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<At> {
+    let Text(s) = at?;
+    match time::parse_at(&s, tz) {
+        Ok(p) => {
+            if let Some(w) = p.warning {
+                diags.push(Diagnostic::warning(path, pos, w));
+            }
+            Some(At {
+                instant: p.instant,
+                written: s,
+            })
+        }
+        Err(m) => {
+            diags.push(Diagnostic::error(path, pos, m));
+            None
+        }
+    }
+}
+
+/// `status`: ready unless it says draft; an unknown one is an error (and
+/// the post is kept a draft).
+fn status_of(path: &Path, status: Option<Text>, pos: Pos, diags: &mut Vec<Diagnostic>) -> Status {
+    match status.map(|t| t.0.to_ascii_lowercase()) {
+        None => Status::Ready,
+        Some(s) if s == "ready" => Status::Ready,
+        Some(s) if s == "draft" => Status::Draft,
+        Some(s) => {
+            diags.push(
+                Diagnostic::error(path, pos, format!("unknown status `{s}`"))
+                    .with_help("use `draft` (never published) or `ready`"),
+            );
+            Status::Draft
+        }
+    }
+}
+
+/// The media items, each at the line of its `path`.
+fn media_refs(split: &frontmatter::Split<'_>, media: Vec<RawMedia>, pos: Pos) -> Vec<MediaRef> {
+    let lines = frontmatter::key_lines(split, "path");
+    media
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| MediaRef {
+            path: m.path.0,
+            alt: m.alt.map(|a| a.0).filter(|a| !a.trim().is_empty()),
+            pos: lines.get(i).map(|l| Pos::line(*l)).unwrap_or(pos),
+        })
+        .collect()
+}
+
+/// The variants, each at the line of its key below `variants`.
+fn variant_texts(
+    split: &frontmatter::Split<'_>,
+    variants: BTreeMap<String, Text>,
+    pos: Pos,
+) -> Vec<Variant> {
+    let keys: Vec<&str> = variants.keys().map(String::as_str).collect();
+    let lines = frontmatter::key_lines_of(split, &keys);
+    variants
+        .into_iter()
+        .zip(lines)
+        .map(|((key, text), lines)| {
+            let line = lines
+                .into_iter()
+                .find(|l| *l > pos.line)
+                .unwrap_or(pos.line);
+            Variant {
+                key,
+                text: text.0,
+                pos: Pos::line(line),
+            }
+        })
+        .collect()
+}
+
+/// `visibility`, lowercased; an unknown one is an error.
+fn visibility_of(
+    path: &Path,
+    v: Option<Text>,
+    pos: Pos,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let v = v.map(|v| v.0.to_ascii_lowercase());
+    if let Some(v) = &v
+        && !VISIBILITIES.contains(&v.as_str())
+    {
+        diags.push(
+            Diagnostic::error(path, pos, format!("unknown visibility `{v}`"))
+                .with_help(format!("use one of: {}", VISIBILITIES.join(", "))),
+        );
+    }
+    v
+}
+
+/// `lang`: language tags, each checked for its shape.
+fn languages(
+    path: &Path,
+    lang: Option<List>,
+    pos: Pos,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let lang = lang.map(|l| l.0).unwrap_or_default();
+    for l in &lang {
+        if !looks_like_language_tag(l) {
+            diags.push(
+                Diagnostic::error(path, pos, format!("`{l}` is not a language tag"))
+                    .with_help("use a BCP 47 tag such as `en`, `de` or `pt-BR`"),
+            );
+        }
+    }
+    lang
 }
 
 fn located(path: &Path, e: frontmatter::FrontmatterError) -> Diagnostic {
