@@ -592,45 +592,25 @@ fn build_account(
         .transpose()?;
 
     // Keys that belong to another platform are mistakes worth naming.
-    let misplaced: &[(&str, bool, &[PlatformKind])] = &[
-        ("handle", a.handle.is_some(), &[PlatformKind::Bluesky]),
-        ("service", a.service.is_some(), &[PlatformKind::Bluesky]),
-        ("instance", a.instance.is_some(), &[PlatformKind::Mastodon]),
-        ("username", a.username.is_some(), &[PlatformKind::Twitter]),
-        (
-            "api_url",
-            a.api_url.is_some(),
-            &[
-                PlatformKind::Twitter,
-                PlatformKind::Linkedin,
-                PlatformKind::Instagram,
-            ],
-        ),
-        (
-            "auth_url",
-            a.auth_url.is_some(),
-            &[PlatformKind::Twitter, PlatformKind::Linkedin],
-        ),
-        (
-            "client_id",
-            a.client_id.is_some(),
-            &[PlatformKind::Twitter, PlatformKind::Linkedin],
-        ),
-        ("user_id", a.user_id.is_some(), &[PlatformKind::Instagram]),
-        (
-            "media_base_url",
-            a.media_base_url.is_some(),
-            &[PlatformKind::Instagram],
-        ),
-        (
-            "linkedin_version",
-            a.linkedin_version.is_some(),
-            &[PlatformKind::Linkedin],
-        ),
+    let given: [(&str, bool); 10] = [
+        ("handle", a.handle.is_some()),
+        ("service", a.service.is_some()),
+        ("instance", a.instance.is_some()),
+        ("username", a.username.is_some()),
+        ("api_url", a.api_url.is_some()),
+        ("auth_url", a.auth_url.is_some()),
+        ("client_id", a.client_id.is_some()),
+        ("user_id", a.user_id.is_some()),
+        ("media_base_url", a.media_base_url.is_some()),
+        ("linkedin_version", a.linkedin_version.is_some()),
     ];
-    for (key, present, allowed) in misplaced {
-        if *present && !allowed.contains(&platform) {
-            let owners: Vec<&str> = allowed.iter().map(|p| p.name()).collect();
+    let settings = platform.settings();
+    for (key, present) in given {
+        if present && !settings.takes(key) {
+            let owners: Vec<&str> = PlatformKind::taking(key)
+                .into_iter()
+                .map(PlatformKind::name)
+                .collect();
             return Err(cx
                 .err(
                     Some(span.clone()),
@@ -642,20 +622,13 @@ fn build_account(
                 )));
         }
     }
-    let required = match platform {
-        PlatformKind::Bluesky => ("handle", a.handle.is_some()),
-        PlatformKind::Mastodon => ("instance", a.instance.is_some()),
-        _ => ("", true),
-    };
-    if !required.1 {
-        let example = match platform {
-            PlatformKind::Bluesky => "handle = \"alice.bsky.social\"",
-            _ => "instance = \"https://mastodon.social\"",
-        };
+    if let Some((key, example)) = settings.required
+        && !given.iter().any(|(k, present)| *k == key && *present)
+    {
         return Err(cx
             .err(
                 Some(span),
-                format!("account `{name}` ({platform}) needs `{}`", required.0),
+                format!("account `{name}` ({platform}) needs `{key}`"),
             )
             .help(format!("add {example}")));
     }

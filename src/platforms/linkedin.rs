@@ -15,6 +15,7 @@
 //! that is checked the same way and counts as posted only when the post is
 //! found among the author's recent posts.
 
+pub mod account;
 use super::http::{Http, Repeat, short};
 use super::{Context, Job, Memo, PartSink, Platform, PlatformError};
 use crate::config::Account;

@@ -6,6 +6,7 @@
 //! Every request goes through the shared [`Http`] layer; atrium-api supplies
 //! the record types.
 
+pub mod account;
 mod record;
 mod session;
 mod tid;
