@@ -609,7 +609,7 @@ fn build_account(
         if present && !settings.takes(key) {
             let owners: Vec<&str> = PlatformKind::taking(key)
                 .into_iter()
-                .map(PlatformKind::name)
+                .map(|p| p.name())
                 .collect();
             return Err(cx
                 .err(
