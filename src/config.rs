@@ -704,6 +704,39 @@ wed = ["12:30"]
     }
 
     #[test]
+    fn a_key_of_another_platform_or_a_missing_one_is_named() {
+        let e = parse("[accounts.x]\nplatform = \"twitter\"\nhandle = \"alice.bsky.social\"\n")
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "account `x`: `handle` does not apply to twitter accounts"
+        );
+        assert_eq!(
+            e.help.as_deref(),
+            Some("`handle` is for bluesky accounts; remove it")
+        );
+        let e = parse("[accounts.b]\nplatform = \"bluesky\"\nhandle = \"a.b.c\"\napi_url = \"https://x.example\"\n")
+            .unwrap_err();
+        assert_eq!(
+            e.help.as_deref(),
+            Some("`api_url` is for twitter and linkedin and instagram accounts; remove it")
+        );
+        let e = parse("[accounts.fedi]\nplatform = \"mastodon\"\n").unwrap_err();
+        assert_eq!(e.message, "account `fedi` (mastodon) needs `instance`");
+        assert_eq!(
+            e.help.as_deref(),
+            Some("add instance = \"https://mastodon.social\"")
+        );
+        let e = parse("[accounts.b]\nplatform = \"bluesky\"\n").unwrap_err();
+        assert_eq!(e.message, "account `b` (bluesky) needs `handle`");
+        assert_eq!(
+            e.help.as_deref(),
+            Some("add handle = \"alice.bsky.social\"")
+        );
+        assert!(parse("[accounts.x]\nplatform = \"twitter\"\n").is_ok());
+    }
+
+    #[test]
     fn max_attempts_is_checked() {
         assert_eq!(parse("").unwrap().max_attempts, 3);
         assert_eq!(parse("max_attempts = 5\n").unwrap().max_attempts, 5);

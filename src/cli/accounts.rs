@@ -874,3 +874,109 @@ fn remove(ui: &Ui, project: &Project, a: RemoveArgs) -> Outcome {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::UsageError;
+
+    fn add(args: &[&str]) -> AddArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            add: AddArgs,
+        }
+        let mut all = vec!["add"];
+        all.extend_from_slice(args);
+        Cli::parse_from(all).add
+    }
+
+    /// The usage error of `accounts add ARGS` before any login, as message and help.
+    fn refused(args: &[&str]) -> (String, Option<String>) {
+        let config = Config::parse(
+            Path::new("/p"),
+            Path::new("/p/social.toml"),
+            "[accounts.fedi]\nplatform = \"mastodon\"\ninstance = \"https://hachyderm.io\"\n",
+        )
+        .unwrap();
+        let e = merged_account(&config, &add(args)).unwrap_err();
+        let u = e.downcast::<UsageError>().unwrap();
+        (u.message, u.help)
+    }
+
+    #[test]
+    fn flags_of_another_platform_are_refused_with_the_platforms_they_are_for() {
+        assert_eq!(
+            refused(&["x", "--platform", "x", "--token-stdin"]),
+            (
+                "--token-stdin does not apply to X accounts".into(),
+                Some("--token-stdin is for Mastodon, LinkedIn, Instagram".into())
+            )
+        );
+        assert_eq!(
+            refused(&["b", "--platform", "bluesky", "--client-id", "c"]),
+            (
+                "--client-id does not apply to Bluesky accounts".into(),
+                Some("--client-id is for X, LinkedIn".into())
+            )
+        );
+        assert_eq!(
+            refused(&["i", "--platform", "ig", "--password-stdin"]),
+            (
+                "--password-stdin does not apply to Instagram accounts".into(),
+                Some("--password-stdin is for Bluesky".into())
+            )
+        );
+        assert_eq!(
+            refused(&["m", "--platform", "mastodon", "--client-secret-stdin"]),
+            (
+                "--client-secret-stdin does not apply to Mastodon accounts".into(),
+                Some("--client-secret-stdin is for X, LinkedIn".into())
+            )
+        );
+        assert_eq!(
+            refused(&["l", "--platform", "linkedin", "--handle", "a.b"]),
+            (
+                "--handle does not apply to LinkedIn accounts".into(),
+                Some("--handle is for Bluesky".into())
+            )
+        );
+        assert_eq!(
+            refused(&["fedi", "--platform", "x"]).0,
+            "account `fedi` is a Mastodon account in social.toml, not X"
+        );
+    }
+
+    #[test]
+    fn a_mastodon_account_needs_its_instance_before_the_login() {
+        assert_eq!(
+            refused(&["m", "--platform", "mastodon"]),
+            (
+                "a Mastodon account needs its instance".into(),
+                Some("pass --instance https://mastodon.social".into())
+            )
+        );
+        let config = Config::parse(Path::new("/p"), Path::new("/p/social.toml"), "").unwrap();
+        let acc = merged_account(
+            &config,
+            &add(&[
+                "li",
+                "--platform",
+                "linkedin",
+                "--client-id",
+                " cid ",
+                "--token-stdin",
+            ]),
+        )
+        .unwrap();
+        assert_eq!(acc.client_id.as_deref(), Some("cid"));
+        assert_eq!(
+            settings_of(&acc),
+            [
+                ("platform", "linkedin".to_string()),
+                ("client_id", "cid".to_string())
+            ]
+        );
+    }
+}
