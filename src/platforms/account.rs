@@ -493,4 +493,113 @@ mod tests {
         assert_eq!(Renewal.login_deadline(&ig), in_days(60));
         assert!(Renewal.renewable(&ig).is_ok());
     }
+
+    /// A kit that records the OAuth login it is asked for and answers with
+    /// a token without a refresh token.
+    struct ScriptedKit {
+        http: Http,
+        choices: LoginChoices,
+        asked: std::sync::Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl LoginKit for ScriptedKit {
+        fn http(&self) -> &Http {
+            &self.http
+        }
+        fn choices(&self) -> LoginChoices {
+            self.choices
+        }
+        fn read_secret(&self, what: &str, _: bool, flag: &str) -> Result<Secret, LoginError> {
+            self.asked.lock().unwrap().push(format!("{what} ({flag})"));
+            Ok(Secret::new("client-secret"))
+        }
+        async fn redirect_uri(&self) -> Result<String, LoginError> {
+            Ok("http://127.0.0.1:1/callback".into())
+        }
+        async fn authorize(&self, login: OAuthLogin<'_>) -> Result<StoredCredential, LoginError> {
+            self.asked.lock().unwrap().push(format!(
+                "{} {} {} {} pkce={} body={} secret={:?}",
+                login.platform,
+                login.auth_url,
+                login.token_url,
+                login.scopes.join(" "),
+                login.pkce,
+                login.secret_in_body,
+                login.client_secret
+            ));
+            let mut c = StoredCredential::plain(login.platform, "access", Utc::now());
+            c.client_id = Some(login.client_id);
+            Ok(c)
+        }
+    }
+
+    #[tokio::test]
+    async fn oauth_logins_ask_for_their_platforms_endpoints_and_scopes() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/2/users/me"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"data": {"id": "42", "username": "alice"}})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v2/userinfo"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"sub": "9", "name": "Alice Example"})),
+            )
+            .mount(&server)
+            .await;
+        let uri = server.uri();
+        let src = format!(
+            "[accounts.x]\nplatform = \"twitter\"\napi_url = \"{uri}\"\nclient_id = \"cid\"\n\n[accounts.li]\nplatform = \"linkedin\"\napi_url = \"{uri}\"\nclient_id = \"lid\"\n"
+        );
+        let config = Config::parse(Path::new("/p"), Path::new("/p/social.toml"), &src).unwrap();
+        let kit = |client_secret_from_stdin| ScriptedKit {
+            http: Http::new().unwrap(),
+            choices: LoginChoices {
+                client_secret_from_stdin,
+                ..LoginChoices::default()
+            },
+            asked: Default::default(),
+        };
+
+        let x = kit(false);
+        let done = of(PlatformKind::Twitter)
+            .login(&x, &config.accounts["x"])
+            .await
+            .unwrap();
+        assert_eq!(
+            *x.asked.lock().unwrap(),
+            [format!(
+                "twitter https://x.com/i/oauth2/authorize {uri}/2/oauth2/token \
+                 tweet.read tweet.write users.read media.write offline.access pkce=true body=false secret=None"
+            )]
+        );
+        assert_eq!(done.identity.display, "@alice");
+        assert_eq!(done.settings, [("username", "alice".to_string())]);
+        assert!(done.warnings[0].contains("X sent no refresh token"));
+
+        let li = kit(true);
+        let done = of(PlatformKind::Linkedin)
+            .login(&li, &config.accounts["li"])
+            .await
+            .unwrap();
+        assert_eq!(
+            *li.asked.lock().unwrap(),
+            [
+                "LinkedIn client secret (--client-secret-stdin)".to_string(),
+                "linkedin https://www.linkedin.com/oauth/v2/authorization \
+                 https://www.linkedin.com/oauth/v2/accessToken openid profile w_member_social \
+                 pkce=false body=true secret=Some(\"client-secret\")"
+                    .to_string()
+            ]
+        );
+        assert_eq!(done.identity.display, "Alice Example");
+        let c = &done.credential;
+        assert_eq!(c.expires_at, Some(c.obtained_at + SIXTY_DAYS));
+    }
 }
