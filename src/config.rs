@@ -592,45 +592,25 @@ fn build_account(
         .transpose()?;
 
     // Keys that belong to another platform are mistakes worth naming.
-    let misplaced: &[(&str, bool, &[PlatformKind])] = &[
-        ("handle", a.handle.is_some(), &[PlatformKind::Bluesky]),
-        ("service", a.service.is_some(), &[PlatformKind::Bluesky]),
-        ("instance", a.instance.is_some(), &[PlatformKind::Mastodon]),
-        ("username", a.username.is_some(), &[PlatformKind::Twitter]),
-        (
-            "api_url",
-            a.api_url.is_some(),
-            &[
-                PlatformKind::Twitter,
-                PlatformKind::Linkedin,
-                PlatformKind::Instagram,
-            ],
-        ),
-        (
-            "auth_url",
-            a.auth_url.is_some(),
-            &[PlatformKind::Twitter, PlatformKind::Linkedin],
-        ),
-        (
-            "client_id",
-            a.client_id.is_some(),
-            &[PlatformKind::Twitter, PlatformKind::Linkedin],
-        ),
-        ("user_id", a.user_id.is_some(), &[PlatformKind::Instagram]),
-        (
-            "media_base_url",
-            a.media_base_url.is_some(),
-            &[PlatformKind::Instagram],
-        ),
-        (
-            "linkedin_version",
-            a.linkedin_version.is_some(),
-            &[PlatformKind::Linkedin],
-        ),
+    let given: [(&str, bool); 10] = [
+        ("handle", a.handle.is_some()),
+        ("service", a.service.is_some()),
+        ("instance", a.instance.is_some()),
+        ("username", a.username.is_some()),
+        ("api_url", a.api_url.is_some()),
+        ("auth_url", a.auth_url.is_some()),
+        ("client_id", a.client_id.is_some()),
+        ("user_id", a.user_id.is_some()),
+        ("media_base_url", a.media_base_url.is_some()),
+        ("linkedin_version", a.linkedin_version.is_some()),
     ];
-    for (key, present, allowed) in misplaced {
-        if *present && !allowed.contains(&platform) {
-            let owners: Vec<&str> = allowed.iter().map(|p| p.name()).collect();
+    let settings = platform.settings();
+    for (key, present) in given {
+        if present && !settings.takes(key) {
+            let owners: Vec<&str> = PlatformKind::taking(key)
+                .into_iter()
+                .map(|p| p.name())
+                .collect();
             return Err(cx
                 .err(
                     Some(span.clone()),
@@ -642,20 +622,13 @@ fn build_account(
                 )));
         }
     }
-    let required = match platform {
-        PlatformKind::Bluesky => ("handle", a.handle.is_some()),
-        PlatformKind::Mastodon => ("instance", a.instance.is_some()),
-        _ => ("", true),
-    };
-    if !required.1 {
-        let example = match platform {
-            PlatformKind::Bluesky => "handle = \"alice.bsky.social\"",
-            _ => "instance = \"https://mastodon.social\"",
-        };
+    if let Some((key, example)) = settings.required
+        && !given.iter().any(|(k, present)| *k == key && *present)
+    {
         return Err(cx
             .err(
                 Some(span),
-                format!("account `{name}` ({platform}) needs `{}`", required.0),
+                format!("account `{name}` ({platform}) needs `{key}`"),
             )
             .help(format!("add {example}")));
     }
@@ -728,6 +701,39 @@ wed = ["12:30"]
         assert_eq!(e.message, "unknown key `timezon`");
         assert_eq!(e.help.as_deref(), Some("did you mean `timezone`?"));
         assert_eq!(e.pos, Some(Pos { line: 1, column: 1 }));
+    }
+
+    #[test]
+    fn a_key_of_another_platform_or_a_missing_one_is_named() {
+        let e = parse("[accounts.x]\nplatform = \"twitter\"\nhandle = \"alice.bsky.social\"\n")
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "account `x`: `handle` does not apply to twitter accounts"
+        );
+        assert_eq!(
+            e.help.as_deref(),
+            Some("`handle` is for bluesky accounts; remove it")
+        );
+        let e = parse("[accounts.b]\nplatform = \"bluesky\"\nhandle = \"a.b.c\"\napi_url = \"https://x.example\"\n")
+            .unwrap_err();
+        assert_eq!(
+            e.help.as_deref(),
+            Some("`api_url` is for twitter and linkedin and instagram accounts; remove it")
+        );
+        let e = parse("[accounts.fedi]\nplatform = \"mastodon\"\n").unwrap_err();
+        assert_eq!(e.message, "account `fedi` (mastodon) needs `instance`");
+        assert_eq!(
+            e.help.as_deref(),
+            Some("add instance = \"https://mastodon.social\"")
+        );
+        let e = parse("[accounts.b]\nplatform = \"bluesky\"\n").unwrap_err();
+        assert_eq!(e.message, "account `b` (bluesky) needs `handle`");
+        assert_eq!(
+            e.help.as_deref(),
+            Some("add handle = \"alice.bsky.social\"")
+        );
+        assert!(parse("[accounts.x]\nplatform = \"twitter\"\n").is_ok());
     }
 
     #[test]

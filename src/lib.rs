@@ -10,14 +10,14 @@
 //!
 //! | layer | modules | may use |
 //! |---|---|---|
-//! | model (leaf) | [`model`] (platform kinds, the limits table, `PlatformError`, published parts, media facts), [`clock`], [`diag`], [`fsx`] | nothing of ours |
+//! | model (leaf) | [`model`] (platform kinds, the limits table, which social.toml keys each platform takes, `PlatformError`, published parts, media facts), [`clock`], [`diag`], [`fsx`] | nothing of ours |
 //! | settings | [`config`] (social.toml, accounts, queues, server limits read back) | model |
 //! | content | [`content`] (frontmatter, rich text, times, which files are posts) | settings, model |
 //! | render / validate | [`render`], [`validate`] | content, settings, model |
 //! | state | [`state`] (redb store, claims, the one write path of a target, `published.toml`), [`schedule`] (queue slots; imports only settings) | the layers above |
 //! | engine | [`publish`]: claims due targets in batches, runs each through its platform client, group-commits the records, reconciles unclear outcomes | state, and what it is handed: a [`publish::Connector`] (account → client), [`publish::Tokens`] (credentials) and a [`clock::Clock`] |
-//! | platforms | [`platforms`]: one module per platform, the shared HTTP layer; what a client must remember goes through a [`platforms::Memo`] the engine hands it | model, content, render's output; they never open the store, print, or call back into the engine |
-//! | beside the engine | [`credentials`], [`auth`] | model, config |
+//! | platforms | [`platforms`]: one module per platform, the shared HTTP layer and OAuth token requests; what a client must remember goes through a [`platforms::Memo`] the engine hands it; each platform's `account` module ([`platforms::account::AccountKind`]) owns its login specifics, identity check, credential lifetime and token refresh | model, settings, content, render's output, credentials' types; they never open the store, print, or call back into the engine |
+//! | beside the engine | [`credentials`] (secret stores; the one service that hands out tokens and renews them through the [`credentials::Refresher`] it is built with, [`platforms::account::Renewal`] in production), [`auth`] (runs a platform's login with the terminal and the browser; edits social.toml) | credentials: model, settings; auth: credentials, platforms |
 //! | edges | [`cli`], [`daemon`], [`project`] | everything: they wire it together and own the terminal and signals |
 //!
 //! Exactly once rests on three things in [`state`] and [`publish`]: a target

@@ -266,7 +266,7 @@ impl Engine {
     /// An engine over `config` and `store` with the real platforms, the
     /// project's credentials and the system clock.
     pub fn new(config: Config, store: Store) -> Result<Engine, PlatformError> {
-        let credentials = crate::credentials::Credentials::new(&config.root);
+        let credentials = platforms::account::credentials(&config.root);
         let mut http = platforms::http::Http::new()?;
         http.max_attempts = config.max_attempts;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);

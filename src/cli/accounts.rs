@@ -9,6 +9,7 @@ use crate::config::{Account, Config};
 use crate::credentials::{
     AccountsMeta, CheckResult, Credentials, Place, RefreshOutcome, Source, StoreError,
 };
+use crate::platforms::account::{CheckNote, Identity, SecretKind};
 use crate::platforms::{PlatformError, PlatformKind};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
@@ -181,6 +182,23 @@ fn url_arg(flag: &str, u: &str) -> anyhow::Result<String> {
     }
 }
 
+/// What makes a flag of `add` apply to a platform.
+enum Needs {
+    /// The platform's accounts take this social.toml key.
+    Setting(&'static str),
+    /// The platform's login reads this secret.
+    Secret(SecretKind),
+}
+
+impl Needs {
+    fn met_by(&self, p: PlatformKind) -> bool {
+        match self {
+            Needs::Setting(key) => p.settings().takes(key),
+            Needs::Secret(kind) => crate::platforms::account::of(p).secrets().contains(kind),
+        }
+    }
+}
+
 /// The account as it will be after `add`: social.toml's, with the flags over it.
 fn merged_account(config: &Config, a: &AddArgs) -> anyhow::Result<Account> {
     if !valid_name(&a.name) {
@@ -234,32 +252,45 @@ fn merged_account(config: &Config, a: &AddArgs) -> anyhow::Result<Account> {
         max_characters: None,
         linkedin_version: None,
     });
-    use PlatformKind::*;
-    let applies: [(&str, bool, &[PlatformKind]); 8] = [
-        ("--service", a.service.is_some(), &[Bluesky]),
-        ("--handle", a.handle.is_some(), &[Bluesky]),
-        ("--instance", a.instance.is_some(), &[Mastodon]),
+    // A settings flag applies where the platform takes the setting, a
+    // secret flag where its login reads that secret.
+    let applies: [(&str, bool, Needs); 8] = [
+        ("--service", a.service.is_some(), Needs::Setting("service")),
+        ("--handle", a.handle.is_some(), Needs::Setting("handle")),
         (
-            "--api-url",
-            a.api_url.is_some(),
-            &[Twitter, Linkedin, Instagram],
+            "--instance",
+            a.instance.is_some(),
+            Needs::Setting("instance"),
         ),
-        ("--client-id", a.client_id.is_some(), &[Twitter, Linkedin]),
-        ("--password-stdin", a.password_stdin, &[Bluesky]),
+        ("--api-url", a.api_url.is_some(), Needs::Setting("api_url")),
+        (
+            "--client-id",
+            a.client_id.is_some(),
+            Needs::Setting("client_id"),
+        ),
+        (
+            "--password-stdin",
+            a.password_stdin,
+            Needs::Secret(SecretKind::AppPassword),
+        ),
         (
             "--token-stdin",
             a.token_stdin,
-            &[Mastodon, Linkedin, Instagram],
+            Needs::Secret(SecretKind::AccessToken),
         ),
         (
             "--client-secret-stdin",
             a.client_secret_stdin,
-            &[Twitter, Linkedin],
+            Needs::Secret(SecretKind::ClientSecret),
         ),
     ];
-    for (flag, given, allowed) in applies {
-        if given && !allowed.contains(&platform) {
-            let owners: Vec<&str> = allowed.iter().map(|p| p.display_name()).collect();
+    for (flag, given, needs) in applies {
+        if given && !needs.met_by(platform) {
+            let owners: Vec<&str> = PlatformKind::ALL
+                .into_iter()
+                .filter(|p| needs.met_by(*p))
+                .map(|p| p.display_name())
+                .collect();
             return Err(usage(
                 format!(
                     "{flag} does not apply to {} accounts",
@@ -291,12 +322,9 @@ fn merged_account(config: &Config, a: &AddArgs) -> anyhow::Result<Account> {
     if let Some(c) = &a.client_id {
         acc.client_id = Some(c.trim().to_string());
     }
-    if platform == Mastodon && acc.instance.is_none() {
-        return Err(usage(
-            "a Mastodon account needs its instance",
-            Some("pass --instance https://mastodon.social".into()),
-        ));
-    }
+    crate::platforms::account::of(platform)
+        .before_login(&acc)
+        .map_err(login_error)?;
     Ok(acc)
 }
 
@@ -320,7 +348,7 @@ fn settings_of(acc: &Account) -> Vec<(&'static str, String)> {
 fn login_error(e: LoginError) -> anyhow::Error {
     match e {
         LoginError::Usage { message, help } => usage(message, help),
-        LoginError::Prompt(p) => usage(p.to_string(), None),
+        LoginError::Prompt(p) => usage(p, None),
         other => anyhow::anyhow!("the login failed: {other}"),
     }
 }
@@ -342,7 +370,7 @@ fn no_keyring(name: &str, why: &StoreError) -> anyhow::Error {
 fn add(ui: &Ui, project: &Project, a: AddArgs) -> Outcome {
     let config = &project.config;
     let account = merged_account(config, &a)?;
-    let creds = Credentials::new(&config.root);
+    let creds = crate::platforms::account::credentials(&config.root);
     let place = if a.insecure_storage {
         Place::File
     } else {
@@ -391,7 +419,7 @@ fn add(ui: &Ui, project: &Project, a: AddArgs) -> Outcome {
     upsert_account(&config.path, &config.root, &a.name, &settings)?;
     let now = crate::clock::now();
     let _ = AccountsMeta::update(&config.root, &a.name, |m| {
-        crate::credentials::fill_meta(m, &done.credential);
+        creds.fill_meta(m, &done.credential);
         m.identity = Some(done.identity.display.clone());
         m.refreshed_at = None;
         m.last_check = Some(CheckResult {
@@ -471,7 +499,7 @@ fn day(t: DateTime<Utc>) -> String {
 
 fn list(ui: &Ui, project: &Project, a: ListArgs) -> Outcome {
     let config = &project.config;
-    let creds = Credentials::new(&config.root);
+    let creds = crate::platforms::account::credentials(&config.root);
     let now = crate::clock::now();
     let meta = AccountsMeta::load(&config.root);
     let mut rows = Vec::new();
@@ -483,9 +511,9 @@ fn list(ui: &Ui, project: &Project, a: ListArgs) -> Outcome {
         }
         let mut m = meta.accounts.get(name).cloned().unwrap_or_default();
         if let Some(f) = &found {
-            crate::credentials::fill_meta(&mut m, &f.credential);
+            creds.fill_meta(&mut m, &f.credential);
             let _ = AccountsMeta::update(&config.root, name, |stored| {
-                crate::credentials::fill_meta(stored, &f.credential)
+                creds.fill_meta(stored, &f.credential)
             });
         }
         let stored = source != Source::Environment && found.is_some();
@@ -591,14 +619,14 @@ async fn check_one(
     http: &crate::platforms::http::Http,
     account: &Account,
     root: &Path,
-) -> Result<(crate::auth::Identity, Vec<String>), PlatformError> {
+) -> Result<(Identity, Vec<String>), PlatformError> {
     let mut secret = creds.token(account).await?;
-    let identity = match crate::auth::whoami(http, account, &secret).await {
+    let identity = match crate::platforms::account::whoami(http, account, &secret).await {
         // A refused token: renew it once and ask again.
         Err(e @ PlatformError::Auth { expired: true, .. }) => {
             match creds.after_unauthorized(account, &secret).await? {
                 Some(new) => {
-                    let id = crate::auth::whoami(http, account, &new).await?;
+                    let id = crate::platforms::account::whoami(http, account, &new).await?;
                     secret = new;
                     id
                 }
@@ -612,74 +640,54 @@ async fn check_one(
 }
 
 /// What a working credential still cannot do, or what the server said
-/// about its limits.
+/// about its limits (kept for validation).
 async fn account_notes(
     http: &crate::platforms::http::Http,
     account: &Account,
     secret: crate::credentials::Secret,
     root: &Path,
 ) -> Vec<String> {
-    let ctx = crate::platforms::Context {
-        http: http.clone(),
-        secret: Some(secret),
-        memo: None,
-    };
-    let mut notes = Vec::new();
-    if account.platform == PlatformKind::Mastodon {
-        let limits = match crate::platforms::mastodon::Mastodon::new(account, ctx.clone()) {
-            Ok(client) => client.instance_limits().await,
-            Err(e) => Err(e),
-        };
-        match limits {
-            Ok(l) => {
-                let mut cache = crate::config::ServerLimits::load(root);
-                let (limit, facts) = l.for_validation();
-                cache.record(&account.name, limit, facts);
-                let mut said = vec![
-                    format!("{} characters", l.max_characters),
-                    format!("each URL counts {}", l.characters_reserved_per_url),
-                ];
-                if let Some(b) = l.image_size_limit {
+    let notes = crate::platforms::account::of(account.platform)
+        .check_notes(http, account, secret)
+        .await;
+    notes
+        .into_iter()
+        .map(|n| match n {
+            CheckNote::Say(s) => s,
+            CheckNote::Limits {
+                label,
+                limit,
+                facts,
+            } => {
+                let mut said = vec![format!("{} characters", limit.max_characters)];
+                if let Some(n) = facts.characters_reserved_per_url {
+                    said.push(format!("each URL counts {n}"));
+                }
+                if let Some(b) = facts.image_size_limit {
                     said.push(format!("images up to {}", crate::validate::human_bytes(b)));
                 }
-                if let Some(b) = l.video_size_limit {
+                if let Some(b) = facts.video_size_limit {
                     said.push(format!("videos up to {}", crate::validate::human_bytes(b)));
                 }
-                if let Some(n) = l.description_limit {
+                if let Some(n) = facts.description_limit {
                     said.push(format!("alt text up to {n} characters"));
                 }
+                let mut cache = crate::config::ServerLimits::load(root);
+                cache.record(&account.name, limit, facts);
                 let kept = match cache.save(root) {
                     Ok(()) => "kept in .social/limits.json for validation".to_string(),
                     Err(e) => format!("could not be written to .social/limits.json: {e}"),
                 };
-                notes.push(format!("instance limits: {} ({kept})", said.join(", ")));
+                format!("{label}: {} ({kept})", said.join(", "))
             }
-            Err(e) => notes.push(format!("could not read the instance's limits: {e}")),
-        }
-    }
-    if account.platform == PlatformKind::Linkedin {
-        let probe = match crate::platforms::linkedin::Linkedin::new(account, ctx) {
-            Ok(client) => client.can_read_posts().await,
-            Err(e) => Err(e),
-        };
-        match probe {
-            Ok(true) => {}
-            Ok(false) => notes.push(format!(
-                "{}; posting works",
-                crate::platforms::linkedin::READ_PERMISSION_NOTE
-            )),
-            Err(e) => notes.push(format!(
-                "could not tell whether the token has r_member_social (needed to check what a crashed run posted): {e}"
-            )),
-        }
-    }
-    notes
+        })
+        .collect()
 }
 
 fn check(ui: &Ui, project: &Project, a: CheckArgs) -> Outcome {
     let config = &project.config;
     let accounts = select(config, a.name.as_deref())?;
-    let creds = Credentials::new(&config.root);
+    let creds = crate::platforms::account::credentials(&config.root);
     let http = crate::platforms::http::Http::new()?;
     let rt = runtime()?;
     let mut results = Vec::new();
@@ -758,7 +766,7 @@ struct Refreshed {
 fn refresh(ui: &Ui, project: &Project, a: RefreshArgs) -> Outcome {
     let config = &project.config;
     let accounts = select(config, a.name.as_deref())?;
-    let creds = Credentials::new(&config.root);
+    let creds = crate::platforms::account::credentials(&config.root);
     let rt = runtime()?;
     let mut results = Vec::new();
     for account in accounts {
@@ -809,7 +817,7 @@ fn refresh(ui: &Ui, project: &Project, a: RefreshArgs) -> Outcome {
 
 fn remove(ui: &Ui, project: &Project, a: RemoveArgs) -> Outcome {
     let config = &project.config;
-    let creds = Credentials::new(&config.root);
+    let creds = crate::platforms::account::credentials(&config.root);
     let in_config = config.accounts.contains_key(&a.name);
     let mut notes = Vec::new();
     if in_config {
@@ -868,4 +876,110 @@ fn remove(ui: &Ui, project: &Project, a: RemoveArgs) -> Outcome {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::UsageError;
+
+    fn add(args: &[&str]) -> AddArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            add: AddArgs,
+        }
+        let mut all = vec!["add"];
+        all.extend_from_slice(args);
+        Cli::parse_from(all).add
+    }
+
+    /// The usage error of `accounts add ARGS` before any login, as message and help.
+    fn refused(args: &[&str]) -> (String, Option<String>) {
+        let config = Config::parse(
+            Path::new("/p"),
+            Path::new("/p/social.toml"),
+            "[accounts.fedi]\nplatform = \"mastodon\"\ninstance = \"https://hachyderm.io\"\n",
+        )
+        .unwrap();
+        let e = merged_account(&config, &add(args)).unwrap_err();
+        let u = e.downcast::<UsageError>().unwrap();
+        (u.message, u.help)
+    }
+
+    #[test]
+    fn flags_of_another_platform_are_refused_with_the_platforms_they_are_for() {
+        assert_eq!(
+            refused(&["x", "--platform", "x", "--token-stdin"]),
+            (
+                "--token-stdin does not apply to X accounts".into(),
+                Some("--token-stdin is for Mastodon, LinkedIn, Instagram".into())
+            )
+        );
+        assert_eq!(
+            refused(&["b", "--platform", "bluesky", "--client-id", "c"]),
+            (
+                "--client-id does not apply to Bluesky accounts".into(),
+                Some("--client-id is for X, LinkedIn".into())
+            )
+        );
+        assert_eq!(
+            refused(&["i", "--platform", "ig", "--password-stdin"]),
+            (
+                "--password-stdin does not apply to Instagram accounts".into(),
+                Some("--password-stdin is for Bluesky".into())
+            )
+        );
+        assert_eq!(
+            refused(&["m", "--platform", "mastodon", "--client-secret-stdin"]),
+            (
+                "--client-secret-stdin does not apply to Mastodon accounts".into(),
+                Some("--client-secret-stdin is for X, LinkedIn".into())
+            )
+        );
+        assert_eq!(
+            refused(&["l", "--platform", "linkedin", "--handle", "a.b"]),
+            (
+                "--handle does not apply to LinkedIn accounts".into(),
+                Some("--handle is for Bluesky".into())
+            )
+        );
+        assert_eq!(
+            refused(&["fedi", "--platform", "x"]).0,
+            "account `fedi` is a Mastodon account in social.toml, not X"
+        );
+    }
+
+    #[test]
+    fn a_mastodon_account_needs_its_instance_before_the_login() {
+        assert_eq!(
+            refused(&["m", "--platform", "mastodon"]),
+            (
+                "a Mastodon account needs its instance".into(),
+                Some("pass --instance https://mastodon.social".into())
+            )
+        );
+        let config = Config::parse(Path::new("/p"), Path::new("/p/social.toml"), "").unwrap();
+        let acc = merged_account(
+            &config,
+            &add(&[
+                "li",
+                "--platform",
+                "linkedin",
+                "--client-id",
+                " cid ",
+                "--token-stdin",
+            ]),
+        )
+        .unwrap();
+        assert_eq!(acc.client_id.as_deref(), Some("cid"));
+        assert_eq!(
+            settings_of(&acc),
+            [
+                ("platform", "linkedin".to_string()),
+                ("client_id", "cid".to_string())
+            ]
+        );
+    }
 }

@@ -12,7 +12,9 @@
 //!
 //! [`Credentials`] is the one service the engine asks for a valid token; it
 //! refreshes tokens that expire within five minutes or that a platform just
-//! refused.
+//! refused, through the [`Refresher`] it is built with (each platform's
+//! `account` module knows how its tokens last and are renewed). This module
+//! imports only the model and the configuration.
 
 mod file_store;
 mod keyring_store;
@@ -24,7 +26,7 @@ pub use file_store::{FileStore, insecure_file_path};
 pub use keyring_store::KeyringStore;
 pub use memory_store::MemoryStore;
 pub use meta::{AccountMeta, AccountsMeta, CheckResult, ExpiryWarning, expiry_warnings};
-pub use service::{CRASH_ENV, Credentials, REFRESH_MARGIN, RefreshOutcome, crash_point, fill_meta};
+pub use service::{Credentials, REFRESH_MARGIN, RefreshOutcome, Refresher};
 
 use crate::model::PlatformKind;
 use chrono::{DateTime, Utc};
@@ -183,27 +185,6 @@ impl StoredCredential {
             obtained_at: now,
             refreshing_since: None,
             previous_refresh_token: None,
-        }
-    }
-
-    /// Whether the platform can renew this credential without the user.
-    pub fn refreshable(&self) -> bool {
-        match self.platform {
-            PlatformKind::Twitter | PlatformKind::Linkedin => self.refresh_token.is_some(),
-            PlatformKind::Instagram => true,
-            PlatformKind::Bluesky | PlatformKind::Mastodon => false,
-        }
-    }
-
-    /// After this instant the user has to log in again (if nothing renews the
-    /// credential before): the refresh token's end where there is one, else
-    /// the access token's.
-    pub fn login_deadline(&self) -> Option<DateTime<Utc>> {
-        match self.platform {
-            PlatformKind::Bluesky | PlatformKind::Mastodon => None,
-            PlatformKind::Twitter => self.refresh_expires_at,
-            PlatformKind::Linkedin if self.refresh_token.is_some() => self.refresh_expires_at,
-            PlatformKind::Linkedin | PlatformKind::Instagram => self.expires_at,
         }
     }
 

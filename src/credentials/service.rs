@@ -10,12 +10,17 @@
 //! replaced only by a complete new one, never deleted first. A crash before
 //! that write leaves the old pair and the marker; the next run tries the old
 //! pair once and, if the server has retired it, says exactly that.
+//!
+//! What differs per platform (how long a credential lasts, whether and when
+//! it is renewed, the renewal request itself) comes from a [`Refresher`]
+//! handed in by whoever builds the service, so that this module imports
+//! nothing of the platforms or of `auth`.
 
 use super::{
     Found, Place, Secret, Source, StoreError, StoredCredential, Vault, meta::AccountsMeta,
 };
 use crate::config::{Account, Config};
-use crate::model::{PlatformError, PlatformKind};
+use crate::model::PlatformError;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,19 +30,30 @@ use std::time::Duration;
 /// A token expiring sooner than this is refreshed before use.
 pub const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
 
-/// Environment variable that makes the process abort at a named point, so
-/// that tests can prove a crash there loses nothing. Points:
-/// `refresh-marked` (the in-flight marker is stored, the request not sent),
-/// `token-received` (the refresh answer is in memory, not stored),
-/// `token-stored` (the answer is stored, not yet used).
-pub const CRASH_ENV: &str = "SOCIAL_TEST_CRASH_AT";
+/// What the service needs to know about a platform's credentials and cannot
+/// know by itself. Each platform's `account` module says it; tests script it.
+#[async_trait::async_trait]
+pub trait Refresher: Send + Sync {
+    /// `Ok` when the platform can renew `c` without the user; else why not,
+    /// as `accounts refresh` says it.
+    fn renewable(&self, c: &StoredCredential) -> Result<(), String>;
 
-/// Aborts the process when [`CRASH_ENV`] names `point`.
-pub fn crash_point(point: &str) {
-    if std::env::var(CRASH_ENV).is_ok_and(|v| v == point) {
-        eprintln!("social: aborting at `{point}` ({CRASH_ENV})");
-        std::process::abort();
-    }
+    /// After this instant the user has to log in again (if nothing renews
+    /// the credential before): the refresh token's end where there is one,
+    /// else the access token's.
+    fn login_deadline(&self, c: &StoredCredential) -> Option<DateTime<Utc>>;
+
+    /// Whether the daemon's daily check renews `c` at `now`.
+    fn renew_due(&self, c: &StoredCredential, now: DateTime<Utc>) -> bool;
+
+    /// Asks the platform for a fresh credential with `old`. Only the
+    /// request: the service stores the answer before anything else happens.
+    async fn refresh(
+        &self,
+        account: &Account,
+        old: &StoredCredential,
+        now: DateTime<Utc>,
+    ) -> Result<StoredCredential, PlatformError>;
 }
 
 /// What `accounts refresh` did for one account.
@@ -69,6 +85,7 @@ pub struct Credentials {
 struct Inner {
     root: PathBuf,
     vault: Vault,
+    refresher: Arc<dyn Refresher>,
     /// Renewed credentials that could not be stored, kept for this process.
     unsaved: Mutex<HashMap<String, (Place, StoredCredential)>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -79,17 +96,19 @@ fn store_error(e: StoreError) -> PlatformError {
 }
 
 impl Credentials {
-    /// The credentials of the project at `root`, in the OS keyring and the insecure file.
-    pub fn new(root: &Path) -> Credentials {
-        Self::with_vault(root, Vault::for_project(root))
+    /// The credentials of the project at `root`, in the OS keyring and the
+    /// insecure file, renewed through `refresher`.
+    pub fn new(root: &Path, refresher: Arc<dyn Refresher>) -> Credentials {
+        Self::with_vault(root, Vault::for_project(root), refresher)
     }
 
     /// Over a given vault (tests use memory stores).
-    pub fn with_vault(root: &Path, vault: Vault) -> Credentials {
+    pub fn with_vault(root: &Path, vault: Vault, refresher: Arc<dyn Refresher>) -> Credentials {
         Credentials {
             inner: Arc::new(Inner {
                 root: root.to_path_buf(),
                 vault,
+                refresher,
                 unsaved: Mutex::default(),
                 locks: Mutex::default(),
             }),
@@ -98,6 +117,24 @@ impl Credentials {
 
     pub fn vault(&self) -> &Vault {
         &self.inner.vault
+    }
+
+    fn renewable(&self, c: &StoredCredential) -> bool {
+        self.inner.refresher.renewable(c).is_ok()
+    }
+
+    /// Copies what a credential says about expiry into an account's record.
+    pub fn fill_meta(&self, m: &mut super::AccountMeta, c: &StoredCredential) {
+        m.platform = Some(c.platform);
+        m.expires_at = c.expires_at;
+        m.login_deadline = self.inner.refresher.login_deadline(c);
+        m.refreshable = self.renewable(c);
+    }
+
+    fn meta_of(&self, c: &StoredCredential, all: &AccountsMeta, name: &str) -> super::AccountMeta {
+        let mut m = all.accounts.get(name).cloned().unwrap_or_default();
+        self.fill_meta(&mut m, c);
+        m
     }
 
     /// Where `name`'s credential comes from, and the stored one if any.
@@ -165,7 +202,7 @@ impl Credentials {
         if !expiring {
             return Ok(c.as_secret());
         }
-        if c.refreshable() {
+        if self.renewable(&c) {
             match self.renew(account, Why::Expiring).await {
                 Ok(Some(new)) => return Ok(new.as_secret()),
                 Ok(None) => {}
@@ -221,8 +258,8 @@ impl Credentials {
         let Some(found) = found else {
             return Err(self.missing(account, problem));
         };
-        if !found.credential.refreshable() {
-            return Ok(RefreshOutcome::Skipped(not_refreshable(&found.credential)));
+        if let Err(why) = self.inner.refresher.renewable(&found.credential) {
+            return Ok(RefreshOutcome::Skipped(why));
         }
         match self.renew(account, Why::Asked).await? {
             Some(c) => Ok(RefreshOutcome::Renewed {
@@ -251,22 +288,7 @@ impl Credentials {
                 continue;
             };
             let c = &found.credential;
-            let due = match c.platform {
-                // Access tokens last 2 hours: renewing once a day keeps the chain in use.
-                PlatformKind::Twitter => c.refresh_token.is_some(),
-                PlatformKind::Linkedin => {
-                    c.refresh_token.is_some()
-                        && c.expires_at
-                            .is_some_and(|t| t - now <= super::meta::WARN_BEFORE)
-                }
-                // Instagram renews a token at least a day old; do it in its last month.
-                PlatformKind::Instagram => {
-                    now - c.obtained_at >= chrono::Duration::days(1)
-                        && c.expires_at
-                            .is_none_or(|t| t - now <= chrono::Duration::days(30))
-                }
-                PlatformKind::Bluesky | PlatformKind::Mastodon => false,
-            };
+            let due = self.inner.refresher.renew_due(c, now);
             if due {
                 let r = self.renew(account, Why::Asked).await.map(|c| match c {
                     Some(c) => RefreshOutcome::Renewed {
@@ -278,7 +300,7 @@ impl Credentials {
             } else if let Some(w) = super::meta::warning(
                 name,
                 account.platform,
-                &meta_of(c, &AccountsMeta::load(&self.inner.root), name),
+                &self.meta_of(c, &AccountsMeta::load(&self.inner.root), name),
                 now,
             ) {
                 tracing::warn!(account = %name, "{}", w.message);
@@ -347,7 +369,7 @@ impl Credentials {
             Why::Unauthorized(used) if cred.secret != used => return Ok(Some(cred)),
             _ => {}
         }
-        if !cred.refreshable() {
+        if !self.renewable(&cred) {
             return Ok(None);
         }
         let interrupted = cred.refreshing_since;
@@ -358,14 +380,9 @@ impl Credentials {
             .vault
             .save(name, &marked, place)
             .map_err(store_error)?;
-        crash_point("refresh-marked");
-        let http = crate::auth::oauth::token_http()?;
-        match crate::auth::refresh_request(&http, account, &cred, now).await {
+        match self.inner.refresher.refresh(account, &cred, now).await {
             Ok(new) => {
-                crash_point("token-received");
-                let stored = self.inner.vault.save(name, &new, place);
-                crash_point("token-stored");
-                match stored {
+                match self.inner.vault.save(name, &new, place) {
                     Ok(()) => {
                         if let Ok(mut u) = self.inner.unsaved.lock() {
                             u.remove(name);
@@ -379,7 +396,7 @@ impl Credentials {
                     }
                 }
                 let _ = AccountsMeta::update(&self.inner.root, name, |m| {
-                    fill_meta(m, &new);
+                    self.fill_meta(m, &new);
                     m.refreshed_at = Some(now);
                 });
                 tracing::info!(account = %name, expires_at = ?new.expires_at, "token renewed");
@@ -407,50 +424,172 @@ impl Credentials {
     }
 }
 
-fn not_refreshable(c: &StoredCredential) -> String {
-    match c.platform {
-        PlatformKind::Bluesky => "Bluesky app passwords do not expire".into(),
-        PlatformKind::Mastodon => "Mastodon tokens do not expire".into(),
-        PlatformKind::Linkedin => {
-            "LinkedIn gave no refresh token (only approved apps get one): log in again before the token expires".into()
-        }
-        PlatformKind::Twitter => "X gave no refresh token: log in again".into(),
-        PlatformKind::Instagram => "nothing to renew".into(),
-    }
-}
-
-/// Copies what a credential says about expiry into an account's record.
-pub fn fill_meta(m: &mut super::AccountMeta, c: &StoredCredential) {
-    m.platform = Some(c.platform);
-    m.expires_at = c.expires_at;
-    m.login_deadline = c.login_deadline();
-    m.refreshable = c.refreshable();
-}
-
-fn meta_of(c: &StoredCredential, all: &AccountsMeta, name: &str) -> super::AccountMeta {
-    let mut m = all.accounts.get(name).cloned().unwrap_or_default();
-    fill_meta(&mut m, c);
-    m
-}
-
 #[cfg(test)]
 mod tests {
-    //! The service over the OS keyring's code path, with keyring's mock
-    //! backend underneath, against a fake token endpoint.
+    //! The service over the OS keyring's code path (keyring's mock backend
+    //! underneath) or memory stores, renewing through a scripted token
+    //! server. A crash at each step of a refresh is a panic at that step in
+    //! an injected refresher or store: nothing after it runs, as when the
+    //! process dies there, and the next run is a new service over the same
+    //! stores.
     use super::*;
-    use crate::credentials::{KeyringStore, MemoryStore, keyring_store::use_mock_keyring};
-    use wiremock::matchers::{body_string_contains, method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use crate::credentials::{
+        KeyringStore, MemoryStore, SecretStore, keyring_store::use_mock_keyring,
+    };
+    use crate::model::PlatformKind;
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn x_account(uri: &str) -> Account {
-        let src = format!(
-            "[accounts.x]\nplatform = \"twitter\"\napi_url = \"{uri}\"\nclient_id = \"cid\"\n\n[accounts.insta]\nplatform = \"instagram\"\napi_url = \"{uri}\"\n"
-        );
-        let c = Config::parse(Path::new("/p"), Path::new("/p/social.toml"), &src).unwrap();
+    fn x_account() -> Account {
+        let src = "[accounts.x]\nplatform = \"twitter\"\napi_url = \"http://127.0.0.1:9\"\nclient_id = \"cid\"\n";
+        let c = Config::parse(Path::new("/p"), Path::new("/p/social.toml"), src).unwrap();
         c.accounts["x"].clone()
     }
 
-    fn setup() -> (tempfile::TempDir, Credentials) {
+    /// A token server like X's: each refresh token is good once and is
+    /// replaced by a new pair. A replaced one is taken again only by a
+    /// lenient server (while its successor is unused); a strict one retires
+    /// the whole chain on a replay.
+    #[derive(Default)]
+    struct TokenServer {
+        strict: bool,
+        state: Mutex<ServerState>,
+    }
+
+    #[derive(Default)]
+    struct ServerState {
+        next: u32,
+        valid: HashSet<String>,
+        /// Replaced refresh token → its successor.
+        retired: HashMap<String, String>,
+        /// The refresh tokens presented, in order.
+        presented: Vec<String>,
+    }
+
+    impl TokenServer {
+        fn new(strict: bool) -> Arc<TokenServer> {
+            let s = TokenServer {
+                strict,
+                state: Mutex::default(),
+            };
+            {
+                let mut st = s.state.lock().unwrap();
+                st.next = 1;
+                st.valid.insert("refresh-1".into());
+            }
+            Arc::new(s)
+        }
+
+        fn presented(&self) -> Vec<String> {
+            self.state.lock().unwrap().presented.clone()
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Refresher for TokenServer {
+        fn renewable(&self, c: &StoredCredential) -> Result<(), String> {
+            match c.refresh_token {
+                Some(_) => Ok(()),
+                None => Err("no refresh token: log in again".into()),
+            }
+        }
+        fn login_deadline(&self, c: &StoredCredential) -> Option<DateTime<Utc>> {
+            c.refresh_expires_at
+        }
+        fn renew_due(&self, c: &StoredCredential, _: DateTime<Utc>) -> bool {
+            c.refresh_token.is_some()
+        }
+        async fn refresh(
+            &self,
+            _: &Account,
+            old: &StoredCredential,
+            now: DateTime<Utc>,
+        ) -> Result<StoredCredential, PlatformError> {
+            let refused = || PlatformError::Auth {
+                expired: false,
+                message: "refreshing the X token: the server refused (invalid_grant)".into(),
+            };
+            let rt = old.refresh_token.clone().unwrap_or_default();
+            let mut s = self.state.lock().unwrap();
+            s.presented.push(rt.clone());
+            if !s.valid.remove(&rt) {
+                let Some(next) = s.retired.get(&rt).cloned() else {
+                    return Err(refused());
+                };
+                if self.strict || !s.valid.remove(&next) {
+                    s.valid.clear();
+                    return Err(refused());
+                }
+            }
+            s.next += 1;
+            let n = s.next;
+            let new_rt = format!("refresh-{n}");
+            s.retired.insert(rt, new_rt.clone());
+            s.valid.insert(new_rt.clone());
+            let mut c = old.clone();
+            c.secret = format!("access-{n}");
+            c.previous_refresh_token = old.refresh_token.clone();
+            c.refresh_token = Some(new_rt);
+            c.expires_at = Some(now + chrono::Duration::hours(2));
+            c.obtained_at = now;
+            c.refreshing_since = None;
+            Ok(c)
+        }
+    }
+
+    /// A refresher that dies before it sends anything.
+    struct DiesBeforeSending(Arc<TokenServer>);
+
+    #[async_trait::async_trait]
+    impl Refresher for DiesBeforeSending {
+        fn renewable(&self, c: &StoredCredential) -> Result<(), String> {
+            self.0.renewable(c)
+        }
+        fn login_deadline(&self, c: &StoredCredential) -> Option<DateTime<Utc>> {
+            self.0.login_deadline(c)
+        }
+        fn renew_due(&self, c: &StoredCredential, now: DateTime<Utc>) -> bool {
+            self.0.renew_due(c, now)
+        }
+        async fn refresh(
+            &self,
+            _: &Account,
+            _: &StoredCredential,
+            _: DateTime<Utc>,
+        ) -> Result<StoredCredential, PlatformError> {
+            panic!("crash: the marker is stored, the request not sent")
+        }
+    }
+
+    /// A store that dies at its `nth` write (from 1), before or after writing.
+    struct DiesAtWrite {
+        inner: Arc<MemoryStore>,
+        nth: usize,
+        after_writing: bool,
+        writes: AtomicUsize,
+    }
+
+    impl SecretStore for DiesAtWrite {
+        fn get(&self, s: &str, u: &str) -> Result<Option<String>, StoreError> {
+            self.inner.get(s, u)
+        }
+        fn set(&self, s: &str, u: &str, v: &str) -> Result<(), StoreError> {
+            let n = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
+            if n == self.nth && !self.after_writing {
+                panic!("crash before write {n}");
+            }
+            self.inner.set(s, u, v)?;
+            if n == self.nth {
+                panic!("crash after write {n}");
+            }
+            Ok(())
+        }
+        fn delete(&self, s: &str, u: &str) -> Result<bool, StoreError> {
+            self.inner.delete(s, u)
+        }
+    }
+
+    fn setup(refresher: Arc<dyn Refresher>) -> (tempfile::TempDir, Credentials) {
         use_mock_keyring();
         let root = tempfile::tempdir().unwrap();
         let vault = Vault::new(
@@ -458,7 +597,7 @@ mod tests {
             Arc::new(KeyringStore::new()),
             Arc::new(MemoryStore::default()),
         );
-        let creds = Credentials::with_vault(root.path(), vault);
+        let creds = Credentials::with_vault(root.path(), vault, refresher);
         (root, creds)
     }
 
@@ -471,25 +610,11 @@ mod tests {
         c
     }
 
-    async fn token_endpoint(server: &MockServer, from: &str, to: u32, times: u64) {
-        Mock::given(method("POST"))
-            .and(path("/2/oauth2/token"))
-            .and(body_string_contains(format!("refresh_token={from}")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-                "access_token": format!("access-{to}"), "refresh_token": format!("refresh-{to}"),
-                "token_type": "bearer", "expires_in": 7200
-            })))
-            .expect(times)
-            .mount(server)
-            .await;
-    }
-
     #[tokio::test]
     async fn a_token_expiring_within_five_minutes_is_renewed_and_stored_first() {
-        let server = MockServer::start().await;
-        token_endpoint(&server, "refresh-1", 2, 1).await;
-        let (_root, creds) = setup();
-        let acc = x_account(&server.uri());
+        let server = TokenServer::new(true);
+        let (_root, creds) = setup(server.clone());
+        let acc = x_account();
         creds
             .vault()
             .save("x", &x_cred(chrono::Duration::minutes(4)), Place::Keyring)
@@ -502,21 +627,17 @@ mod tests {
             stored.credential.refresh_token.as_deref(),
             Some("refresh-2")
         );
-        assert_eq!(
-            stored.credential.previous_refresh_token.as_deref(),
-            Some("refresh-1")
-        );
         assert!(stored.credential.refreshing_since.is_none());
         // Fresh now: no second request.
         assert_eq!(creds.token(&acc).await.unwrap().expose(), "access-2");
+        assert_eq!(server.presented(), ["refresh-1"]);
     }
 
     #[tokio::test]
     async fn a_401_renews_once_unless_another_process_already_did() {
-        let server = MockServer::start().await;
-        token_endpoint(&server, "refresh-1", 2, 1).await;
-        let (_root, creds) = setup();
-        let acc = x_account(&server.uri());
+        let server = TokenServer::new(true);
+        let (_root, creds) = setup(server.clone());
+        let acc = x_account();
         creds
             .vault()
             .save("x", &x_cred(chrono::Duration::hours(1)), Place::Keyring)
@@ -535,13 +656,15 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(again.expose(), "access-2");
+        assert_eq!(server.presented(), ["refresh-1"]);
     }
 
     #[tokio::test]
     async fn the_environment_wins_and_is_never_refreshed() {
-        let (_root, creds) = setup();
+        let server = TokenServer::new(true);
+        let (_root, creds) = setup(server.clone());
         // An account name no other test uses: the variable is process-wide.
-        let mut acc = x_account("http://127.0.0.1:9");
+        let mut acc = x_account();
         acc.name = "envonly".into();
         // SAFETY: only this test reads SOCIAL_ENVONLY_TOKEN.
         unsafe { std::env::set_var("SOCIAL_ENVONLY_TOKEN", "from-env") };
@@ -556,13 +679,13 @@ mod tests {
                 .is_none()
         );
         unsafe { std::env::remove_var("SOCIAL_ENVONLY_TOKEN") };
+        assert!(server.presented().is_empty());
     }
 
     #[tokio::test]
     async fn an_unstorable_answer_is_not_asked_for() {
         // A keyring that is not there: the refresh is not sent (its answer would be lost).
-        let server = MockServer::start().await;
-        token_endpoint(&server, "refresh-1", 2, 0).await;
+        let server = TokenServer::new(true);
         let root = tempfile::tempdir().unwrap();
         let keyring = Arc::new(MemoryStore::default());
         let vault = Vault::new(
@@ -578,10 +701,11 @@ mod tests {
             Arc::new(ReadOnly(keyring)),
             Arc::new(MemoryStore::default()),
         );
-        let creds = Credentials::with_vault(root.path(), broken);
-        let acc = x_account(&server.uri());
+        let creds = Credentials::with_vault(root.path(), broken, server.clone());
+        let acc = x_account();
         // Still valid for a minute: used as it is, with a warning.
         assert_eq!(creds.token(&acc).await.unwrap().expose(), "access-1");
+        assert!(server.presented().is_empty());
     }
 
     /// A keyring that reads but cannot write (locked).
@@ -600,48 +724,157 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_daily_check_renews_what_is_close_to_expiry() {
-        let server = MockServer::start().await;
-        token_endpoint(&server, "refresh-1", 2, 1).await;
-        Mock::given(method("GET"))
-            .and(path("/refresh_access_token"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-                "access_token": "ig-2", "token_type": "bearer", "expires_in": 5184000
-            })))
-            .expect(1)
-            .mount(&server)
-            .await;
-        let (root, creds) = setup();
-        let uri = server.uri();
-        let src = format!(
-            "[accounts.x]\nplatform = \"twitter\"\napi_url = \"{uri}\"\nclient_id = \"cid\"\n\n[accounts.insta]\nplatform = \"instagram\"\napi_url = \"{uri}\"\n\n[accounts.fresh]\nplatform = \"instagram\"\napi_url = \"{uri}\"\n"
+    async fn a_credential_without_refresh_says_why_and_asks_nothing() {
+        let server = TokenServer::new(true);
+        let (_root, creds) = setup(server.clone());
+        let mut c = x_cred(chrono::Duration::hours(1));
+        c.refresh_token = None;
+        creds.vault().save("x", &c, Place::Keyring).unwrap();
+        assert_eq!(
+            creds.refresh(&x_account()).await.unwrap(),
+            RefreshOutcome::Skipped("no refresh token: log in again".into())
         );
-        let config = Config::parse(root.path(), &root.path().join("social.toml"), &src).unwrap();
+        assert!(server.presented().is_empty());
+    }
+
+    /// One run of `accounts refresh x` over `store` that dies on the way.
+    async fn refresh_dies(root: &Path, store: Arc<dyn SecretStore>, refresher: Arc<dyn Refresher>) {
+        let vault = Vault::new(root, store, Arc::new(MemoryStore::default()));
+        let creds = Credentials::with_vault(root, vault, refresher);
+        let run = tokio::spawn(async move { creds.refresh(&x_account()).await }).await;
+        assert!(run.is_err_and(|e| e.is_panic()), "the run was to die");
+    }
+
+    /// The next run: a new service over the same keyring.
+    fn next_run(root: &Path, keyring: &Arc<MemoryStore>, server: &Arc<TokenServer>) -> Credentials {
+        let vault = Vault::new(root, keyring.clone(), Arc::new(MemoryStore::default()));
+        Credentials::with_vault(root, vault, server.clone())
+    }
+
+    fn stored(creds: &Credentials) -> StoredCredential {
+        creds.vault().load("x").0.unwrap().credential
+    }
+
+    fn with_x(root: &Path) -> Arc<MemoryStore> {
+        let keyring = Arc::new(MemoryStore::default());
+        Vault::new(root, keyring.clone(), Arc::new(MemoryStore::default()))
+            .save("x", &x_cred(chrono::Duration::hours(1)), Place::Keyring)
+            .unwrap();
+        keyring
+    }
+
+    #[tokio::test]
+    async fn a_crash_after_the_marker_before_the_request_spends_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let keyring = with_x(root.path());
+        let server = TokenServer::new(true);
+        refresh_dies(
+            root.path(),
+            keyring.clone(),
+            Arc::new(DiesBeforeSending(server.clone())),
+        )
+        .await;
+        let creds = next_run(root.path(), &keyring, &server);
+        let left = stored(&creds);
+        assert!(left.refreshing_since.is_some(), "the refresh is marked");
+        assert_eq!(left.refresh_token.as_deref(), Some("refresh-1"));
+        assert!(server.presented().is_empty(), "nothing was sent");
+        // The next run renews with the untouched pair, even on a strict server.
+        assert!(matches!(
+            creds.refresh(&x_account()).await.unwrap(),
+            RefreshOutcome::Renewed { .. }
+        ));
+        let after = stored(&creds);
+        assert!(after.refreshing_since.is_none());
+        assert_eq!(after.refresh_token.as_deref(), Some("refresh-2"));
+        assert_eq!(server.presented(), ["refresh-1"]);
+    }
+
+    #[tokio::test]
+    async fn a_crash_between_the_answer_and_its_store_write_keeps_the_old_pair() {
+        for strict in [false, true] {
+            let root = tempfile::tempdir().unwrap();
+            let keyring = with_x(root.path());
+            let server = TokenServer::new(strict);
+            // Write 1 is the marker, write 2 the answer: die before it.
+            let store = DiesAtWrite {
+                inner: keyring.clone(),
+                nth: 2,
+                after_writing: false,
+                writes: AtomicUsize::new(0),
+            };
+            refresh_dies(root.path(), Arc::new(store), server.clone()).await;
+            assert_eq!(server.presented(), ["refresh-1"], "the server rotated");
+            let creds = next_run(root.path(), &keyring, &server);
+            let left = stored(&creds);
+            assert_eq!(left.secret, "access-1", "the old pair is intact");
+            assert_eq!(left.refresh_token.as_deref(), Some("refresh-1"));
+            assert!(left.refreshing_since.is_some(), "the refresh is marked");
+            let next = creds.refresh(&x_account()).await;
+            assert_eq!(server.presented().len(), 2, "one replay, no retry loop");
+            if strict {
+                // The server retired the chain with the lost answer: say so.
+                let e = next.unwrap_err().to_string();
+                assert!(e.contains("did not finish storing its answer"), "{e}");
+                assert!(e.contains("social accounts add x"), "{e}");
+                assert!(stored(&creds).refresh_token.is_some());
+            } else {
+                assert!(matches!(next.unwrap(), RefreshOutcome::Renewed { .. }));
+                let after = stored(&creds);
+                assert!(after.refreshing_since.is_none());
+                assert_eq!(after.refresh_token.as_deref(), Some("refresh-3"));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_crash_after_the_answer_is_stored_loses_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let keyring = with_x(root.path());
+        let server = TokenServer::new(true);
+        let store = DiesAtWrite {
+            inner: keyring.clone(),
+            nth: 2,
+            after_writing: true,
+            writes: AtomicUsize::new(0),
+        };
+        refresh_dies(root.path(), Arc::new(store), server.clone()).await;
+        let creds = next_run(root.path(), &keyring, &server);
+        let left = stored(&creds);
+        assert_eq!(left.refresh_token.as_deref(), Some("refresh-2"));
+        assert_eq!(left.previous_refresh_token.as_deref(), Some("refresh-1"));
+        assert!(left.refreshing_since.is_none());
+        // The next run goes on with the new pair against a strict server.
+        assert!(matches!(
+            creds.refresh(&x_account()).await.unwrap(),
+            RefreshOutcome::Renewed { .. }
+        ));
+        assert_eq!(server.presented(), ["refresh-1", "refresh-2"]);
+    }
+
+    #[tokio::test]
+    async fn the_daily_check_renews_what_the_platform_says_is_due() {
+        let server = TokenServer::new(true);
+        let (root, creds) = setup(server.clone());
+        let src = "[accounts.x]\nplatform = \"twitter\"\nclient_id = \"cid\"\n\n[accounts.y]\nplatform = \"twitter\"\nclient_id = \"cid\"\n";
+        let config = Config::parse(root.path(), &root.path().join("social.toml"), src).unwrap();
         creds
             .vault()
             .save("x", &x_cred(chrono::Duration::hours(-3)), Place::Keyring)
             .unwrap();
-        let old = Utc::now() - chrono::Duration::days(40);
-        let mut ig = StoredCredential::plain(PlatformKind::Instagram, "ig-1", old);
-        ig.expires_at = Some(old + crate::auth::SIXTY_DAYS);
-        creds.vault().save("insta", &ig, Place::Keyring).unwrap();
-        // A fresh Instagram token is left alone.
-        let mut fresh = StoredCredential::plain(PlatformKind::Instagram, "ig-f", Utc::now());
-        fresh.expires_at = Some(Utc::now() + crate::auth::SIXTY_DAYS);
-        creds.vault().save("fresh", &fresh, Place::Keyring).unwrap();
+        // Not due (no refresh token): left alone.
+        let mut y = x_cred(chrono::Duration::hours(1));
+        y.refresh_token = None;
+        creds.vault().save("y", &y, Place::Keyring).unwrap();
         let results = creds.maintain(&config).await;
         let names: Vec<&str> = results.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["insta", "x"]);
-        assert!(
-            results
-                .iter()
-                .all(|(_, r)| matches!(r, Ok(RefreshOutcome::Renewed { .. })))
-        );
+        assert_eq!(names, ["x"]);
+        assert!(matches!(results[0].1, Ok(RefreshOutcome::Renewed { .. })));
         assert_eq!(
-            creds.vault().load("insta").0.unwrap().credential.secret,
-            "ig-2"
+            creds.vault().load("x").0.unwrap().credential.secret,
+            "access-2"
         );
         let meta = AccountsMeta::load(root.path());
-        assert!(meta.accounts["insta"].refreshed_at.is_some());
+        assert!(meta.accounts["x"].refreshed_at.is_some());
     }
 }

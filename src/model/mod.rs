@@ -5,6 +5,7 @@ pub mod error;
 pub mod limits;
 pub mod media;
 pub mod part;
+pub mod settings;
 
 pub use error::PlatformError;
 pub use limits::{
@@ -13,3 +14,4 @@ pub use limits::{
 };
 pub use media::{MediaInfo, MediaKind};
 pub use part::PublishedPart;
+pub use settings::AccountSettings;

@@ -24,6 +24,7 @@
 //! publishing; when it is used up the target is handed back as
 //! [`PlatformError::RateLimited`], which the engine reschedules.
 
+pub mod account;
 use super::http::{Http, Repeat, short};
 use super::plan::{self, Plan, Progress, Request, Role, Slot, Step, Steps};
 use super::wire::{self, Effect, segment};

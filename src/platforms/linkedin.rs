@@ -25,6 +25,7 @@
 //! that is checked the same way and counts as posted only when the post is
 //! found among the author's recent posts.
 
+pub mod account;
 use super::http::{Http, Repeat, short};
 use super::plan::{self, Body, FileRef, Method, Plan, Progress, Request, Role, Slot, Step, Steps};
 use super::wire::{self, Effect};

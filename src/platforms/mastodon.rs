@@ -10,6 +10,7 @@
 //! [`Platform::reconcile`] looks for the parts among the account's recent
 //! statuses by their text.
 
+pub mod account;
 use super::http::{Http, Repeat, short};
 use super::plan::{
     self, Field, FieldValue, FileRef, Plan, Progress, Request, Role, Slot, Step, Steps,

@@ -3,11 +3,13 @@
 //! Rendering, validation and (later) the clients all read [`Limits`] from
 //! [`PlatformKind::limits`], so a limit is written down exactly once.
 
+pub mod account;
 pub mod bluesky;
 pub mod http;
 pub mod instagram;
 pub mod linkedin;
 pub mod mastodon;
+pub mod oauth;
 pub mod plan;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -21,6 +21,7 @@
 //! to create a Tweet with duplicate content.") is confirmed the same way
 //! before a part counts as published.
 
+pub mod account;
 use super::http::{Http, Repeat};
 use super::plan::{
     self, Field, FieldValue, FileRef, Plan, Progress, Request, Role, Slot, Step, Steps,

@@ -1,8 +1,9 @@
 //! `social accounts …` end to end: each login flow against a loopback fake
 //! authorization server (the test plays the browser: it follows the URL the
 //! binary prints to the fake, which redirects to the binary's loopback
-//! listener), token refresh and rotation (surviving a crash between the
-//! token response and the store write), `accounts list/check`, and no secret
+//! listener), token refresh and rotation (surviving a kill from outside
+//! while the refresh request is in flight, before or after the server
+//! rotated), `accounts list/check`, and no secret
 //! in any output or file the binary writes besides the secret store.
 //!
 //! The binary runs with `--insecure-storage` (a file under the test's HOME):
@@ -27,6 +28,19 @@ const APP_PASSWORD: &str = "s3cr-etap-pw4t-estx";
 const LI_CLIENT_SECRET: &str = "sEcReT-linkedin-client";
 const IG_TOKEN: &str = "sEcReT-ig-long-lived-0";
 
+/// How long the fake holds a refresh request it was told to hold: longer
+/// than any test waits, so the binary is killed while it waits.
+const HELD: Duration = Duration::from_secs(60);
+
+/// Where the fake holds a refresh request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// Before reading it: nothing reaches the server.
+    Unread,
+    /// After rotating the tokens: the answer never reaches the binary.
+    Answered,
+}
+
 /// How the fake treats a refresh token that was already used.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Rotation {
@@ -48,6 +62,10 @@ struct AuthState {
     strict: bool,
     token_requests: Vec<HashMap<String, String>>,
     tweets: u32,
+    /// Hold the next refresh requests here.
+    hold: Option<Hold>,
+    /// Refresh requests held so far.
+    held: u32,
 }
 
 /// The fake: one server for every platform, on distinct paths.
@@ -333,6 +351,14 @@ impl FakeHandle {
         let mut f = form(&req.body);
         let basic = req.headers.get("authorization").is_some();
         let mut s = self.state.lock().unwrap();
+        let hold = match f.get("grant_type").map(String::as_str) {
+            Some("refresh_token") => s.hold,
+            _ => None,
+        };
+        if hold == Some(Hold::Unread) {
+            s.held += 1;
+            return ResponseTemplate::new(503).set_delay(HELD);
+        }
         s.token_requests.push(f.clone());
         match f.get("grant_type").map(String::as_str) {
             Some("authorization_code") => {
@@ -383,10 +409,15 @@ impl FakeHandle {
                 s.refresh.insert(new_rt.clone());
                 let access = format!("{MARK}-{prefix}-access-{n}");
                 s.access.insert(access.clone());
-                return ResponseTemplate::new(200).set_body_json(json!({
+                let answer = ResponseTemplate::new(200).set_body_json(json!({
                     "access_token": access, "refresh_token": new_rt, "token_type": "bearer",
                     "expires_in": 7200, "scope": "tweet.read tweet.write users.read media.write offline.access"
                 }));
+                if hold == Some(Hold::Answered) {
+                    s.held += 1;
+                    return answer.set_delay(HELD);
+                }
+                return answer;
             }
             other => panic!("unexpected grant {other:?}"),
         }
@@ -877,26 +908,51 @@ async fn a_refused_token_is_refreshed_once_and_the_post_retried_once() {
     assert_eq!(fake.refresh_grants(), 2);
 }
 
-/// Runs `accounts refresh x` with the process aborting at `point`.
-fn refresh_crashing_at(p: &TestProject, point: &str) {
-    let out = p
+/// Runs `accounts refresh x` and kills it from outside (SIGKILL) while the
+/// fake holds its refresh request where `hold` says.
+async fn refresh_killed_while_held(fake: &Fake, p: &TestProject, hold: Hold) {
+    let before = {
+        let mut s = fake.state.lock().unwrap();
+        s.hold = Some(hold);
+        s.held
+    };
+    let mut child = p
         .std_cmd(&p.root)
-        .env("SOCIAL_TEST_CRASH_AT", point)
         .args(["accounts", "refresh", "x"])
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
         .unwrap();
-    assert!(!out.status.success(), "it was to abort at {point}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("aborting at `{point}`")));
+    let start = std::time::Instant::now();
+    while fake.state.lock().unwrap().held == before {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the refresh ended ({status}) before the fake held it");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the refresh request never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    fake.state.lock().unwrap().hold = None;
 }
 
+// A crash right after the answer is stored (and before it is used) is
+// proven at the service's seam, where it can be placed exactly:
+// `credentials::service::tests::a_crash_after_the_answer_is_stored_loses_nothing`.
+// From outside, the state it leaves is the state a finished refresh leaves.
 #[tokio::test(flavor = "multi_thread")]
-async fn rotation_survives_a_crash_after_the_answer_is_stored() {
+async fn rotation_survives_a_kill_before_the_refresh_reaches_the_server() {
     let fake = Fake::start(Rotation::Strict).await;
     let p = project(&fake);
     add_x(&fake, &p).await;
     let before = stored(&p, "x");
-    refresh_crashing_at(&p, "token-stored");
-    // The server rotated; the new pair reached the store before the crash.
+    p.run(&["accounts", "refresh", "x"])
+        .code(0)
+        .stdout_has("renewed");
+    // The server rotated; the new pair is stored, nothing marked.
     let after = stored(&p, "x");
     assert_ne!(after["refresh_token"], before["refresh_token"]);
     assert!(after.get("refreshing_since").is_none());
@@ -906,9 +962,14 @@ async fn rotation_survives_a_crash_after_the_answer_is_stored() {
         .stdout_has("renewed");
     p.run(&["accounts", "check", "x"]).code(0);
 
-    // A crash after the marker, before the request: nothing was spent.
-    refresh_crashing_at(&p, "refresh-marked");
-    assert!(stored(&p, "x").get("refreshing_since").is_some());
+    // Killed after the marker, before the server read the request: nothing was spent.
+    let grants = fake.refresh_grants();
+    let kept = stored(&p, "x");
+    refresh_killed_while_held(&fake, &p, Hold::Unread).await;
+    let left = stored(&p, "x");
+    assert!(left.get("refreshing_since").is_some());
+    assert_eq!(left["refresh_token"], kept["refresh_token"]);
+    assert_eq!(fake.refresh_grants(), grants, "the server saw nothing");
     p.run(&["accounts", "refresh", "x"])
         .code(0)
         .stdout_has("renewed");
@@ -916,7 +977,7 @@ async fn rotation_survives_a_crash_after_the_answer_is_stored() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_crash_between_the_token_response_and_the_store_write_keeps_the_old_pair() {
+async fn a_kill_between_the_token_response_and_the_store_write_keeps_the_old_pair() {
     // A server that keeps the replaced refresh token valid until its successor
     // is used: the old pair, never discarded before the new one is stored,
     // logs in on the next run.
@@ -924,7 +985,8 @@ async fn a_crash_between_the_token_response_and_the_store_write_keeps_the_old_pa
     let p = project(&fake);
     add_x(&fake, &p).await;
     let before = stored(&p, "x");
-    refresh_crashing_at(&p, "token-received");
+    refresh_killed_while_held(&fake, &p, Hold::Answered).await;
+    assert_eq!(fake.refresh_grants(), 1, "the server rotated");
     let after = stored(&p, "x");
     assert_eq!(
         after["refresh_token"], before["refresh_token"],
@@ -950,7 +1012,7 @@ async fn a_crash_between_the_token_response_and_the_store_write_keeps_the_old_pa
     let strict = Fake::start(Rotation::Strict).await;
     let p = project(&strict);
     add_x(&strict, &p).await;
-    refresh_crashing_at(&p, "token-received");
+    refresh_killed_while_held(&strict, &p, Hold::Answered).await;
     let run = p.run(&["accounts", "refresh", "x"]);
     run.code(1)
         .stdout_has("did not finish storing its answer")

@@ -17,6 +17,7 @@
 //! read through [`wire`] with the XRPC [`Dialect`]; atrium-api supplies the
 //! record types.
 
+pub mod account;
 mod record;
 mod session;
 mod tid;

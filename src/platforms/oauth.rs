@@ -1,10 +1,16 @@
-//! OAuth 2.0 through the `oauth2` crate: the authorization URL with state and
-//! PKCE (S256), the code exchange and refresh, with a token answer tolerant
-//! of what Mastodon, X and LinkedIn actually send (no `token_type`, an
-//! `expires_in` as a string, LinkedIn's `refresh_token_expires_in`).
+//! OAuth 2.0 through the `oauth2` crate: the client for a platform's
+//! authorization and token endpoints, the token request's HTTP client and
+//! errors, the refresh grant, and a token answer tolerant of what Mastodon,
+//! X and LinkedIn actually send (no `token_type`, an `expires_in` as a
+//! string, LinkedIn's `refresh_token_expires_in`). The browser half of a
+//! login (authorization URL, loopback redirect, code exchange) is
+//! [`crate::auth`]'s.
 
+use crate::config::Account;
+use crate::credentials::StoredCredential;
 use crate::platforms::PlatformError;
 use crate::platforms::http::USER_AGENT;
+use chrono::{DateTime, Utc};
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
@@ -188,6 +194,82 @@ pub fn token_error(
             PlatformError::unavailable(format!("{what}: {}", crate::platforms::http::short(&m)))
         }
     }
+}
+
+/// The credential after a token answer: the new access token, the new
+/// refresh token (or the old one where the server does not rotate), their
+/// expiry, and the replaced refresh token kept one generation.
+pub fn apply_answer(
+    old: &StoredCredential,
+    answer: &TokenAnswer,
+    now: DateTime<Utc>,
+) -> StoredCredential {
+    let mut c = old.clone();
+    c.secret = answer.access_token().secret().clone();
+    c.expires_at = answer
+        .expires_in()
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .map(|d| now + d);
+    if let Some(rt) = answer.refresh_token() {
+        if old.refresh_token.as_deref() != Some(rt.secret().as_str()) {
+            c.previous_refresh_token = old.refresh_token.clone();
+        }
+        c.refresh_token = Some(rt.secret().clone());
+    }
+    if let Some(d) = answer
+        .refresh_expires_in()
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+    {
+        c.refresh_expires_at = Some(now + d);
+    }
+    c.obtained_at = now;
+    c.refreshing_since = None;
+    c
+}
+
+/// The refresh grant (X, LinkedIn): `old`'s refresh token exchanged at
+/// `token_url` for a new credential, with the client the token was issued
+/// to (the secret in the body when `secret_in_body`). Only the request: the
+/// caller stores the answer before anything else happens.
+pub async fn refresh_grant(
+    http: &reqwest::Client,
+    account: &Account,
+    old: &StoredCredential,
+    (auth_url, token_url): (&str, &str),
+    secret_in_body: bool,
+    now: DateTime<Utc>,
+) -> Result<StoredCredential, PlatformError> {
+    let Some(rt) = &old.refresh_token else {
+        return Err(PlatformError::Auth {
+            expired: true,
+            message: "there is no refresh token; log in again".into(),
+        });
+    };
+    let client_id = old
+        .client_id
+        .clone()
+        .or_else(|| account.client_id.clone())
+        .ok_or_else(|| {
+            PlatformError::config(format!(
+                "account `{}` has no `client_id` to refresh its token with",
+                account.name
+            ))
+        })?;
+    let client = client(
+        &client_id,
+        old.client_secret.as_deref(),
+        auth_url,
+        token_url,
+        None,
+        secret_in_body,
+    )?;
+    let what = format!("refreshing the {} token", account.platform.display_name());
+    let answer = client
+        .exchange_refresh_token(&RefreshToken::new(rt.clone()))
+        .request_async(http)
+        .await
+        .map_err(|e| token_error(&what, e))?;
+    Ok(apply_answer(old, &answer, now))
 }
 
 #[cfg(test)]
