@@ -16,9 +16,6 @@ use std::time::Duration;
 
 pub use crate::platforms::account::{LoggedIn, LoginError};
 
-/// How long to wait for the browser to come back.
-pub const REDIRECT_TIMEOUT: Duration = Duration::from_secs(300);
-
 /// How the user wants to log in.
 pub struct LoginOptions<'a> {
     /// Read the password or token from standard input (`--password-stdin`, `--token-stdin`).

@@ -206,9 +206,10 @@ pub fn width() -> Option<u16> {
     terminal_size::terminal_size().map(|(w, _)| w.0)
 }
 
-/// The zone of a listing for its header: the zone's name, then the
-/// abbreviations its times use (`Europe/Berlin CET`, or `CET/CEST` across a
-/// change), so that every time in the listing reads in one labelled zone.
+/// The zone of a listing for its header: the abbreviations its times use
+/// (`CET`, or `CET/CEST` across a change; `UTC`), short enough for a
+/// column header; the zone's name where the abbreviations are bare offsets
+/// (`+03`) or there are no times.
 pub fn zone_label(
     times: impl IntoIterator<Item = chrono::DateTime<chrono::Utc>>,
     tz: chrono_tz::Tz,
@@ -220,8 +221,85 @@ pub fn zone_label(
             abbrevs.push(a);
         }
     }
-    if abbrevs.is_empty() || abbrevs.iter().any(|a| a == tz.name()) {
+    if abbrevs.is_empty()
+        || abbrevs
+            .iter()
+            .any(|a| !a.chars().all(|c| c.is_ascii_alphabetic()))
+    {
         return tz.name().to_string();
     }
-    format!("{} {}", tz.name(), abbrevs.join("/"))
+    abbrevs.join("/")
+}
+
+/// Cell texts too long for the terminal, moved below the table as numbered
+/// notes (`[1]`, then `[1] post → account: text` after the table), so that
+/// a table fits without cutting a URL or a reason into slivers. Off a
+/// terminal every text stays in its cell, whole.
+pub struct Notes {
+    width: Option<usize>,
+    budget: usize,
+    items: Vec<String>,
+}
+
+impl Notes {
+    /// Notes for a table `width` wide whose other columns take `others`
+    /// characters (their widths, padding included).
+    pub fn new(width: Option<u16>, others: usize) -> Notes {
+        let width = width.map(usize::from);
+        let budget = width.map_or(usize::MAX, |w| w.saturating_sub(others + 2));
+        Notes {
+            width,
+            budget,
+            items: Vec::new(),
+        }
+    }
+
+    /// `text` when it fits its column (every line of it), else a reference
+    /// to a note that carries it, labelled `label`.
+    pub fn cell(&mut self, label: &str, text: String) -> String {
+        if text.lines().all(|l| l.chars().count() <= self.budget) {
+            return text;
+        }
+        self.items
+            .push(format!("{label}: {}", text.replace('\n', " ")));
+        format!("[{}]", self.items.len())
+    }
+
+    /// The notes, each wrapped to the width with a hanging indent.
+    pub fn write(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        for (i, item) in self.items.iter().enumerate() {
+            let mark = format!("[{}] ", i + 1);
+            let lines = wrap(item, self.width.unwrap_or(usize::MAX), mark.len());
+            for (j, line) in lines.iter().enumerate() {
+                if j == 0 {
+                    writeln!(out, "{mark}{line}")?;
+                } else {
+                    writeln!(out, "{:indent$}{line}", "", indent = mark.len())?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `text` in lines of at most `width` characters (after `indent`), broken
+/// at spaces; a word longer than a line (a URL) stays whole on its own line.
+pub fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
+    let room = width.saturating_sub(indent).max(20);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > room {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }

@@ -234,17 +234,32 @@ fn print_results(ui: &Ui, results: &[TargetResult], json: bool) -> std::io::Resu
     if shown.is_empty() {
         return Ok(());
     }
+    let widest = |f: &dyn Fn(&TargetResult) -> usize, header: &str| {
+        shown
+            .iter()
+            .map(|r| f(r))
+            .max()
+            .unwrap_or(0)
+            .max(header.len())
+    };
+    let others = widest(&|r| r.post.chars().count().min(24), "post")
+        + widest(&|r| r.account.chars().count(), "account")
+        + widest(&|r| r.result.state().name().len(), "state")
+        + 3 * 2;
+    let mut notes = super::output::Notes::new(super::output::width(), others);
     let mut t = table(&["post", "account", "state", "url / reason"]);
-    for r in shown {
+    for r in &shown {
+        let detail = notes.cell(&format!("{} → {}", r.post, r.account), r.result.detail());
         t.add_row(vec![
             r.post.clone(),
             r.account.clone(),
             r.result.state().name().to_string(),
-            r.result.detail(),
+            detail,
         ]);
     }
     let mut out = ui.out();
     writeln!(out, "{t}")?;
+    notes.write(&mut out)?;
     let style = if results.iter().any(TargetResult::failed) {
         Styles::ERROR
     } else {

@@ -80,13 +80,35 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
         return Ok(ExitCode::SUCCESS);
     }
     let when = format!("when ({})", zone_label(&targets, tz));
+    let width = super::output::width();
+    // What the columns before `result` take (a long post id wraps at 24).
+    let widest = |f: &dyn Fn(&Row) -> usize, header: &str| {
+        rows.iter().map(f).max().unwrap_or(0).max(header.len())
+    };
+    let others = widest(&|r| r.post.chars().count().min(24), "post")
+        + widest(&|r| r.account.chars().count(), "account")
+        + widest(&|r| r.status.name().len(), "state")
+        + "2026-05-04 12:00".len().max(when.len())
+        + "tries".len()
+        + 5 * 2;
+    let mut notes = super::output::Notes::new(width, others);
     let mut t = table(&["post", "account", "state", &when, "tries", "result"]);
+    // States and times are read whole; the post id and the result give way.
+    for (i, w) in [(2, widest(&|r| r.status.name().len(), "state")), (3, 16)] {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(comfy_table::ColumnConstraint::LowerBoundary(
+                // The width counts the cell's padding.
+                comfy_table::Width::Fixed(w as u16 + 2),
+            ));
+        }
+    }
     for (r, target) in rows.iter().zip(&targets) {
         let result = match (r.urls.is_empty(), r.last_error) {
             (false, _) => r.urls.join("\n"),
             (true, Some(e)) => e.to_string(),
             _ => String::new(),
         };
+        let result = notes.cell(&format!("{} → {}", r.post, r.account), result);
         let at = match r.status {
             State::Posted => target.posted_at,
             State::WillRetry => target.next_attempt,
@@ -108,6 +130,7 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
         ]);
     }
     writeln!(out, "{t}")?;
+    notes.write(&mut out)?;
     match crate::daemon::running(&project.config) {
         Some(d) => writeln!(
             out,
@@ -125,14 +148,21 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
         )?,
     }
     if let Some((at, key)) = store.next_due()? {
-        writeln!(
-            out,
-            "{}next due: {key} at {} ({}){}",
-            Styles::DIM.render(),
+        let line = format!(
+            "next due: {key} at {} ({})",
             time::format_zoned(at, tz),
             time::relative(at, crate::clock::now()),
-            Styles::DIM.render_reset()
-        )?;
+        );
+        let lines = super::output::wrap(&line, width.map_or(usize::MAX, usize::from), 2);
+        for (i, l) in lines.iter().enumerate() {
+            let indent = if i == 0 { "" } else { "  " };
+            writeln!(
+                out,
+                "{}{indent}{l}{}",
+                Styles::DIM.render(),
+                Styles::DIM.render_reset()
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

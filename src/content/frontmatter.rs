@@ -469,21 +469,21 @@ pub fn top_level_keys(split: &Split<'_>) -> Vec<(String, Pos)> {
 pub fn blank_entries(split: &Split<'_>, keys: &[(String, Pos)], drop: &[(String, Pos)]) -> String {
     let mut starts: Vec<usize> = keys.iter().map(|(_, p)| p.line).collect();
     starts.sort_unstable();
-    let dropped: Vec<(usize, usize)> = drop
+    // Each dropped entry's lines, in order: linear in the block's size.
+    let mut dropped: Vec<(usize, usize)> = drop
         .iter()
         .map(|(_, p)| {
-            let end = starts
-                .iter()
-                .copied()
-                .find(|l| *l > p.line)
-                .unwrap_or(usize::MAX);
-            (p.line, end)
+            let next = starts.partition_point(|l| *l <= p.line);
+            (p.line, starts.get(next).copied().unwrap_or(usize::MAX))
         })
         .collect();
+    dropped.sort_unstable();
+    let mut ranges = dropped.into_iter().peekable();
     let mut out = String::with_capacity(split.frontmatter.len());
     for (i, line) in split.frontmatter.split_inclusive('\n').enumerate() {
         let no = split.frontmatter_pos.line + i;
-        if dropped.iter().any(|(a, b)| (*a..*b).contains(&no)) {
+        while ranges.next_if(|(_, end)| *end <= no).is_some() {}
+        if ranges.peek().is_some_and(|(start, _)| *start <= no) {
             if line.ends_with('\n') {
                 out.push('\n');
             }

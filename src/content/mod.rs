@@ -499,7 +499,13 @@ fn read_block<'a>(path: &Path, src: &'a str, diags: &mut Vec<Diagnostic>) -> Opt
     // The rest of the post is still read, without the unknown entries.
     let cleaned =
         (!unknown.is_empty()).then(|| frontmatter::blank_entries(&split, &keys, &unknown));
-    let keys = keys.into_iter().filter(|k| !unknown.contains(k)).collect();
+    let dropped: std::collections::HashSet<&str> =
+        unknown.iter().map(|(k, _)| k.as_str()).collect();
+    let keys = keys
+        .iter()
+        .filter(|(k, _)| !dropped.contains(k.as_str()))
+        .cloned()
+        .collect();
     Some(Block {
         split,
         cleaned,

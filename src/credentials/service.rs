@@ -175,7 +175,13 @@ impl Credentials {
         } else {
             ""
         };
-        let why = problem.map(|p| format!(" ({p})")).unwrap_or_default();
+        // Why the keyring is missing is the keyring's business (`accounts
+        // add` says it in full); here it is enough that there is none.
+        let why = match problem {
+            Some(StoreError::Unavailable(_)) => " (no OS keyring here)".to_string(),
+            Some(p) => format!(" ({p})"),
+            None => String::new(),
+        };
         PlatformError::config(format!(
             "no credential for account `{}`{why}: log in with `social accounts add {} --platform {}{insecure}`, or set {}",
             account.name,

@@ -688,6 +688,8 @@ fn desired_target(
     // A pending retry keeps its time unless the post itself changed.
     t.due = match (t.next_attempt, content_changed) {
         (Some(n), false) if due.is_some() => Some(n.max(due.unwrap_or(n))),
+        // Waiting for a login: its next look stays (its time is `planned`).
+        (None, false) if t.waiting_for_login && due.is_some() => t.due.or(due),
         _ => due,
     };
     t.slot = slot_ms;

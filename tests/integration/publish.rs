@@ -353,3 +353,43 @@ fn a_reported_instance_limit_is_used_by_validation() {
         .code(1)
         .stdout_has("over the limit of 600");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_fits_an_80_column_terminal() {
+    let statuses = Statuses::default();
+    let server = mastodon(&statuses).await;
+    let uri = server.uri();
+    let p = TestProject::with_config(&format!(
+        "timezone = \"Europe/Berlin\"\ncatch_up = \"1h\"\n\n[accounts.fedi]\nplatform = \"mastodon\"\ninstance = \"{uri}\"\n\n[accounts.work]\nplatform = \"mastodon\"\ninstance = \"{uri}\"\n"
+    ));
+    // SOCIAL_NOW is 2026-05-04T10:00:00Z, 12:00 in Berlin.
+    p.simple_post("hello", "fedi", "", "Hello");
+    p.simple_post(
+        "missed-the-morning",
+        "fedi",
+        "at: 2026-05-04 07:00",
+        "Too late",
+    );
+    p.simple_post(
+        "a-rather-long-post-id-for-the-launch-announcement",
+        "fedi, work",
+        "at: 2026-05-04 11:50",
+        "Launch",
+    );
+    p.simple_post("tomorrow", "fedi", "at: 2026-05-05 09:30", "Tomorrow");
+    p.simple_post("idea", "fedi", "status: draft", "Some day");
+    run(&p, &["post", "posts/hello.md"]).code(0);
+    // `work` has no login: waiting; the morning post is missed.
+    run(&p, &["publish", "--due"]).code(1);
+    let status = p.run_cmd(p.cmd().env("COLUMNS", "80").args(["status"]));
+    status.code(0);
+    for line in status.stdout.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line:?}\n{}",
+            line.chars().count(),
+            status.stdout
+        );
+    }
+    insta::assert_snapshot!("status_80_columns", status.stdout);
+}
