@@ -44,11 +44,7 @@ fn check_post(
             .map(|s| format!("did you mean `{s}`?"));
         return Err(usage(format!("no post with id `{post}`"), help));
     }
-    if let Some(a) = to
-        && !project.config.accounts.contains_key(a)
-    {
-        return Err(usage(format!("unknown account `{a}`"), None));
-    }
+    super::known_accounts(&project.config, to)?;
     Ok(())
 }
 

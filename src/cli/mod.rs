@@ -275,6 +275,32 @@ fn chain_message(e: &anyhow::Error) -> String {
     out
 }
 
+/// Refuses an account name social.toml does not define (exit 2): with a
+/// suggestion for a near miss, else the accounts there are.
+pub(crate) fn known_accounts(
+    config: &Config,
+    names: impl IntoIterator<Item = impl AsRef<str>>,
+) -> Result<(), anyhow::Error> {
+    for a in names {
+        let a = a.as_ref();
+        if config.accounts.contains_key(a) {
+            continue;
+        }
+        let known: Vec<&str> = config.accounts.keys().map(String::as_str).collect();
+        let help = crate::diag::suggest(a, known.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| {
+                if known.is_empty() {
+                    "social.toml defines no accounts yet; add one under [accounts.NAME]".into()
+                } else {
+                    format!("accounts in social.toml: {}", known.join(", "))
+                }
+            });
+        return Err(usage(format!("unknown account `{a}`"), Some(help)));
+    }
+    Ok(())
+}
+
 /// Warns on ready posts whose `at` passed by more than `catch_up` (they
 /// would be marked missed), leaving alone the targets published.toml
 /// already settles (a post published long ago is not late).
@@ -313,10 +339,49 @@ mod generated_files {
             .unwrap_or_default()
     }
 
+    /// clap_mangen's synopsis names options without their values
+    /// (`[--at]`); the pages show them as `--help` does (`[--at WHEN]`).
+    fn synopsis_values(cmd: &clap::Command, page: &str, out: &Path) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            synopsis_values(sub, &format!("{page}-{}", sub.get_name()), out);
+        }
+        let path = out.join(format!("{page}.1"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let Some((head, rest)) = text.split_once(".SH SYNOPSIS\n") else {
+            return;
+        };
+        let (synopsis, tail) = rest.split_once('\n').unwrap_or((rest, ""));
+        let mut synopsis = synopsis.to_string();
+        for arg in cmd.get_arguments() {
+            let (Some(long), true) = (arg.get_long(), arg.get_action().takes_values()) else {
+                continue;
+            };
+            let Some(values) = arg.get_value_names() else {
+                continue;
+            };
+            let value = values
+                .iter()
+                .map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let flag = format!("\\fB\\-\\-{}\\fR", long.replace('-', "\\-"));
+            if let Some(at) = synopsis.find(&flag)
+                && let Some(close) = synopsis[at..].find(']')
+            {
+                let insert = at + close;
+                synopsis.insert_str(insert, &format!(" \\fI{}\\fR", value.replace('-', "\\-")));
+            }
+        }
+        std::fs::write(&path, format!("{head}.SH SYNOPSIS\n{synopsis}\n{tail}")).unwrap();
+    }
+
     fn generate(kind: &str, out: &Path) {
         std::fs::create_dir_all(out).unwrap();
         if kind == "man" {
             clap_mangen::generate_to(super::command(), out).unwrap();
+            let mut cmd = super::command().disable_help_subcommand(true);
+            cmd.build();
+            synopsis_values(&cmd, "social", out);
         } else {
             for shell in [
                 clap_complete::Shell::Bash,

@@ -44,14 +44,7 @@ pub fn run(ui: &Ui, config: &Config, args: NewArgs) -> Outcome {
         None => None,
         Some(w) => Some(parse_when(w, config, now).map_err(|m| usage(m, None))?),
     };
-    for a in &args.to {
-        if !config.accounts.contains_key(a) {
-            let help = crate::diag::suggest(a, config.accounts.keys().map(String::as_str))
-                .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| Some("define accounts in social.toml under [accounts.NAME]".into()));
-            return Err(usage(format!("unknown account `{a}`"), help));
-        }
-    }
+    super::known_accounts(config, &args.to)?;
     if let Some(q) = &args.queue
         && !config.queues.contains_key(q)
     {

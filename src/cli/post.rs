@@ -284,13 +284,7 @@ fn exit(results: &[TargetResult], problems: bool) -> ExitCode {
 }
 
 pub fn run_post(ui: &Ui, project: &Project, args: PostArgs) -> Outcome {
-    for a in &args.to {
-        if !project.config.accounts.contains_key(a) {
-            let help = crate::diag::suggest(a, project.config.accounts.keys().map(String::as_str))
-                .map(|s| format!("did you mean `{s}`?"));
-            return Err(usage(format!("unknown account `{a}`"), help));
-        }
-    }
+    super::known_accounts(&project.config, &args.to)?;
     if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
         return Err(usage("`-` (standard input) can be given once", None));
     }

@@ -32,13 +32,7 @@ pub struct PreviewArgs {
 }
 
 pub fn run(ui: &Ui, config: &Config, args: PreviewArgs) -> Outcome {
-    for a in &args.to {
-        if !config.accounts.contains_key(a) {
-            let help = crate::diag::suggest(a, config.accounts.keys().map(String::as_str))
-                .map(|s| format!("did you mean `{s}`?"));
-            return Err(usage(format!("unknown account `{a}`"), help));
-        }
-    }
+    super::known_accounts(config, &args.to)?;
     let report = load(config, &args)?;
     if args.json {
         print_json(&report)?;

@@ -522,3 +522,24 @@ fn a_time_in_the_past_is_never_a_surprise() {
     let v = p.validate(&["posts/old-draft.md", "posts/sent.md"]);
     v.code(0).stdout_lacks("missed");
 }
+
+#[test]
+fn an_unknown_account_in_to_lists_the_accounts_there_are() {
+    let p = TestProject::new();
+    let file = p.simple_post("p", "bsky", "", "Hello");
+    for cmd in [
+        vec!["post", file.as_str(), "--to", "nope"],
+        vec!["preview", file.as_str(), "--to", "nope"],
+        vec!["new", "Title", "--to", "nope"],
+        vec!["cancel", "p", "--to", "nope"],
+    ] {
+        let run = p.run(&cmd);
+        run.code(2)
+            .stderr_has("unknown account `nope`")
+            .stderr_has("help: accounts in social.toml: bsky, fedi");
+    }
+    // A near miss gets the suggestion instead.
+    p.run(&["post", &file, "--to", "bskx"])
+        .code(2)
+        .stderr_has("did you mean `bsky`?");
+}
