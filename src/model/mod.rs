@@ -5,6 +5,7 @@ pub mod error;
 pub mod limits;
 pub mod media;
 pub mod part;
+pub mod x_url;
 
 pub use error::PlatformError;
 pub use limits::{
@@ -13,3 +14,4 @@ pub use limits::{
 };
 pub use media::{MediaInfo, MediaKind};
 pub use part::PublishedPart;
+pub use x_url::XPostUrl;
