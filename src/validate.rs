@@ -198,12 +198,13 @@ pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) 
     check_variants(&post, config, diags);
     check_reply_to(&post, diags);
     let media = check_media(&post, config, diags);
+    let mut memo = render::Memo::default();
     let rendered = targets
         .iter()
         .map(|name| {
             let account = &config.accounts[name];
             let limits = &limits_for(account, config);
-            let r = render::render_for(&post, account, limits);
+            let r = render::render_with(&post, account, limits, &mut memo);
             check_rendered(&post, account, limits, &r, &media, config, diags);
             r
         })

@@ -379,14 +379,29 @@ fn tld_at(text: &str, p: usize, limit: usize, rules: Rules) -> Option<usize> {
             ends[count] = i + c.len_utf8();
             count += 1;
         }
+        // Candidates are prefixes of the longest: an ASCII name (at most
+        // 32 bytes) is lowered once, on the stack.
+        let name = &rest[..ends[..count].last().copied().unwrap_or(0)];
+        let mut ascii = [0u8; 32];
+        let is_ascii = name.is_ascii();
+        if is_ascii {
+            for (to, b) in ascii.iter_mut().zip(name.bytes()) {
+                *to = b.to_ascii_lowercase();
+            }
+        }
         let mut lower = String::new();
         for &e in ends[..count].iter().rev() {
             if !lookahead_ok(rest[e..].chars().next()) {
                 continue;
             }
-            lower.clear();
-            lower.extend(rest[..e].chars().flat_map(char::to_lowercase));
-            if is_tld(&lower) {
+            let candidate = if is_ascii {
+                std::str::from_utf8(&ascii[..e]).unwrap_or_default()
+            } else {
+                lower.clear();
+                lower.extend(rest[..e].chars().flat_map(char::to_lowercase));
+                &lower
+            };
+            if is_tld(candidate) {
                 return Some(p + e);
             }
         }
