@@ -628,3 +628,23 @@ fn a_missing_credential_leaves_an_unclear_target_unclear_not_unconfirmed() {
     run(&w).unwrap();
     assert_published_once(&w);
 }
+
+/// A second unclear answer within one attempt (after a renewed token, or
+/// after the reconcile of a first unclear answer) is followed by a third
+/// round that sends again without asking: the fake, which has no
+/// idempotency, then holds the first part twice. Left as found when
+/// `Engine::attempt` was split into steps (no change of behaviour there);
+/// the fix is for the rounds loop to reconcile (or stop) after any unclear
+/// answer, not only the first round's.
+#[test]
+#[ignore = "known: a later unclear answer in one attempt is sent again without asking"]
+fn a_second_unclear_answer_in_one_attempt_is_asked_about_before_sending_again() {
+    for script in [
+        vec![Step::Expire, Step::Lost],
+        vec![Step::Unknown, Step::Lost],
+    ] {
+        let w = World::new(&script);
+        run(&w).unwrap();
+        assert_published_once(&w);
+    }
+}
