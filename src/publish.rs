@@ -548,32 +548,11 @@ impl Engine {
         reconcile_first: bool,
         progress: &dyn Progress,
     ) -> Attempt {
-        let (account, rendered) = match self.target_account(ready, t) {
-            Ok(found) => found,
-            Err(e) => return Attempt::Refused(e, false),
-        };
-        let account = &account;
-        let (client, secret) = match self.target_client(account).await {
-            Ok(c) => c,
+        let (job, client, secret) = match self.prepare(ready, t).await {
+            Ok(prepared) => prepared,
             Err(refused) => return refused,
         };
-        let reply_to = match self.reply_target(&ready.checked.post, &t.account) {
-            Ok(r) => r,
-            Err(e) => return Attempt::Refused(e, true),
-        };
-        let job = TargetJob {
-            post: &ready.checked.post,
-            account,
-            rendered,
-            media: &ready.checked.media,
-            key: t.idempotency_key.clone().unwrap_or_default(),
-            first_claimed: t
-                .first_claimed
-                .and_then(from_ms)
-                .unwrap_or_else(|| self.now()),
-            scheduled: ready.checked.post.at.as_ref().map(|a| a.instant),
-            reply_to,
-        };
+        let account = &job.account;
         let look_first = self.looks_first(t, job.scheduled);
         let mut rounds = Rounds {
             client,
@@ -585,7 +564,7 @@ impl Engine {
             uncertain: t.uncertain || look_first,
             renewed: false,
         };
-        let total = rendered.parts.len();
+        let total = job.rendered.parts.len();
         let mut result: Result<(), PlatformError> = Ok(());
         for round in 0..3 {
             if rounds.reconcile {
@@ -629,6 +608,37 @@ impl Engine {
             }
         }
         Attempt::Ended(ended(rounds.done, total, result, rounds.uncertain))
+    }
+
+    /// What every round of the attempt needs, before anything is sent: the
+    /// target's account and rendering, a client with a valid secret, and
+    /// the post it replies to; how the attempt ends when one is missing.
+    async fn prepare<'r>(
+        &self,
+        ready: &'r Ready,
+        t: &TargetRecord,
+    ) -> Result<(TargetJob<'r>, Box<dyn Platform>, Secret), Attempt> {
+        let (account, rendered) = self
+            .target_account(ready, t)
+            .map_err(|e| Attempt::Refused(e, false))?;
+        let (client, secret) = self.target_client(&account).await?;
+        let reply_to = self
+            .reply_target(&ready.checked.post, &t.account)
+            .map_err(|e| Attempt::Refused(e, true))?;
+        let job = TargetJob {
+            post: &ready.checked.post,
+            account,
+            rendered,
+            media: &ready.checked.media,
+            key: t.idempotency_key.clone().unwrap_or_default(),
+            first_claimed: t
+                .first_claimed
+                .and_then(from_ms)
+                .unwrap_or_else(|| self.now()),
+            scheduled: ready.checked.post.at.as_ref().map(|a| a.instant),
+            reply_to,
+        };
+        Ok((job, client, secret))
     }
 
     /// The claimed target's account (with the project's `media_base_url`
@@ -963,7 +973,7 @@ struct Ended {
 /// rendering, and the facts fixed at its claim.
 struct TargetJob<'a> {
     post: &'a Post,
-    account: &'a Account,
+    account: Account,
     rendered: &'a Rendered,
     media: &'a [MediaInfo],
     key: String,
@@ -977,7 +987,7 @@ impl TargetJob<'_> {
     fn job<'j>(&'j self, done: &'j [PublishedPart]) -> Job<'j> {
         Job {
             post: self.post,
-            account: self.account,
+            account: &self.account,
             rendered: self.rendered,
             media: self.media,
             done,
