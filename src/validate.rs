@@ -695,25 +695,20 @@ impl<'a> TargetCheck<'a> {
 
     /// Hashtags and mentions of all parts together, within the platform's caps.
     fn check_tag_and_mention_counts(&self, r: &Rendered, diags: &mut Vec<Diagnostic>) {
-        let who = &self.who;
-        let body_pos = self.post.body_pos;
         let tags: usize = r.parts.iter().map(|p| p.text.tags().count()).sum();
-        if let Some(max) = self.limits.max_hashtags
-            && tags > max
-        {
-            diags.push(self.err(
-                body_pos,
-                format!("{who}: {tags} hashtags, more than the {max} allowed"),
-            ));
-        }
         let mentions: usize = r.parts.iter().map(|p| p.text.mentions().count()).sum();
-        if let Some(max) = self.limits.max_mentions
-            && mentions > max
-        {
-            diags.push(self.err(
-                body_pos,
-                format!("{who}: {mentions} mentions, more than the {max} allowed"),
-            ));
+        for (n, max, what) in [
+            (tags, self.limits.max_hashtags, "hashtags"),
+            (mentions, self.limits.max_mentions, "mentions"),
+        ] {
+            if let Some(max) = max
+                && n > max
+            {
+                diags.push(self.err(
+                    self.post.body_pos,
+                    format!("{}: {n} {what}, more than the {max} allowed", self.who),
+                ));
+            }
         }
     }
 
