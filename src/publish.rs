@@ -9,6 +9,7 @@ use crate::config::{Account, Config};
 use crate::content::Post;
 use crate::credentials::Secret;
 use crate::platforms::{self, Context, Job, PartSink, Platform, PlatformError, ReplyTo};
+use crate::render::Rendered;
 use crate::state::ledger::Ledger;
 use crate::state::{
     Change, Claim, Claimed, Outcome, PublishedPart, State, Store, TargetRecord, TargetStatus,
@@ -537,9 +538,9 @@ impl Engine {
         r
     }
 
-    /// One attempt at a claimed target: its client, then reconcile and
-    /// publish rounds (an unclear answer is reconciled once; a refused token
-    /// is renewed once).
+    /// One attempt at a claimed target: its account and client, then
+    /// reconcile and publish rounds (an unclear answer is reconciled once; a
+    /// refused token is renewed once).
     async fn attempt(
         &self,
         ready: &Ready,
@@ -547,153 +548,56 @@ impl Engine {
         reconcile_first: bool,
         progress: &dyn Progress,
     ) -> Attempt {
-        let Some(mut account) = self.config.accounts.get(&t.account).cloned() else {
-            let e = PlatformError::config(format!(
-                "account `{}` is no longer in social.toml",
-                t.account
-            ));
-            return Attempt::Refused(e, false);
+        let (job, client, secret) = match self.prepare(ready, t).await {
+            Ok(prepared) => prepared,
+            Err(refused) => return refused,
         };
-        let Some(rendered) = ready
-            .checked
-            .rendered
-            .iter()
-            .find(|r| r.account == t.account)
-        else {
-            let e = PlatformError::config(format!(
-                "post `{}` no longer goes to {}",
-                t.post_id, t.account
-            ));
-            return Attempt::Refused(e, false);
+        let account = &job.account;
+        let look_first = self.looks_first(t, job.scheduled);
+        let mut rounds = Rounds {
+            client,
+            secret,
+            done: t.parts.clone(),
+            // An earlier attempt that ended unclear is settled before anything
+            // is sent; so is a late target whose read-back could not be made.
+            reconcile: reconcile_first || look_first || t.uncertain,
+            uncertain: t.uncertain || look_first,
+            renewed: false,
         };
-        // The project's media_base_url serves accounts that set none (Instagram).
-        if account.media_base_url.is_none() {
-            account.media_base_url = self.config.media_base_url.clone();
-        }
-        let account = &account;
-        // No usable login (none stored, expired for good): the target waits
-        // for one, due as before, rather than failing.
-        let mut secret = match self.tokens.token(account).await {
-            Ok(s) => s,
-            Err(e) if !e.is_transient() => return Attempt::NoLogin(e),
-            Err(e) => return Attempt::Refused(e, true),
-        };
-        let mut client = match self.connect(account, secret.clone()) {
-            Ok(c) => c,
-            Err(e) => return Attempt::Refused(e, false),
-        };
-        let reply_to = match self.reply_target(&ready.checked.post, &t.account) {
-            Ok(r) => r,
-            Err(e) => return Attempt::Refused(e, true),
-        };
-        let first_claimed = t
-            .first_claimed
-            .and_then(from_ms)
-            .unwrap_or_else(|| self.now());
-        let key = t.idempotency_key.clone().unwrap_or_default();
-        let scheduled = ready.checked.post.at.as_ref().map(|a| a.instant);
-        let mut done = t.parts.clone();
-        let total = rendered.parts.len();
-        let media: &[MediaInfo] = &ready.checked.media;
-
-        // Nothing here knows this target (the ledger was read before the
-        // claim, and this is the first attempt on this machine with nothing
-        // sent), yet it is well past its scheduled time: another machine with
-        // the repository may have published it already. Read back before the
-        // first create (platforms without an idempotency key look among the
-        // account's recent posts). Not for posts sent on time, nor twice.
-        let look_first = t.attempts <= 1
-            && t.parts.is_empty()
-            && scheduled.is_some_and(|s| self.now() - s > LOOK_FIRST_AFTER);
-        // An earlier attempt that ended unclear is settled before anything is
-        // sent; so is a late target whose read-back could not be made.
-        let mut attempt_reconcile = reconcile_first || look_first || t.uncertain;
-        let mut uncertain = t.uncertain || look_first;
+        let total = job.rendered.parts.len();
         let mut result: Result<(), PlatformError> = Ok(());
-        let mut renewed = false;
         for round in 0..3 {
-            if attempt_reconcile {
-                attempt_reconcile = false;
-                let job = Job {
-                    post: &ready.checked.post,
-                    account,
-                    rendered,
-                    media,
-                    done: &[],
-                    idempotency_key: &key,
-                    first_claimed,
-                    scheduled,
-                    reply_to: reply_to.clone(),
-                };
-                match client.reconcile(&job).await {
-                    Ok(found) => {
-                        uncertain = false;
-                        for (index, part) in found.iter().enumerate().skip(done.len()) {
-                            let change = Change::Part {
-                                index,
-                                part: part.clone(),
-                            };
-                            if let Err(e) = self.committer.commit(t.key(), change).await {
-                                // Kept in memory: the record of this attempt carries it.
-                                tracing::warn!(post = %t.post_id, account = %t.account, "recording a reconciled part failed: {e}");
-                            }
-                        }
-                        if found.len() > done.len() {
-                            done = found;
-                        }
-                    }
-                    Err(e) => {
-                        result = Err(e);
-                        break;
-                    }
+            if rounds.reconcile {
+                rounds.reconcile = false;
+                if let Err(e) = self.reconcile_round(&job, t, &mut rounds).await {
+                    result = Err(e);
+                    break;
                 }
             }
-            if done.len() >= total {
+            if rounds.done.len() >= total {
                 result = Ok(());
                 break;
             }
-            let job = Job {
-                post: &ready.checked.post,
-                account,
-                rendered,
-                media,
-                done: &done,
-                idempotency_key: &key,
-                first_claimed,
-                scheduled,
-                reply_to: reply_to.clone(),
-            };
-            let mut sink = Sink {
-                committer: &self.committer,
-                key: t.key(),
-                post: &t.post_id,
-                account: &t.account,
-                parts: done.clone(),
-                total,
-                progress,
-                failed: None,
-            };
-            result = client.publish(&job, &mut sink).await;
-            done = sink.parts;
-            if let Some(e) = sink.failed {
-                // The platform has the part but the store could not take it:
-                // stop here; the record of this attempt carries it.
-                result = Err(e);
-                break;
+            match self.publish_round(&job, t, &mut rounds, progress).await {
+                Round::Returned(r) => result = r,
+                Round::Unrecorded(e) => {
+                    result = Err(e);
+                    break;
+                }
             }
             match &result {
                 // An unclear answer: ask the platform once what it has, then go on.
                 Err(PlatformError::Unknown { .. }) if round == 0 => {
-                    uncertain = true;
-                    attempt_reconcile = true;
+                    rounds.uncertain = true;
+                    rounds.reconcile = true;
                 }
-                Err(PlatformError::Unknown { .. }) => uncertain = true,
+                Err(PlatformError::Unknown { .. }) => rounds.uncertain = true,
                 // A refused token: renew it once and try the target once more.
-                Err(PlatformError::Auth { expired: true, .. }) if !renewed => {
-                    renewed = true;
-                    match self.renewed_client(account, &secret).await {
-                        Ok(Some((c, s))) => (client, secret) = (c, s),
-                        Ok(None) => break,
+                Err(PlatformError::Auth { expired: true, .. }) if !rounds.renewed => {
+                    rounds.renewed = true;
+                    match self.renew(account, &mut rounds).await {
+                        Ok(true) => {}
+                        Ok(false) => break,
                         Err(e) => {
                             result = Err(e);
                             break;
@@ -703,22 +607,169 @@ impl Engine {
                 _ => break,
             }
         }
-        let result = match result {
-            Ok(()) if done.len() >= total => Ok(()),
-            Ok(()) => {
-                uncertain = true;
-                Err(PlatformError::unknown(format!(
-                    "the client returned after {} of {total} parts",
-                    done.len()
-                )))
-            }
-            Err(e) => Err(e),
+        Attempt::Ended(ended(rounds.done, total, result, rounds.uncertain))
+    }
+
+    /// What every round of the attempt needs, before anything is sent: the
+    /// target's account and rendering, a client with a valid secret, and
+    /// the post it replies to; how the attempt ends when one is missing.
+    async fn prepare<'r>(
+        &self,
+        ready: &'r Ready,
+        t: &TargetRecord,
+    ) -> Result<(TargetJob<'r>, Box<dyn Platform>, Secret), Attempt> {
+        let (account, rendered) = self
+            .target_account(ready, t)
+            .map_err(|e| Attempt::Refused(e, false))?;
+        let (client, secret) = self.target_client(&account).await?;
+        let reply_to = self
+            .reply_target(&ready.checked.post, &t.account)
+            .map_err(|e| Attempt::Refused(e, true))?;
+        let job = TargetJob {
+            post: &ready.checked.post,
+            account,
+            rendered,
+            media: &ready.checked.media,
+            key: t.idempotency_key.clone().unwrap_or_default(),
+            first_claimed: t
+                .first_claimed
+                .and_then(from_ms)
+                .unwrap_or_else(|| self.now()),
+            scheduled: ready.checked.post.at.as_ref().map(|a| a.instant),
+            reply_to,
         };
-        Attempt::Ended(Ended {
-            parts: done,
-            result,
-            uncertain,
-        })
+        Ok((job, client, secret))
+    }
+
+    /// The claimed target's account (with the project's `media_base_url`
+    /// where it sets none, for Instagram) and its rendering; an error when
+    /// social.toml or the post no longer has either.
+    fn target_account<'r>(
+        &self,
+        ready: &'r Ready,
+        t: &TargetRecord,
+    ) -> Result<(Account, &'r Rendered), PlatformError> {
+        let Some(mut account) = self.config.accounts.get(&t.account).cloned() else {
+            return Err(PlatformError::config(format!(
+                "account `{}` is no longer in social.toml",
+                t.account
+            )));
+        };
+        let Some(rendered) = ready
+            .checked
+            .rendered
+            .iter()
+            .find(|r| r.account == t.account)
+        else {
+            return Err(PlatformError::config(format!(
+                "post `{}` no longer goes to {}",
+                t.post_id, t.account
+            )));
+        };
+        if account.media_base_url.is_none() {
+            account.media_base_url = self.config.media_base_url.clone();
+        }
+        Ok((account, rendered))
+    }
+
+    /// The account's secret and a client with it; without a usable login
+    /// (none stored, expired for good) the target waits for one, due as
+    /// before, rather than failing.
+    async fn target_client(
+        &self,
+        account: &Account,
+    ) -> Result<(Box<dyn Platform>, Secret), Attempt> {
+        let secret = match self.tokens.token(account).await {
+            Ok(s) => s,
+            Err(e) if !e.is_transient() => return Err(Attempt::NoLogin(e)),
+            Err(e) => return Err(Attempt::Refused(e, true)),
+        };
+        match self.connect(account, secret.clone()) {
+            Ok(c) => Ok((c, secret)),
+            Err(e) => Err(Attempt::Refused(e, false)),
+        }
+    }
+
+    /// Whether a target must be read back before its first create: nothing
+    /// here knows it (the ledger was read before the claim, and this is the
+    /// first attempt on this machine with nothing sent), yet it is well past
+    /// its scheduled time, so another machine with the repository may have
+    /// published it already (platforms without an idempotency key look among
+    /// the account's recent posts). Not for posts sent on time, nor twice.
+    fn looks_first(&self, t: &TargetRecord, scheduled: Option<DateTime<Utc>>) -> bool {
+        t.attempts <= 1
+            && t.parts.is_empty()
+            && scheduled.is_some_and(|s| self.now() - s > LOOK_FIRST_AFTER)
+    }
+
+    /// Asks the platform which parts it has and records those beyond what
+    /// the attempt knows; the target is no longer uncertain.
+    async fn reconcile_round(
+        &self,
+        job: &TargetJob<'_>,
+        t: &TargetRecord,
+        rounds: &mut Rounds,
+    ) -> Result<(), PlatformError> {
+        let found = rounds.client.reconcile(&job.job(&[])).await?;
+        rounds.uncertain = false;
+        for (index, part) in found.iter().enumerate().skip(rounds.done.len()) {
+            let change = Change::Part {
+                index,
+                part: part.clone(),
+            };
+            if let Err(e) = self.committer.commit(t.key(), change).await {
+                // Kept in memory: the record of this attempt carries it.
+                tracing::warn!(post = %t.post_id, account = %t.account, "recording a reconciled part failed: {e}");
+            }
+        }
+        if found.len() > rounds.done.len() {
+            rounds.done = found;
+        }
+        Ok(())
+    }
+
+    /// Sends the parts still missing, each recorded as it lands.
+    async fn publish_round(
+        &self,
+        job: &TargetJob<'_>,
+        t: &TargetRecord,
+        rounds: &mut Rounds,
+        progress: &dyn Progress,
+    ) -> Round {
+        let total = job.rendered.parts.len();
+        let mut sink = Sink {
+            committer: &self.committer,
+            key: t.key(),
+            post: &t.post_id,
+            account: &t.account,
+            parts: rounds.done.clone(),
+            total,
+            progress,
+            failed: None,
+        };
+        let result = rounds
+            .client
+            .publish(&job.job(&rounds.done), &mut sink)
+            .await;
+        rounds.done = sink.parts;
+        match sink.failed {
+            // The platform has the part but the store could not take it:
+            // stop here; the record of this attempt carries it.
+            Some(e) => Round::Unrecorded(e),
+            None => Round::Returned(result),
+        }
+    }
+
+    /// After the platform refused the token: a client with a renewed one
+    /// (`true`), or `false` when there is nothing to renew.
+    async fn renew(&self, account: &Account, rounds: &mut Rounds) -> Result<bool, PlatformError> {
+        match self.renewed_client(account, &rounds.secret).await? {
+            Some((client, secret)) => {
+                (rounds.client, rounds.secret) = (client, secret);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     /// Resolves `reply_to` for one account.
@@ -916,6 +967,84 @@ struct Ended {
     /// Whether the platform may hold more than `parts` (an unclear answer
     /// that no reconcile has settled).
     uncertain: bool,
+}
+
+/// What every round of an attempt sends: the target's post, account and
+/// rendering, and the facts fixed at its claim.
+struct TargetJob<'a> {
+    post: &'a Post,
+    account: Account,
+    rendered: &'a Rendered,
+    media: &'a [MediaInfo],
+    key: String,
+    first_claimed: DateTime<Utc>,
+    scheduled: Option<DateTime<Utc>>,
+    reply_to: Option<ReplyTo>,
+}
+
+impl TargetJob<'_> {
+    /// The job for the client, resuming after `done`.
+    fn job<'j>(&'j self, done: &'j [PublishedPart]) -> Job<'j> {
+        Job {
+            post: self.post,
+            account: &self.account,
+            rendered: self.rendered,
+            media: self.media,
+            done,
+            idempotency_key: &self.key,
+            first_claimed: self.first_claimed,
+            scheduled: self.scheduled,
+            reply_to: self.reply_to.clone(),
+        }
+    }
+}
+
+/// Where an attempt's rounds stand.
+struct Rounds {
+    client: Box<dyn Platform>,
+    secret: Secret,
+    /// The parts the platform has, as far as this attempt knows.
+    done: Vec<PublishedPart>,
+    /// Whether the next round asks the platform first.
+    reconcile: bool,
+    /// Whether the platform may hold more than `done`.
+    uncertain: bool,
+    /// Whether the token was renewed already (once per attempt).
+    renewed: bool,
+}
+
+/// How a publish round ended.
+enum Round {
+    /// The client returned: every part sent, or an error to weigh.
+    Returned(Result<(), PlatformError>),
+    /// The platform has a part the store could not record: the attempt stops.
+    Unrecorded(PlatformError),
+}
+
+/// The end of an attempt's rounds: a client that returned without sending
+/// every part leaves the target unclear.
+fn ended(
+    done: Vec<PublishedPart>,
+    total: usize,
+    result: Result<(), PlatformError>,
+    mut uncertain: bool,
+) -> Ended {
+    let result = match result {
+        Ok(()) if done.len() >= total => Ok(()),
+        Ok(()) => {
+            uncertain = true;
+            Err(PlatformError::unknown(format!(
+                "the client returned after {} of {total} parts",
+                done.len()
+            )))
+        }
+        Err(e) => Err(e),
+    };
+    Ended {
+        parts: done,
+        result,
+        uncertain,
+    }
 }
 
 fn skipped(post: &str, account: &str, state: State, reason: &str) -> TargetResult {

@@ -4,13 +4,16 @@
 use crate::config::{Account, Config};
 use crate::content::{self, MediaRef, Post, Status};
 use crate::diag::{Diagnostic, Pos, Severity, suggest};
-use crate::model::{Limits, PlatformKind, ThreadSupport};
+use crate::model::{Limits, PlatformKind, ThreadSupport, XPostUrl};
 use crate::render::{self, Rendered, Source};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use unicode_segmentation::UnicodeSegmentation;
+
+#[cfg(test)]
+mod tests;
 
 /// Options of a validation run.
 #[derive(Clone, Debug, Default)]
@@ -147,8 +150,8 @@ fn check_source(
     Some(check_post(post, config, diags))
 }
 
-/// A ready post whose `at` is more than `catch_up` ago is never a surprise:
-/// a warning at its `at` that `publish --due` and the daemon will mark it
+/// Warns when a ready post's `at` is more than `catch_up` ago: a warning at
+/// its `at` that `publish --due` and the daemon will mark it
 /// missed, with the fix. `settled(post, account)` tells the targets that
 /// need nothing more (published or cancelled, from published.toml), which
 /// are left alone: a post sent long ago is not late.
@@ -185,28 +188,61 @@ pub fn warn_past(
         .sort_by_key(|d| (d.line, d.column, d.severity));
 }
 
-/// Checks a parsed post against the configuration and every target's platform.
+/// Checks a parsed post against the configuration and every target's
+/// platform: its accounts, queue, variants, `reply_to` and media, then each
+/// target's rendering.
 pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) -> Checked {
-    // Defaults from social.toml fill what the post leaves open, so that the
-    // clients see one resolved post.
+    resolve_defaults(&mut post, config);
+    let targets = check_targets(&post, config, diags);
+    check_queue(&post, config, diags);
+    check_variants(&post, config, diags);
+    check_reply_to(&post, diags);
+    let media = check_media(&post, config, diags);
+    let mut memo = render::Memo::default();
+    let rendered = targets
+        .iter()
+        .map(|name| {
+            let account = &config.accounts[name];
+            let limits = &limits_for(account, config);
+            let r = render::render_with(&post, account, limits, &mut memo);
+            check_rendered(&post, account, limits, &r, &media, config, diags);
+            r
+        })
+        .collect();
+    check_content_warning(&post, &targets, config, diags);
+    Checked {
+        post,
+        targets,
+        rendered,
+        media,
+    }
+}
+
+/// Fills what the post leaves open from social.toml's defaults, so that the
+/// clients see one resolved post.
+fn resolve_defaults(post: &mut Post, config: &Config) {
     if post.lang.is_empty() {
         post.lang = config.defaults.lang.clone();
     }
     if post.visibility.is_none() {
         post.visibility = config.defaults.visibility.clone();
     }
-    let path = post.path.clone();
-    let path = path.as_path();
+}
 
-    // Targets.
+/// The accounts the post goes to (each once, in order); an error for each
+/// one social.toml does not define, and for a post that goes nowhere (a
+/// warning for a draft).
+fn check_targets(post: &Post, config: &Config, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    let path = post.path.as_path();
     let mut targets = Vec::new();
-    for name in content::target_accounts(&post, config) {
-        if config.accounts.contains_key(&name) {
-            if !targets.contains(&name) {
-                targets.push(name);
+    let names = content::target_accounts(post, config);
+    for name in &names {
+        if config.accounts.contains_key(name) {
+            if !targets.contains(name) {
+                targets.push(name.clone());
             }
         } else {
-            let help = suggest(&name, config.accounts.keys().map(String::as_str))
+            let help = suggest(name, config.accounts.keys().map(String::as_str))
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| {
                     let known: Vec<&str> = config.accounts.keys().map(String::as_str).collect();
@@ -223,7 +259,7 @@ pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) 
             );
         }
     }
-    if content::target_accounts(&post, config).is_empty() {
+    if names.is_empty() {
         let d = Diagnostic::error(path, Pos::line(1), "the post has no accounts to go to")
             .with_help(
                 "add `to: [ACCOUNT, …]`, a `queue`, or `[defaults] to = [...]` in social.toml",
@@ -237,61 +273,80 @@ pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) 
             d
         });
     }
+    targets
+}
 
-    // Queue and time.
-    if let Some(q) = &post.queue {
-        if !config.queues.contains_key(q) {
-            let help = suggest(q, config.queues.keys().map(String::as_str))
-                .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| "define it as [queues.NAME] in social.toml".into());
-            diags.push(
-                Diagnostic::error(path, post.pos_of("queue"), format!("unknown queue `{q}`"))
-                    .with_help(help),
-            );
-        } else if post.at.is_some() {
-            diags.push(Diagnostic::warning(
-                path,
-                post.pos_of("at"),
-                format!("the post has both `at` and `queue: {q}`; `at` decides its time"),
-            ));
-        }
+/// An unknown `queue` is an error; a known one beside `at` a warning that
+/// `at` wins.
+fn check_queue(post: &Post, config: &Config, diags: &mut Vec<Diagnostic>) {
+    let path = post.path.as_path();
+    let Some(q) = &post.queue else { return };
+    if !config.queues.contains_key(q) {
+        let help = suggest(q, config.queues.keys().map(String::as_str))
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| "define it as [queues.NAME] in social.toml".into());
+        diags.push(
+            Diagnostic::error(path, post.pos_of("queue"), format!("unknown queue `{q}`"))
+                .with_help(help),
+        );
+    } else if post.at.is_some() {
+        diags.push(Diagnostic::warning(
+            path,
+            post.pos_of("at"),
+            format!("the post has both `at` and `queue: {q}`; `at` decides its time"),
+        ));
     }
+}
 
-    // Variants must name an account or a platform.
+/// Every variant must name an account or a platform.
+fn check_variants(post: &Post, config: &Config, diags: &mut Vec<Diagnostic>) {
     for v in &post.variants {
         let known = config.accounts.contains_key(&v.key)
             || PlatformKind::ALL.iter().any(|p| p.is_named(&v.key));
-        if !known {
-            let names = config
-                .accounts
-                .keys()
-                .map(String::as_str)
-                .chain(PlatformKind::ALL.iter().map(|p| p.name()));
-            let help = suggest(&v.key, names)
-                .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| "a variant is named after an account or a platform".into());
-            diags.push(
-                Diagnostic::error(
-                    path,
-                    v.pos,
-                    format!("variant `{}` matches no account or platform", v.key),
-                )
-                .with_help(help),
-            );
+        if known {
+            continue;
         }
+        let names = config
+            .accounts
+            .keys()
+            .map(String::as_str)
+            .chain(PlatformKind::ALL.iter().map(|p| p.name()));
+        let help = suggest(&v.key, names)
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| "a variant is named after an account or a platform".into());
+        diags.push(
+            Diagnostic::error(
+                &post.path,
+                v.pos,
+                format!("variant `{}` matches no account or platform", v.key),
+            )
+            .with_help(help),
+        );
     }
+}
 
-    if let Some(r) = &post.reply_to {
-        let url = r.starts_with("https://") || r.starts_with("http://") || r.starts_with("at://");
-        if !url && content::check_id(r).is_err() {
-            diags.push(
-                Diagnostic::error(path, post.pos_of("reply_to"), format!("`reply_to: {r}` is neither a post URL nor a post id"))
-                    .with_help("give the URL of the post to reply to, or the `id` of another post in this project"),
-            );
-        }
+/// `reply_to` is a post URL or the id of another post.
+fn check_reply_to(post: &Post, diags: &mut Vec<Diagnostic>) {
+    let Some(r) = &post.reply_to else { return };
+    let url = r.starts_with("https://") || r.starts_with("http://") || r.starts_with("at://");
+    if !url && content::check_id(r).is_err() {
+        diags.push(
+            Diagnostic::error(
+                &post.path,
+                post.pos_of("reply_to"),
+                format!("`reply_to: {r}` is neither a post URL nor a post id"),
+            )
+            .with_help(
+                "give the URL of the post to reply to, or the `id` of another post in this project",
+            ),
+        );
     }
+}
 
-    // Media files.
+/// The facts of every media file the post attaches (an error for each one
+/// that cannot be used), and a warning for each one without alt text.
+fn check_media(post: &Post, config: &Config, diags: &mut Vec<Diagnostic>) -> Vec<MediaInfo> {
+    let path = post.path.as_path();
     let mut media = Vec::new();
     for m in &post.media {
         match inspect_media(path, m, config) {
@@ -305,39 +360,39 @@ pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) 
             );
         }
     }
+    media
+}
 
-    // Per target.
-    let mut rendered = Vec::new();
-    let mut no_cw = Vec::new();
-    for name in &targets {
-        let account = &config.accounts[name];
-        let limits = &limits_for(account, config);
-        let r = render::render_for(&post, account, limits);
-        check_rendered(&post, account, limits, &r, &media, config, diags);
-        if post.cw.is_some() && !limits.has_content_warning {
-            no_cw.push(name.as_str());
-        }
-        rendered.push(r);
+/// A `cw` is shown only where the platform has content warnings: one
+/// warning naming the targets that get the text without it.
+fn check_content_warning(
+    post: &Post,
+    targets: &[String],
+    config: &Config,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if post.cw.is_none() {
+        return;
     }
-    if !no_cw.is_empty() {
-        diags.push(
-            Diagnostic::warning(
-                path,
-                post.pos_of("cw"),
-                format!(
-                    "`cw` (content warning) is only shown on Mastodon; {} will show the text without it",
-                    no_cw.join(", ")
-                ),
-            )
-            .with_help("add a variant for those accounts if the text needs a warning there"),
-        );
+    let no_cw: Vec<&str> = targets
+        .iter()
+        .filter(|name| !config.accounts[*name].platform.limits().has_content_warning)
+        .map(String::as_str)
+        .collect();
+    if no_cw.is_empty() {
+        return;
     }
-    Checked {
-        post,
-        targets,
-        rendered,
-        media,
-    }
+    diags.push(
+        Diagnostic::warning(
+            &post.path,
+            post.pos_of("cw"),
+            format!(
+                "`cw` (content warning) is only shown on Mastodon; {} will show the text without it",
+                no_cw.join(", ")
+            ),
+        )
+        .with_help("add a variant for those accounts if the text needs a warning there"),
+    );
 }
 
 /// The limits that hold for `account`: its platform's, with what its
@@ -345,7 +400,7 @@ pub fn check_post(mut post: Post, config: &Config, diags: &mut Vec<Diagnostic>) 
 /// sizes, attachment count and alt-text length, from `.social/limits.json`).
 pub fn limits_for(account: &Account, config: &Config) -> Limits {
     let mut l = account.platform.limits().clone();
-    if account.platform == PlatformKind::Mastodon
+    if l.server_limits
         && let Some(f) = config.server_limits.facts.get(&account.name)
     {
         if let Some(w) = f.characters_reserved_per_url {
@@ -368,33 +423,8 @@ pub fn limits_for(account: &Account, config: &Config) -> Limits {
     l
 }
 
-/// The author handle and the post id of an X post URL
-/// (`https://x.com/<handle>/status/<id>`, twitter.com too); `None` for
-/// other URLs and for `/i/status/<id>`, which name no author.
-pub fn x_post_author(url: &str) -> Option<(String, String)> {
-    let u = reqwest::Url::parse(url.trim()).ok()?;
-    let host = u.host_str()?.to_ascii_lowercase();
-    let host = host
-        .strip_prefix("www.")
-        .or_else(|| host.strip_prefix("mobile."))
-        .unwrap_or(&host);
-    if !matches!(host, "x.com" | "twitter.com") {
-        return None;
-    }
-    let segs: Vec<&str> = u.path_segments()?.filter(|s| !s.is_empty()).collect();
-    match segs.as_slice() {
-        [handle, "status" | "statuses", id, ..]
-            if !handle.eq_ignore_ascii_case("i")
-                && !id.is_empty()
-                && id.chars().all(|c| c.is_ascii_digit()) =>
-        {
-            Some((handle.to_string(), id.to_string()))
-        }
-        _ => None,
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
+/// Checks one target's rendering against its platform, phase by phase.
+/// A target with no text and no media is one error and nothing more.
 fn check_rendered(
     post: &Post,
     account: &Account,
@@ -404,234 +434,377 @@ fn check_rendered(
     config: &Config,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let path = post.path.as_path();
-    let who = format!("{} ({})", account.name, limits.kind.display_name());
-    let err = |pos: Pos, m: String| Diagnostic::error(path, pos, m).for_account(&account.name);
-    let warn = |pos: Pos, m: String| Diagnostic::warning(path, pos, m).for_account(&account.name);
-
-    for n in &r.notes {
-        diags.push(Diagnostic::warning(path, n.pos, n.message.clone()));
-    }
-
-    // Self-serve X apps may reply only where the author mentioned or quoted the account.
-    if limits.kind == PlatformKind::Twitter
-        && let Some(url) = &post.reply_to
-        && let Some((author, _)) = x_post_author(url)
-        && let Some(me) = account
-            .username
-            .as_deref()
-            .map(|u| u.trim().trim_start_matches('@'))
-        && !me.is_empty()
-        && !author.eq_ignore_ascii_case(me)
-    {
-        diags.push(
-            warn(
-                post.pos_of("reply_to"),
-                format!(
-                    "{who}: `reply_to` is a post by @{author}, not by @{me}: X lets self-serve API apps reply to \
-                     someone else's post only when that post mentions or quotes @{me}, so unless it does, X will \
-                     refuse the reply (403) and this target will fail"
-                ),
-            )
-            .with_help(format!(
-                "reply only to posts of @{me} or posts that mention @{me}; to answer @{author} anyway, quote the post \
-                 (its URL in the text, without `reply_to`) or leave `{}` out of `to`",
-                account.name
-            )),
-        );
-    }
-
-    let all_empty = r.parts.iter().all(|p| p.text.text.trim().is_empty());
-    if all_empty && post.media.is_empty() {
-        let pos = match &r.source {
-            Source::Variant(_) => r.parts.first().map(|p| p.pos).unwrap_or(post.body_pos),
-            Source::Body => post.body_pos,
-        };
-        diags.push(
-            err(pos, format!("{who}: the post has no text and no media"))
-                .with_help("write the text below the frontmatter"),
-        );
+    let t = TargetCheck::new(post, account, limits, config);
+    render_notes(post, r, diags);
+    t.check_reply_author(diags);
+    if !t.check_not_empty(r, diags) {
         return;
     }
-    let n = r.parts.len();
-    let cw_len = match (&post.cw, limits.has_content_warning) {
-        (Some(cw), true) => cw.graphemes(true).count(),
-        _ => 0,
-    };
-    for (i, part) in r.parts.iter().enumerate() {
-        let label = if n > 1 {
-            format!("part {} of {n}", i + 1)
+    t.check_parts(r, diags);
+    t.check_tag_and_mention_counts(r, diags);
+    t.check_media_counts(media, diags);
+    t.check_media_files(media, diags);
+    t.check_media_source(diags);
+    t.check_visibility(diags);
+    t.check_langs(diags);
+}
+
+/// What the renderer noted (a dropped construct, a shortened link) as warnings.
+fn render_notes(post: &Post, r: &Rendered, diags: &mut Vec<Diagnostic>) {
+    for n in &r.notes {
+        diags.push(Diagnostic::warning(&post.path, n.pos, n.message.clone()));
+    }
+}
+
+/// One target being checked: the post, the account and the limits in force,
+/// and how its messages start.
+struct TargetCheck<'a> {
+    post: &'a Post,
+    account: &'a Account,
+    limits: &'a Limits,
+    config: &'a Config,
+    /// "account (Platform)", the start of every message.
+    who: String,
+}
+
+/// How many of a post's media items count as still images and as moving
+/// ones (videos, and GIFs where the platform treats them as videos).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct MediaCounts {
+    still: usize,
+    moving: usize,
+    gifs: usize,
+}
+
+impl MediaCounts {
+    fn of(media: &[MediaInfo], gif_is_video: bool) -> MediaCounts {
+        let images = media.iter().filter(|m| m.kind == MediaKind::Image).count();
+        let gifs = media.iter().filter(|m| m.kind == MediaKind::Gif).count();
+        let videos = media.iter().filter(|m| m.kind == MediaKind::Video).count();
+        let (still, moving) = if gif_is_video {
+            (images, videos + gifs)
         } else {
-            "the text".to_string()
+            (images + gifs, videos)
         };
-        if part.text.text.trim().is_empty() && n > 1 {
-            diags.push(
-                err(part.pos, format!("{who}: thread {label} is empty"))
-                    .with_help("remove the extra `---` line or write text between the separators"),
-            );
-            continue;
+        MediaCounts {
+            still,
+            moving,
+            gifs,
         }
-        let length = part.length;
-        if length > r.max_chars {
-            let unit = limits.counting.unit();
-            let what = if cw_len > 0 {
-                format!("{label} and the content warning are {}", length + cw_len)
-            } else {
-                format!("{label} is {length}")
-            };
-            let help = match limits.threads {
-                ThreadSupport::Join if r.source_parts > 1 => format!(
-                    "{} has no threads: the {} parts are joined into one post; shorten them or add `variants: {}: …`",
-                    limits.kind.display_name(),
-                    r.source_parts,
-                    account.name
-                ),
-                ThreadSupport::Join => format!(
-                    "shorten it, or add `variants: {}: …` with a shorter text",
-                    account.name
-                ),
-                ThreadSupport::Native => format!(
-                    "shorten it, split it with `---` lines and `thread: true`, use `thread: auto`, or add `variants: {}: …`",
-                    account.name
-                ),
-            };
+    }
+}
+
+impl<'a> TargetCheck<'a> {
+    fn new(
+        post: &'a Post,
+        account: &'a Account,
+        limits: &'a Limits,
+        config: &'a Config,
+    ) -> TargetCheck<'a> {
+        TargetCheck {
+            post,
+            account,
+            limits,
+            config,
+            who: format!("{} ({})", account.name, limits.kind.display_name()),
+        }
+    }
+
+    /// The platform's name for messages.
+    fn name(&self) -> &'static str {
+        self.limits.kind.display_name()
+    }
+
+    fn err(&self, pos: Pos, m: String) -> Diagnostic {
+        Diagnostic::error(&self.post.path, pos, m).for_account(&self.account.name)
+    }
+
+    fn warn(&self, pos: Pos, m: String) -> Diagnostic {
+        Diagnostic::warning(&self.post.path, pos, m).for_account(&self.account.name)
+    }
+
+    /// Where replies need the original to mention the account (self-serve
+    /// X apps), a warning for a `reply_to` that points at someone else's post.
+    fn check_reply_author(&self, diags: &mut Vec<Diagnostic>) {
+        let (who, name) = (&self.who, self.name());
+        if self.limits.reply_needs_mention
+            && let Some(url) = &self.post.reply_to
+            && let Some(XPostUrl {
+                author: Some(author),
+                ..
+            }) = XPostUrl::parse(url)
+            && let Some(me) = self
+                .account
+                .username
+                .as_deref()
+                .map(|u| u.trim().trim_start_matches('@'))
+            && !me.is_empty()
+            && !author.eq_ignore_ascii_case(me)
+        {
             diags.push(
-                err(
-                    part.pos,
+                self.warn(
+                    self.post.pos_of("reply_to"),
                     format!(
-                        "{who}: {what} {unit}, {} over the limit of {}",
-                        length - r.max_chars,
-                        r.max_chars + cw_len
+                        "{who}: `reply_to` is a post by @{author}, not by @{me}: {name} lets self-serve API apps reply to \
+                         someone else's post only when that post mentions or quotes @{me}, so unless it does, {name} will \
+                         refuse the reply (403) and this target will fail"
                     ),
                 )
-                .with_help(help),
+                .with_help(format!(
+                    "reply only to posts of @{me} or posts that mention @{me}; to answer @{author} anyway, quote the post \
+                     (its URL in the text, without `reply_to`) or leave `{}` out of `to`",
+                    self.account.name
+                )),
             );
         }
-        if let Some(max) = limits.max_bytes
-            && part.bytes > max
-        {
-            diags.push(err(
+    }
+
+    /// A target needs text or media: `false` (after the error) when it has neither.
+    fn check_not_empty(&self, r: &Rendered, diags: &mut Vec<Diagnostic>) -> bool {
+        let all_empty = r.parts.iter().all(|p| p.text.text.trim().is_empty());
+        if !all_empty || !self.post.media.is_empty() {
+            return true;
+        }
+        let pos = match &r.source {
+            Source::Variant(_) => r.parts.first().map(|p| p.pos).unwrap_or(self.post.body_pos),
+            Source::Body => self.post.body_pos,
+        };
+        diags.push(
+            self.err(
+                pos,
+                format!("{}: the post has no text and no media", self.who),
+            )
+            .with_help("write the text below the frontmatter"),
+        );
+        false
+    }
+
+    /// Each part of the text: not empty in a thread, within the length and
+    /// byte limits, its tags within the tag length.
+    fn check_parts(&self, r: &Rendered, diags: &mut Vec<Diagnostic>) {
+        let n = r.parts.len();
+        let cw_len = match (&self.post.cw, self.limits.has_content_warning) {
+            (Some(cw), true) => cw.graphemes(true).count(),
+            _ => 0,
+        };
+        for (i, part) in r.parts.iter().enumerate() {
+            let label = if n > 1 {
+                format!("part {} of {n}", i + 1)
+            } else {
+                "the text".to_string()
+            };
+            if part.text.text.trim().is_empty() && n > 1 {
+                diags.push(
+                    self.err(part.pos, format!("{}: thread {label} is empty", self.who))
+                        .with_help(
+                            "remove the extra `---` line or write text between the separators",
+                        ),
+                );
+                continue;
+            }
+            self.check_part_length(r, part, &label, cw_len, diags);
+            self.check_part_bytes(part, &label, diags);
+            self.check_tag_lengths(part, diags);
+        }
+    }
+
+    /// A part (with the content warning, where the platform counts it) within
+    /// the text limit, with the fix that fits the platform's threads.
+    fn check_part_length(
+        &self,
+        r: &Rendered,
+        part: &render::Part,
+        label: &str,
+        cw_len: usize,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let (limits, account) = (self.limits, self.account);
+        let length = part.length;
+        if length <= r.max_chars {
+            return;
+        }
+        let unit = limits.counting.unit();
+        let what = if cw_len > 0 {
+            format!("{label} and the content warning are {}", length + cw_len)
+        } else {
+            format!("{label} is {length}")
+        };
+        let help = match limits.threads {
+            ThreadSupport::Join if r.source_parts > 1 => format!(
+                "{} has no threads: the {} parts are joined into one post; shorten them or add `variants: {}: …`",
+                limits.kind.display_name(),
+                r.source_parts,
+                account.name
+            ),
+            ThreadSupport::Join => format!(
+                "shorten it, or add `variants: {}: …` with a shorter text",
+                account.name
+            ),
+            ThreadSupport::Native => format!(
+                "shorten it, split it with `---` lines and `thread: true`, use `thread: auto`, or add `variants: {}: …`",
+                account.name
+            ),
+        };
+        diags.push(
+            self.err(
                 part.pos,
                 format!(
-                    "{who}: {label} is {} bytes, over the limit of {max} bytes",
-                    part.bytes
+                    "{}: {what} {unit}, {} over the limit of {}",
+                    self.who,
+                    length - r.max_chars,
+                    r.max_chars + cw_len
+                ),
+            )
+            .with_help(help),
+        );
+    }
+
+    /// A part within the platform's byte limit, where it has one.
+    fn check_part_bytes(&self, part: &render::Part, label: &str, diags: &mut Vec<Diagnostic>) {
+        if let Some(max) = self.limits.max_bytes
+            && part.bytes > max
+        {
+            diags.push(self.err(
+                part.pos,
+                format!(
+                    "{}: {label} is {} bytes, over the limit of {max} bytes",
+                    self.who, part.bytes
                 ),
             ));
         }
-        if let Some(max) = limits.max_tag_chars {
-            for tag in part.text.tags() {
-                let len = tag.graphemes(true).count();
-                if len > max {
-                    diags.push(warn(
-                        part.pos,
-                        format!(
-                            "{who}: #{tag} is {len} characters; tags over {max} are not linked"
-                        ),
-                    ));
-                }
+    }
+
+    /// Tags longer than the platform links, as warnings.
+    fn check_tag_lengths(&self, part: &render::Part, diags: &mut Vec<Diagnostic>) {
+        let Some(max) = self.limits.max_tag_chars else {
+            return;
+        };
+        for tag in part.text.tags() {
+            let len = tag.graphemes(true).count();
+            if len > max {
+                diags.push(self.warn(
+                    part.pos,
+                    format!(
+                        "{}: #{tag} is {len} characters; tags over {max} are not linked",
+                        self.who
+                    ),
+                ));
             }
         }
     }
-    let tags: usize = r.parts.iter().map(|p| p.text.tags().count()).sum();
-    if let Some(max) = limits.max_hashtags
-        && tags > max
-    {
-        diags.push(err(
-            post.body_pos,
-            format!("{who}: {tags} hashtags, more than the {max} allowed"),
-        ));
-    }
-    let mentions: usize = r.parts.iter().map(|p| p.text.mentions().count()).sum();
-    if let Some(max) = limits.max_mentions
-        && mentions > max
-    {
-        diags.push(err(
-            post.body_pos,
-            format!("{who}: {mentions} mentions, more than the {max} allowed"),
-        ));
+
+    /// Hashtags and mentions of all parts together, within the platform's caps.
+    fn check_tag_and_mention_counts(&self, r: &Rendered, diags: &mut Vec<Diagnostic>) {
+        let tags: usize = r.parts.iter().map(|p| p.text.tags().count()).sum();
+        let mentions: usize = r.parts.iter().map(|p| p.text.mentions().count()).sum();
+        for (n, max, what) in [
+            (tags, self.limits.max_hashtags, "hashtags"),
+            (mentions, self.limits.max_mentions, "mentions"),
+        ] {
+            if let Some(max) = max
+                && n > max
+            {
+                diags.push(self.err(
+                    self.post.body_pos,
+                    format!("{}: {n} {what}, more than the {max} allowed", self.who),
+                ));
+            }
+        }
     }
 
-    // Media against this platform.
-    let media_pos = post.pos_of("media");
-    let images = media.iter().filter(|m| m.kind == MediaKind::Image).count();
-    let gifs = media.iter().filter(|m| m.kind == MediaKind::Gif).count();
-    let videos = media.iter().filter(|m| m.kind == MediaKind::Video).count();
-    let name = limits.kind.display_name();
-    if limits.requires_media && post.media.is_empty() {
-        diags.push(
-            err(
+    /// Media the platform needs, how many items of which kind, and whether
+    /// they may be mixed.
+    fn check_media_counts(&self, media: &[MediaInfo], diags: &mut Vec<Diagnostic>) {
+        let (limits, who, name) = (self.limits, &self.who, self.name());
+        let media_pos = self.post.pos_of("media");
+        if limits.requires_media && self.post.media.is_empty() {
+            diags.push(
+                self.err(
+                    media_pos,
+                    format!("{who}: an {name} post needs at least one image or video"),
+                )
+                .with_help("add `media: [{path: …, alt: …}]`, or remove the account from `to`"),
+            );
+        }
+        let gif_is_video = limits.gif_is_video;
+        let MediaCounts {
+            still,
+            moving,
+            gifs,
+        } = MediaCounts::of(media, gif_is_video);
+        if limits.mixed_media {
+            let total = still + moving;
+            if total > limits.max_images.max(limits.max_videos) {
+                diags.push(self.err(
+                    media_pos,
+                    format!(
+                        "{who}: {total} media items, more than the {} allowed",
+                        limits.max_images.max(limits.max_videos)
+                    ),
+                ));
+            }
+        } else if still > 0 && moving > 0 {
+            let what = if gif_is_video && gifs > 0 {
+                "an animated GIF or video"
+            } else {
+                "a video"
+            };
+            diags.push(self.err(
                 media_pos,
-                format!("{who}: an {name} post needs at least one image or video"),
-            )
-            .with_help("add `media: [{path: …, alt: …}]`, or remove the account from `to`"),
-        );
-    }
-    // X treats an animated GIF like a video; the others as an image.
-    let gif_is_video = limits.kind == PlatformKind::Twitter;
-    let (still, moving) = if gif_is_video {
-        (images, videos + gifs)
-    } else {
-        (images + gifs, videos)
-    };
-    if limits.mixed_media {
-        let total = still + moving;
-        if total > limits.max_images.max(limits.max_videos) {
-            diags.push(err(
+                format!("{who}: {name} cannot attach images and {what} to one post"),
+            ));
+        } else if still > limits.max_images {
+            diags.push(self.err(
                 media_pos,
                 format!(
-                    "{who}: {total} media items, more than the {} allowed",
-                    limits.max_images.max(limits.max_videos)
+                    "{who}: {still} images, more than the {} allowed",
+                    limits.max_images
+                ),
+            ));
+        } else if moving > 0 && limits.max_videos == 0 {
+            diags.push(
+                self.err(
+                    media_pos,
+                    format!("{who}: social cannot publish videos to {name} yet"),
+                )
+                .with_help(format!(
+                    "attach images for {name}, or leave the account out of `to`"
+                )),
+            );
+        } else if moving > limits.max_videos {
+            let what = if gif_is_video {
+                "videos or GIFs"
+            } else {
+                "videos"
+            };
+            diags.push(self.err(
+                media_pos,
+                format!(
+                    "{who}: {moving} {what}, more than the {} allowed",
+                    limits.max_videos
                 ),
             ));
         }
-    } else if still > 0 && moving > 0 {
-        let what = if gif_is_video && gifs > 0 {
-            "an animated GIF or video"
-        } else {
-            "a video"
-        };
-        diags.push(err(
-            media_pos,
-            format!("{who}: {name} cannot attach images and {what} to one post"),
-        ));
-    } else if still > limits.max_images {
-        diags.push(err(
-            media_pos,
-            format!(
-                "{who}: {still} images, more than the {} allowed",
-                limits.max_images
-            ),
-        ));
-    } else if moving > 0 && limits.max_videos == 0 {
-        diags.push(
-            err(
-                media_pos,
-                format!("{who}: social cannot publish videos to {name} yet"),
-            )
-            .with_help(format!(
-                "attach images for {name}, or leave the account out of `to`"
-            )),
-        );
-    } else if moving > limits.max_videos {
-        let what = if gif_is_video {
-            "videos or GIFs"
-        } else {
-            "videos"
-        };
-        diags.push(err(
-            media_pos,
-            format!(
-                "{who}: {moving} {what}, more than the {} allowed",
-                limits.max_videos
-            ),
-        ));
     }
-    for (m, mref) in media.iter().zip(
-        post.media
-            .iter()
-            .filter(|r| media.iter().any(|m| m.path == r.path)),
-    ) {
-        let pos = mref.pos;
+
+    /// Each media file that could be read: its type and size, its aspect
+    /// ratio and its alt text, against the platform.
+    fn check_media_files(&self, media: &[MediaInfo], diags: &mut Vec<Diagnostic>) {
+        for (m, mref) in media.iter().zip(
+            self.post
+                .media
+                .iter()
+                .filter(|r| media.iter().any(|m| m.path == r.path)),
+        ) {
+            self.check_media_type_and_size(m, mref.pos, diags);
+            self.check_aspect(m, mref.pos, diags);
+            self.check_alt_length(m, mref.pos, diags);
+        }
+    }
+
+    /// An image in a format the platform accepts; a file within its size limit.
+    fn check_media_type_and_size(&self, m: &MediaInfo, pos: Pos, diags: &mut Vec<Diagnostic>) {
+        let (limits, who, name) = (self.limits, &self.who, self.name());
         let (max, what) = match m.kind {
             MediaKind::Image => (limits.max_image_bytes, "image"),
             MediaKind::Gif => (limits.max_gif_bytes, "GIF"),
@@ -639,7 +812,7 @@ fn check_rendered(
         };
         if m.kind != MediaKind::Video && !limits.image_types.contains(&m.mime) {
             diags.push(
-                err(
+                self.err(
                     pos,
                     format!(
                         "{who}: {name} does not accept {} images (`{}`)",
@@ -658,7 +831,7 @@ fn check_rendered(
                 )),
             );
         } else if m.bytes > max {
-            diags.push(err(
+            diags.push(self.err(
                 pos,
                 format!(
                     "{who}: `{}` is {}, over {name}'s limit of {} for a {what}",
@@ -668,88 +841,121 @@ fn check_rendered(
                 ),
             ));
         }
-        if m.kind == MediaKind::Image
-            && let Some(range) = &limits.image_aspect
-            && let Ok(size) = imagesize::size(&m.resolved)
-        {
-            let (w, h) = (size.width as u64, size.height as u64);
-            if !range.contains(w, h) {
-                let ratio = if h > 0 { w as f64 / h as f64 } else { 0.0 };
-                let shape = if ratio < 1.0 { "too tall" } else { "too wide" };
-                diags.push(
-                    err(
-                        pos,
-                        format!(
-                            "{who}: the image `{}` is {w}×{h} pixels, an aspect ratio of {ratio:.2}:1 ({shape}); {name} \
-                             accepts feed images from {} ({:.2}:1) to {} only, and refuses others when publishing",
-                            m.path,
-                            range.min_label,
-                            range.min.0 as f64 / range.min.1 as f64,
-                            range.max_label,
-                        ),
-                    )
-                    .with_help(format!(
-                        "crop or pad `{}` to between {} (portrait, such as 1080×1350) and {} (landscape, such as \
-                         1080×566), or publish it without `{}` in `to`",
-                        m.path, range.min_label, range.max_label, account.name
-                    )),
-                );
-            }
-        }
-        if let Some(alt) = &m.alt {
-            let len = alt.graphemes(true).count();
-            if len > limits.max_alt_chars {
-                diags.push(err(
-                    pos,
-                    format!(
-                        "{who}: the alt text of `{}` is {len} characters, over the limit of {}",
-                        m.path, limits.max_alt_chars
-                    ),
-                ));
-            }
-        }
     }
-    if limits.kind == PlatformKind::Instagram
-        && !post.media.is_empty()
-        && account.media_base_url.is_none()
-        && config.media_base_url.is_none()
-    {
+
+    /// A still image within the aspect ratios the platform accepts, where it
+    /// refuses others (Instagram's feed).
+    fn check_aspect(&self, m: &MediaInfo, pos: Pos, diags: &mut Vec<Diagnostic>) {
+        let (who, name) = (&self.who, self.name());
+        let Some(range) = &self.limits.image_aspect else {
+            return;
+        };
+        if m.kind != MediaKind::Image {
+            return;
+        }
+        let Ok(size) = imagesize::size(&m.resolved) else {
+            return;
+        };
+        let (w, h) = (size.width as u64, size.height as u64);
+        if range.contains(w, h) {
+            return;
+        }
+        let ratio = if h > 0 { w as f64 / h as f64 } else { 0.0 };
+        let shape = if ratio < 1.0 { "too tall" } else { "too wide" };
         diags.push(
-            err(media_pos, format!("{who}: Instagram fetches media from a public URL, and none is configured"))
-                .with_help(format!(
-                    "set `media_base_url = \"https://…\"` under [accounts.{}] or at the top of social.toml: the URL where this repository's files are served",
-                    account.name
-                )),
+            self.err(
+                pos,
+                format!(
+                    "{who}: the image `{}` is {w}×{h} pixels, an aspect ratio of {ratio:.2}:1 ({shape}); {name} \
+                     accepts feed images from {} ({:.2}:1) to {} only, and refuses others when publishing",
+                    m.path,
+                    range.min_label,
+                    range.min.0 as f64 / range.min.1 as f64,
+                    range.max_label,
+                ),
+            )
+            .with_help(format!(
+                "crop or pad `{}` to between {} (portrait, such as 1080×1350) and {} (landscape, such as \
+                 1080×566), or publish it without `{}` in `to`",
+                m.path, range.min_label, range.max_label, self.account.name
+            )),
         );
     }
 
-    // Visibility and languages.
-    let vis = post
-        .visibility
-        .as_deref()
-        .or(config.defaults.visibility.as_deref());
-    if let Some(v) = vis
-        && !limits.visibilities.contains(&v)
-    {
-        diags.push(warn(
-            post.pos_of("visibility"),
-            format!("{who}: {name} has no `{v}` visibility; the post will be public"),
-        ));
+    /// Alt text within the platform's length.
+    fn check_alt_length(&self, m: &MediaInfo, pos: Pos, diags: &mut Vec<Diagnostic>) {
+        let Some(alt) = &m.alt else { return };
+        let len = alt.graphemes(true).count();
+        if len > self.limits.max_alt_chars {
+            diags.push(self.err(
+                pos,
+                format!(
+                    "{}: the alt text of `{}` is {len} characters, over the limit of {}",
+                    self.who, m.path, self.limits.max_alt_chars
+                ),
+            ));
+        }
     }
-    let langs = if post.lang.is_empty() {
-        &config.defaults.lang
-    } else {
-        &post.lang
-    };
-    if langs.len() > limits.max_langs && limits.max_langs > 1 {
-        diags.push(err(
-            post.pos_of("lang"),
-            format!(
-                "{who}: {} languages, more than the {} {name} allows",
-                langs.len(),
-                limits.max_langs
-            ),
-        ));
+
+    /// Where the platform fetches media from a public URL (Instagram), one
+    /// must be configured.
+    fn check_media_source(&self, diags: &mut Vec<Diagnostic>) {
+        let (who, name) = (&self.who, self.name());
+        if self.limits.media_from_url
+            && !self.post.media.is_empty()
+            && self.account.media_base_url.is_none()
+            && self.config.media_base_url.is_none()
+        {
+            diags.push(
+                self.err(self.post.pos_of("media"), format!("{who}: {name} fetches media from a public URL, and none is configured"))
+                    .with_help(format!(
+                        "set `media_base_url = \"https://…\"` under [accounts.{}] or at the top of social.toml: the URL where this repository's files are served",
+                        self.account.name
+                    )),
+            );
+        }
+    }
+
+    /// A visibility the platform has (a warning otherwise: it posts publicly).
+    fn check_visibility(&self, diags: &mut Vec<Diagnostic>) {
+        let vis = self
+            .post
+            .visibility
+            .as_deref()
+            .or(self.config.defaults.visibility.as_deref());
+        if let Some(v) = vis
+            && !self.limits.visibilities.contains(&v)
+        {
+            diags.push(self.warn(
+                self.post.pos_of("visibility"),
+                format!(
+                    "{}: {} has no `{v}` visibility; the post will be public",
+                    self.who,
+                    self.name()
+                ),
+            ));
+        }
+    }
+
+    /// No more languages than the platform takes (where it takes several).
+    fn check_langs(&self, diags: &mut Vec<Diagnostic>) {
+        let langs = if self.post.lang.is_empty() {
+            &self.config.defaults.lang
+        } else {
+            &self.post.lang
+        };
+        let max = self.limits.max_langs;
+        if langs.len() > max && max > 1 {
+            diags.push(self.err(
+                self.post.pos_of("lang"),
+                format!(
+                    "{}: {} languages, more than the {max} {} allows",
+                    self.who,
+                    langs.len(),
+                    self.name()
+                ),
+            ));
+        }
     }
 }
 

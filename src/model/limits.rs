@@ -206,49 +206,77 @@ pub struct Limits {
     pub visibilities: &'static [&'static str],
     /// Most languages a post may declare.
     pub max_langs: usize,
+    /// Whether an animated GIF counts as a video (X) rather than as an image.
+    pub gif_is_video: bool,
+    /// Whether the account's server reports limits of its own (a Mastodon
+    /// instance, kept in `.social/limits.json`) that replace these.
+    pub server_limits: bool,
+    /// Whether a reply to someone else's post is refused unless that post
+    /// mentions or quotes the account (X, for self-serve API apps).
+    pub reply_needs_mention: bool,
+    /// Whether the platform fetches media from a public URL
+    /// (`media_base_url`) instead of taking an upload (Instagram).
+    pub media_from_url: bool,
 }
 
 const COMMON_IMAGES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/webp"];
 const MB: u64 = 1_000_000;
+
+/// What most platforms share; each platform below states its kind, its
+/// counting, its sizes and what differs. The zeros are no limit of anyone's:
+/// every platform sets them (a test checks).
+const BASE: Limits = Limits {
+    kind: PlatformKind::Bluesky,
+    max_chars: 0,
+    counting: Counting::Graphemes,
+    max_bytes: None,
+    url_weight: None,
+    hides_link_urls: false,
+    max_images: 4,
+    max_videos: 1,
+    mixed_media: false,
+    requires_media: false,
+    max_image_bytes: 0,
+    max_gif_bytes: 0,
+    max_video_bytes: 0,
+    image_types: COMMON_IMAGES,
+    max_alt_chars: 0,
+    image_aspect: None,
+    max_hashtags: None,
+    max_mentions: None,
+    max_tag_chars: None,
+    threads: ThreadSupport::Native,
+    has_content_warning: false,
+    visibilities: &["public"],
+    max_langs: 1,
+    gif_is_video: false,
+    server_limits: false,
+    reply_needs_mention: false,
+    media_from_url: false,
+};
 
 pub static BLUESKY: Limits = Limits {
     kind: PlatformKind::Bluesky,
     max_chars: 300,
     counting: Counting::Graphemes,
     max_bytes: Some(3000),
-    url_weight: None,
     hides_link_urls: true,
-    max_images: 4,
     // Video embeds are not published by the Bluesky client yet.
     max_videos: 0,
-    mixed_media: false,
-    requires_media: false,
     max_image_bytes: 2 * MB,
     max_gif_bytes: 2 * MB,
     max_video_bytes: 100 * MB,
-    image_types: COMMON_IMAGES,
     max_alt_chars: 2000,
-    image_aspect: None,
-    max_hashtags: None,
-    max_mentions: None,
     max_tag_chars: Some(64),
-    threads: ThreadSupport::Native,
-    has_content_warning: false,
-    visibilities: &["public"],
     max_langs: 3,
+    ..BASE
 };
 
 pub static MASTODON: Limits = Limits {
     kind: PlatformKind::Mastodon,
     max_chars: 500,
     counting: Counting::MastodonGraphemes,
-    max_bytes: None,
     url_weight: Some(23),
-    hides_link_urls: false,
-    max_images: 4,
-    max_videos: 1,
-    mixed_media: false,
-    requires_media: false,
     max_image_bytes: 16 * MB,
     max_gif_bytes: 16 * MB,
     max_video_bytes: 99 * MB,
@@ -261,76 +289,47 @@ pub static MASTODON: Limits = Limits {
         "image/avif",
     ],
     max_alt_chars: 1500,
-    image_aspect: None,
-    max_hashtags: None,
-    max_mentions: None,
-    max_tag_chars: None,
-    threads: ThreadSupport::Native,
     has_content_warning: true,
     visibilities: &["public", "unlisted", "private", "direct"],
-    max_langs: 1,
+    server_limits: true,
+    ..BASE
 };
 
 pub static TWITTER: Limits = Limits {
     kind: PlatformKind::Twitter,
     max_chars: 280,
     counting: Counting::TwitterWeighted,
-    max_bytes: None,
     url_weight: Some(23),
-    hides_link_urls: false,
-    max_images: 4,
-    max_videos: 1,
-    mixed_media: false,
-    requires_media: false,
     max_image_bytes: 5 * MB,
     max_gif_bytes: 15 * MB,
     max_video_bytes: 512 * MB,
-    image_types: COMMON_IMAGES,
     max_alt_chars: 1000,
-    image_aspect: None,
-    max_hashtags: None,
-    max_mentions: None,
-    max_tag_chars: None,
-    threads: ThreadSupport::Native,
-    has_content_warning: false,
-    visibilities: &["public"],
-    max_langs: 1,
+    gif_is_video: true,
+    reply_needs_mention: true,
+    ..BASE
 };
 
 pub static LINKEDIN: Limits = Limits {
     kind: PlatformKind::Linkedin,
     max_chars: 3000,
     counting: Counting::Utf16,
-    max_bytes: None,
-    url_weight: None,
-    hides_link_urls: false,
     max_images: 20,
     // The LinkedIn client does not publish videos (Videos API) yet.
     max_videos: 0,
-    mixed_media: false,
-    requires_media: false,
     max_image_bytes: 36 * MB,
     max_gif_bytes: 36 * MB,
     max_video_bytes: 500 * MB,
     image_types: &["image/jpeg", "image/png", "image/gif"],
     max_alt_chars: 4086,
-    image_aspect: None,
-    max_hashtags: None,
-    max_mentions: None,
-    max_tag_chars: None,
     threads: ThreadSupport::Join,
-    has_content_warning: false,
     visibilities: &["public", "connections"],
-    max_langs: 1,
+    ..BASE
 };
 
 pub static INSTAGRAM: Limits = Limits {
     kind: PlatformKind::Instagram,
     max_chars: 2200,
     counting: Counting::Utf16,
-    max_bytes: None,
-    url_weight: None,
-    hides_link_urls: false,
     max_images: 10,
     max_videos: 10,
     mixed_media: true,
@@ -350,9 +349,24 @@ pub static INSTAGRAM: Limits = Limits {
     }),
     max_hashtags: Some(30),
     max_mentions: Some(20),
-    max_tag_chars: None,
     threads: ThreadSupport::Join,
-    has_content_warning: false,
-    visibilities: &["public"],
-    max_langs: 1,
+    media_from_url: true,
+    ..BASE
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_platform_states_its_own_kind_counting_and_sizes() {
+        for p in PlatformKind::ALL {
+            let l = p.limits();
+            assert_eq!(l.kind, p);
+            assert!(l.max_chars > 0, "{p}: max_chars");
+            assert!(l.max_image_bytes > 0, "{p}: max_image_bytes");
+            assert!(l.max_video_bytes > 0, "{p}: max_video_bytes");
+            assert!(l.max_alt_chars > 0, "{p}: max_alt_chars");
+        }
+    }
+}

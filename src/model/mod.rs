@@ -6,6 +6,7 @@ pub mod limits;
 pub mod media;
 pub mod part;
 pub mod settings;
+pub mod x_url;
 
 pub use error::PlatformError;
 pub use limits::{
@@ -15,3 +16,4 @@ pub use limits::{
 pub use media::{MediaInfo, MediaKind};
 pub use part::PublishedPart;
 pub use settings::AccountSettings;
+pub use x_url::XPostUrl;

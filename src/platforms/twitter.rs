@@ -30,7 +30,7 @@ use super::wire::{self, Effect, segment};
 use super::{Context, Job, PartSink, Platform, PlatformError, ReplyTo};
 use crate::config::Account;
 use crate::credentials::Secret;
-use crate::model::{MediaInfo, MediaKind, PublishedPart};
+use crate::model::{MediaInfo, MediaKind, PublishedPart, XPostUrl};
 use crate::render::count::url_ranges;
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
@@ -253,7 +253,7 @@ impl Twitter {
         match &job.reply_to {
             None => Ok(None),
             Some(ReplyTo::Part(p)) => Ok(Some(p.id.clone())),
-            Some(ReplyTo::Url(u)) => status_id(u).map(Some).ok_or_else(|| {
+            Some(ReplyTo::Url(u)) => XPostUrl::parse(u).map(|p| Some(p.id)).ok_or_else(|| {
                 PlatformError::rejected(format!(
                     "`reply_to` is not the URL of a post on X (https://x.com/<user>/status/<id>): {u}"
                 ))
@@ -749,28 +749,6 @@ fn processing_info(v: &Value) -> Option<Processing> {
         .and_then(|d| d.get("processing_info"))
         .or_else(|| v.get("processing_info"))?;
     serde_json::from_value(info.clone()).ok()
-}
-
-/// The post id in an x.com or twitter.com post URL
-/// (`/<user>/status/<id>`, `/i/web/status/<id>`, with or without a tail).
-pub fn status_id(url: &str) -> Option<String> {
-    let u = reqwest::Url::parse(url.trim()).ok()?;
-    let host = u.host_str()?.to_ascii_lowercase();
-    let host = host
-        .strip_prefix("www.")
-        .or_else(|| host.strip_prefix("mobile."))
-        .unwrap_or(&host);
-    if !matches!(host, "x.com" | "twitter.com") {
-        return None;
-    }
-    let segs: Vec<&str> = u.path_segments()?.filter(|s| !s.is_empty()).collect();
-    segs.windows(2)
-        .find(|w| {
-            matches!(w[0], "status" | "statuses")
-                && !w[1].is_empty()
-                && w[1].bytes().all(|b| b.is_ascii_digit())
-        })
-        .map(|w| w[1].to_string())
 }
 
 /// How X explains and classifies its errors: problem objects (`detail`,
@@ -2244,29 +2222,6 @@ mod tests {
         acc.api_url = None;
         let t = Twitter::new(&acc, ctx(Some(Secret::new(TOKEN)))).unwrap();
         assert_eq!(t.url("/2/tweets"), "https://api.x.com/2/tweets");
-    }
-
-    #[test]
-    fn status_ids_from_urls() {
-        for (url, id) in [
-            ("https://x.com/alice/status/123", Some("123")),
-            (
-                "https://twitter.com/alice/status/123?s=20&t=abc",
-                Some("123"),
-            ),
-            (
-                "https://mobile.twitter.com/alice/status/123/photo/1",
-                Some("123"),
-            ),
-            ("https://www.x.com/i/web/status/456", Some("456")),
-            ("https://x.com/i/status/789", Some("789")),
-            ("https://x.com/alice", None),
-            ("https://x.com/alice/status/abc", None),
-            ("https://example.com/alice/status/123", None),
-            ("not a url", None),
-        ] {
-            assert_eq!(status_id(url).as_deref(), id, "{url}");
-        }
     }
 
     #[test]

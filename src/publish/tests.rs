@@ -628,3 +628,55 @@ fn a_missing_credential_leaves_an_unclear_target_unclear_not_unconfirmed() {
     run(&w).unwrap();
     assert_published_once(&w);
 }
+
+#[test]
+fn a_client_that_returns_early_leaves_the_target_unclear() {
+    let parts = vec![part_of("k", 0)];
+    let e = ended(parts.clone(), 2, Ok(()), false);
+    assert!(e.uncertain);
+    assert!(
+        matches!(&e.result, Err(PlatformError::Unknown { message }) if message == "the client returned after 1 of 2 parts"),
+        "{:?}",
+        e.result
+    );
+    let e = ended(parts.clone(), 1, Ok(()), false);
+    assert!(e.result.is_ok() && !e.uncertain);
+    let e = ended(parts, 2, Err(PlatformError::unavailable("503")), true);
+    assert!(matches!(e.result, Err(PlatformError::Unavailable { .. })) && e.uncertain);
+}
+
+#[test]
+fn only_a_late_target_nothing_here_knows_is_read_back_first() {
+    let w = World::new(&[]);
+    let engine = w.engine();
+    let mut t = w.target();
+    let at = |minutes| Some(engine.now() - chrono::Duration::minutes(minutes));
+    assert!(!engine.looks_first(&t, at(1)), "on time");
+    assert!(engine.looks_first(&t, at(10)), "late");
+    assert!(!engine.looks_first(&t, None), "no scheduled time");
+    t.attempts = 2;
+    assert!(!engine.looks_first(&t, at(10)), "not twice");
+    t.attempts = 1;
+    t.parts = vec![part_of("k", 0)];
+    assert!(!engine.looks_first(&t, at(10)), "parts sent from here");
+}
+
+/// A second unclear answer within one attempt (after a renewed token, or
+/// after the reconcile of a first unclear answer) is followed by a third
+/// round that sends again without asking: the fake, which has no
+/// idempotency, then holds the first part twice. Left as found when
+/// `Engine::attempt` was split into steps (no change of behaviour there);
+/// the fix is for the rounds loop to reconcile (or stop) after any unclear
+/// answer, not only the first round's.
+#[test]
+#[ignore = "known: a later unclear answer in one attempt is sent again without asking"]
+fn a_second_unclear_answer_in_one_attempt_is_asked_about_before_sending_again() {
+    for script in [
+        vec![Step::Expire, Step::Lost],
+        vec![Step::Unknown, Step::Lost],
+    ] {
+        let w = World::new(&script);
+        run(&w).unwrap();
+        assert_published_once(&w);
+    }
+}

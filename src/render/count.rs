@@ -2,13 +2,14 @@
 
 use super::url;
 use crate::model::{Counting, Limits};
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// The length of `text` as `limits`' platform counts it.
 pub fn count(text: &str, limits: &Limits) -> usize {
     match limits.counting {
-        Counting::Graphemes => text.graphemes(true).count(),
+        Counting::Graphemes => grapheme_count(text),
         Counting::MastodonGraphemes => mastodon_length(text, limits.url_weight.unwrap_or(23)),
         Counting::TwitterWeighted => twitter_weighted_length(text, limits.url_weight.unwrap_or(23)),
         Counting::Utf16 => text.encode_utf16().count(),
@@ -71,7 +72,7 @@ pub fn mastodon_length(text: &str, url_weight: usize) -> usize {
         .chain(mentions.into_iter().map(|m| (m.range, Some(m.user_end))))
         .collect();
     if entities.is_empty() {
-        return text.graphemes(true).count();
+        return grapheme_count(text);
     }
     entities.sort_by_key(|(r, _)| r.start);
     let mut countable = String::with_capacity(text.len());
@@ -89,7 +90,7 @@ pub fn mastodon_length(text: &str, url_weight: usize) -> usize {
         last = r.end;
     }
     countable.push_str(&text[last..]);
-    countable.graphemes(true).count()
+    grapheme_count(&countable)
 }
 
 /// Whether X accepts `text` (twitter-text's `parseTweet(..).valid`): a
@@ -103,7 +104,11 @@ pub fn twitter_valid(text: &str, max: usize) -> bool {
 /// U+2000–U+200D, U+2010–U+201F and U+2032–U+2037 weigh 1, all others 2;
 /// every URL weighs `url_weight`; an emoji sequence weighs 2 as a whole.
 pub fn twitter_weighted_length(text: &str, url_weight: usize) -> usize {
-    let normalized: String = text.nfc().collect();
+    // Most texts are in NFC already (all ASCII is): no copy for them.
+    let normalized: Cow<str> = match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
+    };
     let urls = url::twitter_urls(&normalized);
     let mut total = 0;
     let mut last = 0;
@@ -116,15 +121,90 @@ pub fn twitter_weighted_length(text: &str, url_weight: usize) -> usize {
 }
 
 fn twitter_plain(text: &str) -> usize {
-    text.graphemes(true)
-        .map(|g| {
-            if is_emoji_sequence(g) {
-                2
-            } else {
-                g.chars().map(twitter_char_weight).sum()
-            }
+    stretches(text)
+        .map(|s| match s {
+            // Every ASCII character weighs 1 (CR LF, one cluster, weighs 2).
+            Stretch::Ascii(a) => a.len(),
+            Stretch::Mixed(m) => m
+                .graphemes(true)
+                .map(|g| {
+                    if is_emoji_sequence(g) {
+                        2
+                    } else {
+                        g.chars().map(twitter_char_weight).sum()
+                    }
+                })
+                .sum(),
         })
         .sum()
+}
+
+/// How many extended grapheme clusters `text` has: the count of
+/// `text.graphemes(true)`, without segmenting the ASCII stretches.
+pub fn grapheme_count(text: &str) -> usize {
+    stretches(text)
+        .map(|s| match s {
+            Stretch::Ascii(a) => a.len() - crlf_count(a),
+            Stretch::Mixed(m) => m.graphemes(true).count(),
+        })
+        .sum()
+}
+
+fn crlf_count(ascii: &str) -> usize {
+    let b = ascii.as_bytes();
+    if !b.contains(&b'\r') {
+        return 0;
+    }
+    b.windows(2).filter(|w| w == b"\r\n").count()
+}
+
+/// A stretch of a text that starts and ends at grapheme cluster boundaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stretch<'a> {
+    /// ASCII only: every character is a cluster, except CR LF (one).
+    Ascii(&'a str),
+    /// Holds other characters: to be segmented.
+    Mixed(&'a str),
+}
+
+/// Cuts `text` into stretches at boundaries that need no segmenter: by
+/// UAX #29 there is a cluster boundary between any two ASCII characters
+/// except CR and LF (GB3; no other rule joins ASCII to ASCII, and no rule
+/// that looks back, GB9c, GB11 or GB12/13, reaches across an ASCII
+/// character). An ASCII character right before another character may join
+/// it (`e` and U+0301), so it starts the mixed stretch; a mixed stretch runs
+/// to the next pair of ASCII characters.
+fn stretches(text: &str) -> impl Iterator<Item = Stretch<'_>> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if i >= b.len() {
+            return None;
+        }
+        let Some(n) = b[i..].iter().position(|&c| !c.is_ascii()).map(|p| i + p) else {
+            let rest = &text[i..];
+            i = b.len();
+            return Some(Stretch::Ascii(rest));
+        };
+        let mut start = n.saturating_sub(1).max(i);
+        if start > i && b[start] == b'\n' && b[start - 1] == b'\r' {
+            start -= 1;
+        }
+        if start > i {
+            let ascii = &text[i..start];
+            i = start;
+            return Some(Stretch::Ascii(ascii));
+        }
+        let mut j = start + 1;
+        while j < b.len()
+            && !(b[j - 1].is_ascii() && b[j].is_ascii() && !(b[j - 1] == b'\r' && b[j] == b'\n'))
+        {
+            j += 1;
+        }
+        let mixed = &text[start..j];
+        i = j;
+        Some(Stretch::Mixed(mixed))
+    })
 }
 
 /// The weight of one code point in twitter-text's v3 configuration.
@@ -193,5 +273,45 @@ mod tests {
     #[test]
     fn bluesky_counts_graphemes() {
         assert_eq!(count("👩‍👩‍👧‍👦e\u{301}日", &BLUESKY), 3);
+    }
+
+    #[test]
+    fn stretches_cut_only_at_boundaries_between_ascii_characters() {
+        use Stretch::*;
+        fn cut(t: &str) -> Vec<Stretch<'_>> {
+            stretches(t).collect()
+        }
+        assert_eq!(cut("abc"), [Ascii("abc")]);
+        assert_eq!(
+            cut("ab\u{301}cd"),
+            [Ascii("a"), Mixed("b\u{301}c"), Ascii("d")]
+        );
+        assert_eq!(cut("a\r\n\u{301}b"), [Ascii("a"), Mixed("\r\n\u{301}b")]);
+        assert_eq!(cut("日本"), [Mixed("日本")]);
+        assert_eq!(cut(""), []);
+    }
+
+    proptest::proptest! {
+        /// The shortcut counts what the segmenter counts, on texts made of
+        /// the characters where cluster rules are subtle: CR, LF, combining
+        /// and spacing marks, ZWJ, emoji and skin tones, regional
+        /// indicators, Hangul jamo, prepended and Indic conjunct characters.
+        #[test]
+        fn grapheme_count_is_the_segmenters(
+            chars in proptest::collection::vec(proptest::sample::select(vec![
+                'a', 'Z', '1', ' ', '#', '*', '.', '\r', '\n', '\t', '\u{301}', '\u{20e3}',
+                '\u{fe0f}', '\u{200d}', '\u{1f469}', '\u{1f3fd}', '\u{1f1e9}', '\u{1f1ea}',
+                '\u{1100}', '\u{1161}', '\u{11a8}', '\u{ac00}', '\u{600}', '\u{915}',
+                '\u{94d}', '\u{937}', '\u{903}', 'é', '日', '\u{e0067}', '\u{1f3f4}',
+            ]), 0..40)
+        ) {
+            let text: String = chars.into_iter().collect();
+            proptest::prop_assert_eq!(grapheme_count(&text), text.graphemes(true).count());
+            let slow: usize = text
+                .graphemes(true)
+                .map(|g| if is_emoji_sequence(g) { 2 } else { g.chars().map(twitter_char_weight).sum() })
+                .sum();
+            proptest::prop_assert_eq!(twitter_plain(&text), slow);
+        }
     }
 }

@@ -190,6 +190,43 @@ pub fn source_for<'a>(post: &'a Post, account: &Account) -> (Source, &'a str, Po
 
 /// Renders `post` for `account` under `limits`.
 pub fn render_for(post: &Post, account: &Account, limits: &Limits) -> Rendered {
+    render_with(post, account, limits, &mut Memo::default())
+}
+
+/// The Markdown renderings of one post's texts so far: its other targets
+/// that show the same text with the same link policy reuse them.
+#[derive(Default)]
+pub struct Memo<'p> {
+    /// (source text, whether link URLs are hidden, its rendering).
+    done: Vec<(&'p str, bool, Markdown)>,
+}
+
+/// A rendered Markdown text and what rendering noted.
+type Markdown = (RichText, Vec<markdown::Note>);
+
+impl<'p> Memo<'p> {
+    fn markdown(&mut self, src: &'p str, hide_urls: bool) -> Markdown {
+        if let Some((_, _, out)) = self
+            .done
+            .iter()
+            .find(|(s, h, _)| *h == hide_urls && *s == src)
+        {
+            return out.clone();
+        }
+        let out = markdown::render(src, hide_urls);
+        self.done.push((src, hide_urls, out.clone()));
+        out
+    }
+}
+
+/// Renders `post` for `account` under `limits`, reusing what `memo` holds
+/// of the post's other targets.
+pub fn render_with<'p>(
+    post: &'p Post,
+    account: &Account,
+    limits: &Limits,
+    memo: &mut Memo<'p>,
+) -> Rendered {
     // A content warning counts against the same limit (Mastodon): the text gets what is left.
     let cw_len = match (&post.cw, limits.has_content_warning) {
         (Some(cw), true) => cw.graphemes(true).count(),
@@ -209,7 +246,7 @@ pub fn render_for(post: &Post, account: &Account, limits: &Limits) -> Rendered {
     let mut parts: Vec<(RichText, Pos)> = pieces
         .iter()
         .map(|(src, p)| {
-            let (rt, md_notes) = markdown::render(src, limits.hides_link_urls);
+            let (rt, md_notes) = memo.markdown(src, limits.hides_link_urls);
             for n in md_notes {
                 let at = if matches!(source, Source::Body) {
                     Pos::of_offset(src, n.offset, *p)

@@ -156,6 +156,10 @@ fn is_url_preceding(c: char) -> bool {
 /// invalid and directional characters (the Ruby gem's set, which also
 /// excludes `"` and `` ` ``).
 fn is_domain_char(c: char) -> bool {
+    // ASCII is control, space, punctuation or alphanumeric.
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
     !(c.is_ascii_punctuation()
         || c.is_ascii_control()
         || c == '\u{7F}'
@@ -375,14 +379,29 @@ fn tld_at(text: &str, p: usize, limit: usize, rules: Rules) -> Option<usize> {
             ends[count] = i + c.len_utf8();
             count += 1;
         }
+        // Candidates are prefixes of the longest: an ASCII name (at most
+        // 32 bytes) is lowered once, on the stack.
+        let name = &rest[..ends[..count].last().copied().unwrap_or(0)];
+        let mut ascii = [0u8; 32];
+        let is_ascii = name.is_ascii();
+        if is_ascii {
+            for (to, b) in ascii.iter_mut().zip(name.bytes()) {
+                *to = b.to_ascii_lowercase();
+            }
+        }
         let mut lower = String::new();
         for &e in ends[..count].iter().rev() {
             if !lookahead_ok(rest[e..].chars().next()) {
                 continue;
             }
-            lower.clear();
-            lower.extend(rest[..e].chars().flat_map(char::to_lowercase));
-            if is_tld(&lower) {
+            let candidate = if is_ascii {
+                std::str::from_utf8(&ascii[..e]).unwrap_or_default()
+            } else {
+                lower.clear();
+                lower.extend(rest[..e].chars().flat_map(char::to_lowercase));
+                &lower
+            };
+            if is_tld(candidate) {
                 return Some(p + e);
             }
         }
@@ -429,14 +448,27 @@ fn scan_label(text: &str, p: usize) -> (usize, Option<usize>, bool) {
     let mut end = p;
     let mut last_us = None;
     let mut last_char = None;
-    for (i, c) in text[p..].char_indices() {
+    // ASCII label characters byte by byte, the rest char by char.
+    let bytes = text.as_bytes();
+    while let Some(&b) = bytes.get(end) {
+        if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            break;
+        }
+        if b == b'_' {
+            last_us = Some(end);
+        }
+        last_char = Some(b as char);
+        end += 1;
+    }
+    let from = end;
+    for (i, c) in text[from..].char_indices() {
         if !is_label_char(c) {
             break;
         }
         if c == '_' {
-            last_us = Some(p + i);
+            last_us = Some(from + i);
         }
-        end = p + i + c.len_utf8();
+        end = from + i + c.len_utf8();
         last_char = Some(c);
     }
     let first_ok = text[p..].chars().next().is_some_and(is_domain_char);
@@ -521,6 +553,13 @@ struct Body {
 
 fn protocol_at(text: &str, s: usize, rules: Rules) -> usize {
     let rest = &text.as_bytes()[s..];
+    // Every scheme starts with one of these letters (`| 0x20`: lower case).
+    if !rest
+        .first()
+        .is_some_and(|b| matches!(b | 0x20, b'h' | b'd' | b'i' | b's' | b'g'))
+    {
+        return 0;
+    }
     let schemes: &[&[u8]] = match rules {
         Rules::Twitter => &[b"https://", b"http://"],
         Rules::Mastodon => &[
@@ -772,12 +811,26 @@ fn ascii_domains(text: &str, domain: Range<usize>, rules: Rules) -> Vec<Range<us
 /// `extractUrlsWithIndices`: every URL in `text` by `rules`.
 fn scan(text: &str, rules: Rules, without_protocol: bool) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    if !text.contains(if without_protocol { '.' } else { ':' }) {
+    // A URL without a protocol needs a dot in its domain; one with a
+    // protocol (all end in `://`) needs that, and only those are kept
+    // when a protocol is required.
+    let needed = if without_protocol {
+        text.contains('.')
+    } else {
+        text.contains("://")
+    };
+    if !needed {
         return out;
     }
+    let bytes = text.as_bytes();
     let mut cache = DomainCache::default();
     let mut i = 0;
     while i <= text.len() {
+        // An ASCII letter or digit precedes no URL: only the start does.
+        if i > 0 && bytes.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+            i += 1;
+            continue;
+        }
         let c = text[i..].chars().next();
         // `validUrlPrecedingChars`: a character (consumed), or the start.
         let mut found = None;
