@@ -566,7 +566,8 @@ impl Engine {
         };
         let total = job.rendered.parts.len();
         let mut result: Result<(), PlatformError> = Ok(());
-        for round in 0..3 {
+        let mut asked_after_unclear = false;
+        for _ in 0..3 {
             if rounds.reconcile {
                 rounds.reconcile = false;
                 if let Err(e) = self.reconcile_round(&job, t, &mut rounds).await {
@@ -586,12 +587,19 @@ impl Engine {
                 }
             }
             match &result {
-                // An unclear answer: ask the platform once what it has, then go on.
-                Err(PlatformError::Unknown { .. }) if round == 0 => {
+                // An unclear answer: ask the platform once what it has, then
+                // go on; a second one in the same attempt is left unclear for
+                // the next attempt to ask about first. Never a send without
+                // asking after an unclear answer, whichever round it came in.
+                Err(PlatformError::Unknown { .. }) if !asked_after_unclear => {
+                    asked_after_unclear = true;
                     rounds.uncertain = true;
                     rounds.reconcile = true;
                 }
-                Err(PlatformError::Unknown { .. }) => rounds.uncertain = true,
+                Err(PlatformError::Unknown { .. }) => {
+                    rounds.uncertain = true;
+                    break;
+                }
                 // A refused token: renew it once and try the target once more.
                 Err(PlatformError::Auth { expired: true, .. }) if !rounds.renewed => {
                     rounds.renewed = true;
