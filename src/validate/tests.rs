@@ -241,7 +241,7 @@ fn content_warning_names_the_targets_without_one() {
     );
     assert_eq!(
         messages(&diags),
-        ["`cw` (content warning) is only shown on Mastodon; bsky, x get the text without it"]
+        ["`cw` (content warning) is only shown on Mastodon; bsky, x will show the text without it"]
     );
     let mut diags = Vec::new();
     check_content_warning(&p, &["fedi".into()], &c, &mut diags);
