@@ -355,6 +355,27 @@ fn a_reported_instance_limit_is_used_by_validation() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_shows_only_what_failed() {
+    let statuses = Statuses::default();
+    let server = mastodon(&statuses).await;
+    let p = project(&server.uri());
+    p.simple_post("fine", "fedi", "at: 2026-05-04 09:50", "Goes out");
+    p.simple_post("late", "fedi", "at: 2026-05-04 07:00", "Missed");
+    let r = run(&p, &["publish", "--due", "-q"]);
+    r.code(1).stdout_has("late").stdout_lacks("fine");
+    assert!(
+        r.stderr.is_empty(),
+        "nothing but the failures: {}",
+        r.stderr
+    );
+    // Nothing failed: nothing at all.
+    p.simple_post("more", "fedi", "", "On demand");
+    let r = run(&p, &["post", "posts/more.md", "-q"]);
+    r.code(0);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_fits_an_80_column_terminal() {
     let statuses = Statuses::default();
     let server = mastodon(&statuses).await;

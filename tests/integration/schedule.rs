@@ -222,10 +222,17 @@ fn queue_slots_across_weeks_timezones_and_a_paused_queue() {
     let show = p.run(&["queue", "show", "weekly", "--json"]).code(0).json();
     assert_eq!(show[0]["post"], "q1");
     assert_eq!(show[3]["post"], "a0");
+    // Times in the queue's zone: JSON with its offset, the table's column
+    // labelled with the abbreviation, the list's next slot with its own.
+    assert_eq!(show[0]["at"], "2026-05-11T09:00:00+02:00", "{show}");
+    p.run(&["queue", "show", "weekly"])
+        .code(0)
+        .stdout_has("slot (CEST)");
     p.run(&["queue", "list"])
         .code(0)
         .stdout_has("weekly")
-        .stdout_has("America/New_York");
+        .stdout_has("America/New_York")
+        .stdout_has("EDT");
     p.run(&["queue", "show", "weeky"])
         .code(2)
         .stderr_has("did you mean `weekly`?");

@@ -748,3 +748,15 @@ fn mastodon_instance_limits_from_limits_json_are_used() {
     p.validate(&[&p.simple_post("b", "bsky", "", &"a".repeat(200))])
         .code(0);
 }
+
+#[test]
+fn validate_json_is_format_json() {
+    let p = TestProject::new();
+    p.simple_post("p", "bsky", "", "Hello");
+    let a = p.validate(&["--json"]);
+    let b = p.validate(&["--format", "json"]);
+    a.code(0);
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(a.json()["files"], 1);
+    p.validate(&["--json", "--format", "text"]).code(2);
+}
