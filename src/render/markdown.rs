@@ -143,9 +143,11 @@ pub fn render(md: &str, hide_urls: bool) -> (RichText, Vec<Note>) {
     let lead = b.out.text.len() - b.out.text.trim_start().len();
     if lead > 0 {
         b.out.text.drain(..lead);
+        // A span may begin in the trimmed lead (a link whose text starts
+        // with blanks): it starts at the text's start.
         for s in &mut b.out.spans {
-            s.start -= lead;
-            s.end -= lead;
+            s.start = s.start.saturating_sub(lead);
+            s.end = s.end.saturating_sub(lead);
         }
     }
     b.out

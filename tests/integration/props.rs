@@ -228,3 +228,16 @@ proptest! {
         exercise(&format!("---\nid: b\nto: [bsky, x, fedi]\nthread: auto\n---\n{body}"));
     }
 }
+
+/// Found by `tricky_markdown_never_panics`: a link whose text starts with
+/// blanks after a rule, so that its span begins in the trimmed lead.
+#[test]
+fn a_link_span_in_the_trimmed_lead_is_kept_in_bounds() {
+    for hide in [false, true] {
+        let (rt, _) = markdown::render("a\n---\n[ \\[l](https://e.com)", hide);
+        for span in &rt.spans {
+            assert!(span.start < span.end && span.end <= rt.text.len(), "{rt:?}");
+        }
+    }
+    exercise("---\nid: t\n---\na\n---\n[ \\[l](https://e.com)");
+}
