@@ -29,6 +29,11 @@ pub enum PlatformError {
     /// Misconfiguration on our side (no credential, bad URL).
     #[error("{message}")]
     Config { message: String },
+    /// The platform cannot do this at all (Instagram deleting a feed post,
+    /// X editing without its paid edit window): the message names what the
+    /// user can do instead. Never retried.
+    #[error("{message}")]
+    Unsupported { message: String },
 }
 
 impl PlatformError {
@@ -57,6 +62,12 @@ impl PlatformError {
     pub fn rejected(message: impl Into<String>) -> Self {
         PlatformError::Rejected {
             duplicate: false,
+            message: message.into(),
+        }
+    }
+
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        PlatformError::Unsupported {
             message: message.into(),
         }
     }

@@ -720,6 +720,7 @@ impl Steps for Instagram {
         let earlier = Earlier::of(progress);
         match step.role {
             Role::Lookup if what == CHECK_STORED => self.check_stored(request, progress).await,
+            Role::Delete(_) | Role::Edit(_) => Err(super::plan::not_publishing(step)),
             Role::Lookup if what == READ_QUOTA => {
                 // A post already out needs no slot of the limit.
                 if matches!(earlier, Earlier::Published { .. }) {

@@ -573,6 +573,7 @@ impl Steps for Linkedin {
                 .await?
                 .json(what, Effect::Read),
             Role::Part(_) => self.create(step, request, progress).await,
+            Role::Delete(_) | Role::Edit(_) => Err(super::plan::not_publishing(step)),
         }
     }
 

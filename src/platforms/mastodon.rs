@@ -570,6 +570,7 @@ impl Steps for Mastodon {
                 return Ok(json!({ "id": media.id }));
             }
             Role::Part(_) | Role::Prepare(_) => {}
+            Role::Delete(_) | Role::Edit(_) => return Err(plan::not_publishing(step)),
         }
         Ok(value)
     }

@@ -79,6 +79,25 @@ pub trait PartSink: Send {
     fn part(&mut self, index: usize, part: PublishedPart) -> Result<(), PlatformError>;
 }
 
+/// Receives each part as soon as the platform deleted (or edited) it, so
+/// that progress is committed before the next part is sent.
+pub trait DoneSink: Send {
+    /// Part `index` is deleted (or edited); `gone`: the platform no longer
+    /// had it (deleted elsewhere), which counts as deleted.
+    fn done(&mut self, index: usize, gone: bool) -> Result<(), PlatformError>;
+}
+
+/// A published part to delete: its index in the thread and what the store
+/// recorded of it.
+pub type Recorded = (usize, PublishedPart);
+
+/// What an edit may do: `force` allows an edit that changes what other
+/// people may already have replied to or quoted (a Bluesky `putRecord`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EditMode {
+    pub force: bool,
+}
+
 /// A platform client for one account. The engine talks only to this trait.
 #[async_trait::async_trait]
 pub trait Platform: Send + Sync {
@@ -94,6 +113,52 @@ pub trait Platform: Send + Sync {
     /// After a crash or an answer that left the outcome unknown: the parts of
     /// `job` that are already on the platform, in order from the first.
     async fn reconcile(&self, job: &Job<'_>) -> Result<Vec<PublishedPart>, PlatformError>;
+
+    /// The requests that delete `parts`, in the order given (the engine
+    /// passes the last part of a thread first), each a [`plan::Role::Delete`]
+    /// step. A platform that cannot delete answers
+    /// [`PlatformError::Unsupported`] saying what the user can do instead.
+    fn plan_delete(&self, parts: &[Recorded]) -> Result<plan::Plan, PlatformError> {
+        let _ = parts;
+        Err(PlatformError::unsupported(
+            "this platform cannot delete published posts",
+        ))
+    }
+
+    /// Deletes `parts` in order, handing each deleted one to `sink` before
+    /// the next is sent: runs [`Platform::plan_delete`] through
+    /// [`plan::run_changes`].
+    async fn delete(
+        &self,
+        parts: &[Recorded],
+        sink: &mut dyn DoneSink,
+    ) -> Result<(), PlatformError> {
+        let _ = sink;
+        self.plan_delete(parts).map(|_| ())
+    }
+
+    /// The requests that change the published parts of `job` (`job.done`)
+    /// to the post as it is rendered now, each a [`plan::Role::Edit`] step.
+    /// A platform that cannot edit answers [`PlatformError::Unsupported`]
+    /// naming delete-and-repost; one whose edits need `--force` says so.
+    fn plan_edit(&self, job: &Job<'_>, mode: EditMode) -> Result<plan::Plan, PlatformError> {
+        let _ = (job, mode);
+        Err(PlatformError::unsupported(
+            "this platform cannot edit published posts; `social edit --repost` deletes the post and publishes it again",
+        ))
+    }
+
+    /// Edits the published parts of `job`, handing each edited one to
+    /// `sink`: runs [`Platform::plan_edit`] through [`plan::run_changes`].
+    async fn edit(
+        &self,
+        job: &Job<'_>,
+        mode: EditMode,
+        sink: &mut dyn DoneSink,
+    ) -> Result<(), PlatformError> {
+        let _ = sink;
+        self.plan_edit(job, mode).map(|_| ())
+    }
 
     /// The requests `publish` would send, as data, for `--dry-run`: the
     /// plan, described.

@@ -53,6 +53,12 @@ pub enum Role {
     /// Publishes part `i` of the thread: its answer is the published part,
     /// recorded before the next step is sent.
     Part(usize),
+    /// Deletes published part `i`: once it succeeds (or the platform says
+    /// the part is gone already) the deletion is recorded before the next
+    /// step is sent.
+    Delete(usize),
+    /// Changes published part `i` in place (an edit): recorded as it succeeds.
+    Edit(usize),
 }
 
 /// An HTTP method.
@@ -645,6 +651,57 @@ pub struct Progress<'a> {
     pub answers: &'a [Value],
     /// The parts published so far: the job's earlier ones, then this run's.
     pub parts: &'a [PublishedPart],
+}
+
+/// How a client sends the steps of its delete and edit plans: like
+/// [`Steps::send`], without a publish job (a deletion needs only the parts
+/// the store recorded, not the post file).
+#[async_trait::async_trait]
+pub trait Changes: Send + Sync {
+    /// Sends one step with the credential and returns its answer. A
+    /// [`Role::Delete`] step whose part the platform no longer has answers
+    /// [`gone`] (see [`super::wire::read_removal`]), not an error.
+    async fn send_change(&self, step: &Step, request: Request) -> Result<Value, PlatformError>;
+}
+
+/// The error of a delete or edit step handed to a publishing client's
+/// [`Steps::send`]: plans of one kind are never run by the other's runner.
+pub fn not_publishing(step: &Step) -> PlatformError {
+    PlatformError::config(format!(
+        "{}: a delete or edit step cannot be sent as part of publishing",
+        step.what
+    ))
+}
+
+/// The answer of a delete step whose part was already gone.
+pub fn gone() -> Value {
+    json!({ "gone": true })
+}
+
+/// Whether a delete step's answer says the part was already gone.
+pub fn is_gone(answer: &Value) -> bool {
+    answer.get("gone") == Some(&Value::Bool(true))
+}
+
+/// Sends a delete or edit `plan` in order, handing each part it deleted or
+/// edited to `sink` (with whether it was gone already) before the next
+/// step is sent.
+pub async fn run_changes(
+    client: &dyn Changes,
+    plan: &Plan,
+    sink: &mut dyn super::DoneSink,
+) -> Result<(), PlatformError> {
+    let mut answers: Vec<Value> = Vec::with_capacity(plan.steps.len());
+    for step in &plan.steps {
+        let request = step.resolve(&answers)?;
+        let answer = client.send_change(step, request).await?;
+        match step.role {
+            Role::Delete(i) | Role::Edit(i) => sink.done(i, is_gone(&answer))?,
+            _ => {}
+        }
+        answers.push(answer);
+    }
+    Ok(())
 }
 
 /// Sends `plan` for `job` in order, handing each published part to `sink`

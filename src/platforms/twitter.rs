@@ -627,6 +627,7 @@ impl Steps for Twitter {
             })
             .await?;
         match step.role {
+            Role::Delete(_) | Role::Edit(_) => Err(plan::not_publishing(step)),
             Role::Part(_) => {
                 self.create_answer(step, &loaded.request, resp, progress)
                     .await

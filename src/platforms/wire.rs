@@ -129,6 +129,25 @@ pub async fn read(
     })
 }
 
+/// Reads the answer of a request that deletes a part: 404 and 410 mean the
+/// part is gone already (deleted elsewhere, or by an earlier attempt whose
+/// answer was lost), which is [`super::plan::gone`]; a success is its JSON
+/// (or `{}` when it has no body); anything else the dialect's error.
+pub async fn read_removal(
+    resp: Response,
+    what: &str,
+    dialect: &dyn Dialect,
+) -> Result<Value, PlatformError> {
+    if matches!(resp.status().as_u16(), 404 | 410) {
+        return Ok(super::plan::gone());
+    }
+    let answer = read(resp, what, Effect::Read, dialect).await?;
+    if answer.body.trim().is_empty() {
+        return Ok(Value::Object(Default::default()));
+    }
+    answer.json(what, Effect::Read)
+}
+
 /// Reads a success answer's JSON as `T`, anything else as a typed error.
 pub async fn read_json<T: DeserializeOwned>(
     resp: Response,

@@ -1092,6 +1092,7 @@ impl Steps for Bluesky {
         let what = step.what.as_str();
         match step.role {
             Role::Part(_) => self.send_create(request, what).await,
+            Role::Delete(_) | Role::Edit(_) => Err(crate::platforms::plan::not_publishing(step)),
             Role::Media(n) => {
                 let m = progress.job.media.get(n).ok_or_else(|| {
                     PlatformError::config(format!("{what}: no media file {}", n + 1))
