@@ -525,6 +525,11 @@ impl Steps for Mastodon {
         request: Request,
         _: &Progress<'_>,
     ) -> Result<Value, PlatformError> {
+        // Delete and edit steps go through `plan::run_changes`, never here:
+        // refused before anything is sent.
+        if matches!(step.role, Role::Delete(_) | Role::Edit(_)) {
+            return Err(plan::not_publishing(step));
+        }
         let loaded = request.load().await?;
         let create = matches!(step.role, Role::Part(_));
         let resp = loaded
@@ -569,8 +574,8 @@ impl Steps for Mastodon {
                 // Later fills read the id as a string, whatever the server sent.
                 return Ok(json!({ "id": media.id }));
             }
-            Role::Part(_) | Role::Prepare(_) => {}
-            Role::Delete(_) | Role::Edit(_) => return Err(plan::not_publishing(step)),
+            // Delete and edit steps were refused above, before sending.
+            Role::Part(_) | Role::Prepare(_) | Role::Delete(_) | Role::Edit(_) => {}
         }
         Ok(value)
     }

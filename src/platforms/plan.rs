@@ -881,4 +881,108 @@ mod tests {
         let e = r.load().await.err().unwrap();
         assert!(e.to_string().contains("changed"), "{e}");
     }
+
+    /// Sends change steps over plain reqwest and reads each answer as a
+    /// deletion is read; records what the sink was told.
+    struct Deleter(reqwest::Client);
+
+    struct Plain;
+    impl super::super::wire::Dialect for Plain {}
+
+    #[async_trait::async_trait]
+    impl Changes for Deleter {
+        async fn send_change(&self, step: &Step, request: Request) -> Result<Value, PlatformError> {
+            let resp = request
+                .load()
+                .await?
+                .build(&self.0)
+                .send()
+                .await
+                .map_err(|e| PlatformError::unavailable(e.to_string()))?;
+            super::super::wire::read_removal(resp, &step.what, &Plain).await
+        }
+    }
+
+    #[derive(Default)]
+    struct Told(Vec<(usize, bool)>);
+    impl super::super::DoneSink for Told {
+        fn done(&mut self, index: usize, gone: bool) -> Result<(), PlatformError> {
+            self.0.push((index, gone));
+            Ok(())
+        }
+    }
+
+    fn deletes(base: &str, ids: &[(usize, &str)]) -> Plan {
+        let mut plan = Plan::default();
+        for (i, id) in ids {
+            plan.push(Step::new(
+                format!("deleting part {}", i + 1),
+                Role::Delete(*i),
+                Request::new(Method::Delete, format!("{base}/statuses/{id}")),
+            ));
+        }
+        plan
+    }
+
+    #[tokio::test]
+    async fn changes_are_told_part_by_part_and_a_missing_part_counts_as_gone() {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("DELETE"))
+            .and(path("/statuses/3"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "3"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path("/statuses/2"))
+            .respond_with(
+                ResponseTemplate::new(404).set_body_json(json!({"error": "Record not found"})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path("/statuses/1"))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = Deleter(reqwest::Client::new());
+        let plan = deletes(&server.uri(), &[(2, "3"), (1, "2"), (0, "1")]);
+        let mut told = Told::default();
+        run_changes(&client, &plan, &mut told).await.unwrap();
+        assert_eq!(told.0, [(2, false), (1, true), (0, false)]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_change_stops_the_plan_before_the_next_step() {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("DELETE"))
+            .and(path("/statuses/2"))
+            .respond_with(
+                ResponseTemplate::new(403).set_body_json(json!({"error": "missing scope"})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path("/statuses/1"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let client = Deleter(reqwest::Client::new());
+        let plan = deletes(&server.uri(), &[(1, "2"), (0, "1")]);
+        let mut told = Told::default();
+        let e = run_changes(&client, &plan, &mut told).await.unwrap_err();
+        assert!(
+            matches!(&e, PlatformError::Rejected { message, .. } if message.contains("missing scope")),
+            "{e:?}"
+        );
+        assert!(told.0.is_empty());
+    }
 }

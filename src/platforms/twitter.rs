@@ -618,6 +618,11 @@ impl Steps for Twitter {
         request: Request,
         progress: &Progress<'_>,
     ) -> Result<Value, PlatformError> {
+        // Delete and edit steps go through `plan::run_changes`, never here:
+        // refused before anything is sent.
+        if matches!(step.role, Role::Delete(_) | Role::Edit(_)) {
+            return Err(plan::not_publishing(step));
+        }
         let loaded = request.load().await?;
         // A create is `Repeat::Unsafe`: an answer the HTTP layer cannot
         // give (a 5xx, a connection lost after sending) is `Unknown`.
@@ -627,7 +632,6 @@ impl Steps for Twitter {
             })
             .await?;
         match step.role {
-            Role::Delete(_) | Role::Edit(_) => Err(plan::not_publishing(step)),
             Role::Part(_) => {
                 self.create_answer(step, &loaded.request, resp, progress)
                     .await
@@ -639,6 +643,8 @@ impl Steps for Twitter {
             Role::Lookup | Role::Prepare(_) => {
                 wire::read_json(resp, &step.what, Effect::Read, &Dialect).await
             }
+            // Refused above, before sending.
+            Role::Delete(_) | Role::Edit(_) => Err(plan::not_publishing(step)),
         }
     }
 
