@@ -28,6 +28,9 @@ _social() {
             social,daemon)
                 cmd="social__subcmd__daemon"
                 ;;
+            social,delete)
+                cmd="social__subcmd__delete"
+                ;;
             social,help)
                 cmd="social__subcmd__help"
                 ;;
@@ -111,6 +114,9 @@ _social() {
                 ;;
             social__subcmd__help,daemon)
                 cmd="social__subcmd__help__subcmd__daemon"
+                ;;
+            social__subcmd__help,delete)
+                cmd="social__subcmd__help__subcmd__delete"
                 ;;
             social__subcmd__help,help)
                 cmd="social__subcmd__help__subcmd__help"
@@ -209,7 +215,7 @@ _social() {
 
     case "${cmd}" in
         social)
-            opts="-v -q -h -V --project --state --color --verbose --quiet --help --version init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help"
+            opts="-v -q -h -V --project --state --color --verbose --quiet --help --version init new validate preview post publish schedule daemon status cancel retry delete queue state accounts completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,8 +612,38 @@ _social() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        social__subcmd__delete)
+            opts="-y -v -q -h -V --to --dry-run --yes --json --project --state --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         social__subcmd__help)
-            opts="init new validate preview post publish schedule daemon status cancel retry queue state accounts completions help"
+            opts="init new validate preview post publish schedule daemon status cancel retry delete queue state accounts completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -733,6 +769,20 @@ _social() {
             return 0
             ;;
         social__subcmd__help__subcmd__daemon)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        social__subcmd__help__subcmd__delete)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

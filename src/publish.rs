@@ -21,6 +21,8 @@ use commit::Committer;
 use futures_util::future::join_all;
 
 mod commit;
+mod delete;
+pub use delete::with_links;
 #[cfg(test)]
 mod tests;
 use rayon::prelude::*;
@@ -66,6 +68,18 @@ pub enum Verdict {
     /// Not attempted; the target is in `state` (a draft, cancelled, taken
     /// by another process, not due…).
     Skipped { state: State, reason: String },
+    /// Every published part is deleted now (or was gone already).
+    Deleted { urls: Vec<String> },
+    /// The deletion stopped with `left` parts still published; due again
+    /// at `retry_at` (RFC 3339), or when `social delete` is run again.
+    DeleteLeft {
+        error: String,
+        left: usize,
+        retry_at: Option<String>,
+    },
+    /// The platform cannot delete it: still published, with where to do it
+    /// by hand.
+    NotDeletable { error: String },
 }
 
 impl Verdict {
@@ -79,6 +93,9 @@ impl Verdict {
             Verdict::Failed { .. } => State::Failed,
             Verdict::Unconfirmed { .. } => State::Unconfirmed,
             Verdict::Skipped { state, .. } => *state,
+            Verdict::Deleted { .. } => State::Deleted,
+            Verdict::DeleteLeft { .. } => State::Deleting,
+            Verdict::NotDeletable { .. } => State::Posted,
         }
     }
 
@@ -98,6 +115,19 @@ impl Verdict {
             Verdict::WaitingForLogin { reason } | Verdict::Skipped { reason, .. } => reason.clone(),
             Verdict::Missed { reason, .. } => reason.clone(),
             Verdict::Failed { error } | Verdict::Unconfirmed { error } => error.clone(),
+            Verdict::Deleted { urls } => urls.join("\n"),
+            Verdict::DeleteLeft {
+                error,
+                left,
+                retry_at,
+            } => {
+                let when = match retry_at {
+                    Some(at) => format!("retry at {at}"),
+                    None => "run `social delete` again once it is fixed".into(),
+                };
+                format!("{error} ({left} part(s) left; {when})")
+            }
+            Verdict::NotDeletable { error } => error.clone(),
         }
     }
 }
@@ -115,6 +145,7 @@ impl TargetResult {
     pub fn failed(&self) -> bool {
         match &self.result {
             Verdict::Skipped { .. } => false,
+            Verdict::DeleteLeft { .. } | Verdict::NotDeletable { .. } => true,
             v => v.state().is_failure(),
         }
     }
@@ -150,6 +181,22 @@ impl Serialize for TargetResult {
             Verdict::Skipped { reason, .. } => {
                 m.serialize_entry("skipped", &true)?;
                 m.serialize_entry("reason", reason)?;
+            }
+            Verdict::Deleted { urls } => m.serialize_entry("urls", urls)?,
+            Verdict::DeleteLeft {
+                error,
+                left,
+                retry_at,
+            } => {
+                m.serialize_entry("error", error)?;
+                m.serialize_entry("parts_left", left)?;
+                if let Some(at) = retry_at {
+                    m.serialize_entry("retry_at", at)?;
+                }
+            }
+            Verdict::NotDeletable { error } => {
+                m.serialize_entry("error", error)?;
+                m.serialize_entry("not_deletable", &true)?;
             }
         }
         m.end()
@@ -1170,6 +1217,19 @@ fn log_result(r: &TargetResult) {
         Verdict::Skipped { reason, .. } => {
             tracing::debug!(post = %post, account = %account, state, reason = %reason, "skipped")
         }
+        Verdict::Deleted { urls } => {
+            tracing::info!(post = %post, account = %account, state, url = %urls.first().map(String::as_str).unwrap_or(""), "deleted")
+        }
+        Verdict::DeleteLeft {
+            error,
+            left,
+            retry_at,
+        } => {
+            tracing::warn!(post = %post, account = %account, state, error = %error, parts_left = left, retry_at = %retry_at.as_deref().unwrap_or(""), "delete stopped")
+        }
+        Verdict::NotDeletable { error } => {
+            tracing::error!(post = %post, account = %account, state, error = %error, "cannot delete")
+        }
     }
 }
 
@@ -1245,7 +1305,8 @@ pub fn due_targets(
     // Targets waiting for a login are taken whenever a run looks (the login
     // may have just been added), not only at their next recheck.
     for (at, t) in store.due_targets_until(now + LOGIN_RECHECK)? {
-        if at > now && !t.waiting_for_login {
+        if (at > now && !t.waiting_for_login) || t.status == TargetStatus::Deleting {
+            // Deletions are taken by `Engine::due_deletions`.
             continue;
         }
         // A retry's time is its own; only the first attempt can be "missed".
@@ -1299,6 +1360,9 @@ pub async fn publish_due(
     let config = &engine.config;
     let now = engine.now();
     let (due, missed) = due_targets(store, config, now)?;
+    // Deletions asked for (`social delete` that stopped, withdrawn files),
+    // taken after publishing.
+    let deletions = engine.due_deletions()?;
     let stale = store.stale_claims(now)?;
     let mut ids: Vec<String> = due
         .iter()
@@ -1354,5 +1418,6 @@ pub async fn publish_due(
         .collect();
     results.extend(engine.reconcile_stale(&posts, progress).await);
     results.extend(engine.publish(work, false, progress).await);
+    results.extend(engine.delete_targets(&deletions, false, progress).await);
     Ok(results)
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod cancel;
 mod completions;
 mod daemon;
+mod delete;
 mod init;
 mod new;
 mod output;
@@ -86,6 +87,7 @@ pub enum Command {
     Status(status::StatusArgs),
     Cancel(cancel::CancelArgs),
     Retry(cancel::RetryArgs),
+    Delete(delete::DeleteArgs),
     Queue(queue::QueueArgs),
     State(state::StateArgs),
     Accounts(accounts::AccountsArgs),
@@ -178,6 +180,7 @@ fn run(cli: Cli, ui: &Ui) -> Outcome {
         Command::Status(args) => status::run(ui, &Project::open(g)?, args),
         Command::Cancel(args) => cancel::run_cancel(ui, &Project::open(g)?, args),
         Command::Retry(args) => cancel::run_retry(ui, &Project::open(g)?, args),
+        Command::Delete(args) => delete::run(ui, &Project::open(g)?, args),
         Command::Queue(args) => queue::run(ui, &Project::open(g)?, args),
         Command::State(args) => state::run(ui, &Project::open(g)?, args),
         Command::Accounts(args) => accounts::run(ui, &Project::open(g)?, args),

@@ -152,7 +152,9 @@ pub(crate) fn summary(results: &[TargetResult]) -> String {
                 r.result.state() == state
                     && !matches!(
                         r.result,
-                        Verdict::Skipped { .. } | Verdict::AlreadyPosted { .. }
+                        Verdict::Skipped { .. }
+                            | Verdict::AlreadyPosted { .. }
+                            | Verdict::NotDeletable { .. }
                     )
             })
             .count();
@@ -174,10 +176,17 @@ pub(crate) fn summary(results: &[TargetResult]) -> String {
     if skipped > 0 {
         parts.push(format!("{skipped} not attempted"));
     }
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r.result, Verdict::NotDeletable { .. }))
+        .count();
+    if refused > 0 {
+        parts.push(format!("{refused} cannot be deleted there"));
+    }
     parts.join(", ")
 }
 
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -216,7 +225,7 @@ fn stdin_post(project: &Project, to: &[String]) -> anyhow::Result<validate::File
     Ok(report)
 }
 
-fn print_results(ui: &Ui, results: &[TargetResult], json: bool) -> std::io::Result<()> {
+pub(super) fn print_results(ui: &Ui, results: &[TargetResult], json: bool) -> std::io::Result<()> {
     if json {
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, results)?;
@@ -275,7 +284,7 @@ fn print_results(ui: &Ui, results: &[TargetResult], json: bool) -> std::io::Resu
     Ok(())
 }
 
-fn exit(results: &[TargetResult], problems: bool) -> ExitCode {
+pub(super) fn exit(results: &[TargetResult], problems: bool) -> ExitCode {
     if problems || results.iter().any(TargetResult::failed) {
         ExitCode::from(1)
     } else {
@@ -338,6 +347,14 @@ pub fn run_post(ui: &Ui, project: &Project, args: PostArgs) -> Outcome {
             problems = true;
             continue;
         }
+        if checked.post.status == Status::Withdrawn {
+            ui.error(
+                &format!("{}: the post is withdrawn", report.path.display()),
+                Some("set `status: ready` to publish it; `social delete` takes back what was published"),
+            );
+            problems = true;
+            continue;
+        }
         if checked.targets.is_empty() {
             ui.error(
                 &format!(
@@ -367,6 +384,7 @@ pub fn run_post(ui: &Ui, project: &Project, args: PostArgs) -> Outcome {
             queue: None,
             position: None,
             draft: false,
+            withdrawn: false,
             accounts: c.targets.clone(),
             errors: Vec::new(),
         };

@@ -229,6 +229,7 @@ fn header(
     let status = match post.status {
         crate::content::Status::Draft => " · draft",
         crate::content::Status::Ready => "",
+        crate::content::Status::Withdrawn => " · withdrawn (deleted where it was published)",
     };
     writeln!(
         out,

@@ -41,6 +41,17 @@ struct Row<'a> {
     last_error: Option<&'a str>,
     urls: Vec<&'a str>,
     posted_at: Option<String>,
+    /// Who asked for a deletion (`command`, `withdrawn`), once asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    removal: Option<&'static str>,
+    /// Parts deleted so far, while deleting or deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted_parts: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted_at: Option<String>,
+    /// The post's file is gone (deleting a file deletes nothing online).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    file_removed: bool,
 }
 
 pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
@@ -64,7 +75,16 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
     }
     let targets = store.targets(args.post.as_deref())?;
     let tz = project.config.timezone;
-    let rows: Vec<Row> = targets.iter().map(|t| row(t, tz)).collect();
+    let removed: std::collections::HashSet<String> = store
+        .posts()?
+        .into_iter()
+        .filter(|p| p.path.is_none())
+        .map(|p| p.id)
+        .collect();
+    let rows: Vec<Row> = targets
+        .iter()
+        .map(|t| row(t, tz, removed.contains(&t.post_id)))
+        .collect();
     if args.json {
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, &rows)?;
@@ -103,14 +123,41 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
         }
     }
     for (r, target) in rows.iter().zip(&targets) {
-        let result = match (r.urls.is_empty(), r.last_error) {
+        let mut result = match (r.urls.is_empty(), r.last_error) {
             (false, _) => r.urls.join("\n"),
             (true, Some(e)) => e.to_string(),
             _ => String::new(),
         };
+        match r.status {
+            State::Deleting => {
+                let mut head = format!(
+                    "{} of {} part(s) deleted",
+                    r.deleted_parts.unwrap_or(0),
+                    target.parts.len()
+                );
+                if r.removal == Some("withdrawn") {
+                    head.push_str(" (withdrawn)");
+                }
+                if let Some(e) = r.last_error {
+                    head = format!("{head}: {e}");
+                }
+                result = format!("{head}\n{}", r.urls.join("\n"));
+            }
+            State::Deleted => result = format!("deleted: {result}"),
+            State::Posted if r.last_error.is_some() => {
+                // A platform that refused to delete it.
+                result = format!("{result}\n{}", r.last_error.unwrap_or_default());
+            }
+            _ => {}
+        }
+        if r.file_removed {
+            result = format!("published, file removed\n{result}");
+        }
+        let result = result.trim().to_string();
         let result = notes.cell(&format!("{} → {}", r.post, r.account), result);
         let at = match r.status {
             State::Posted => target.posted_at,
+            State::Deleted => target.deleted_at,
             State::WillRetry => target.next_attempt,
             State::Missed => target.planned,
             State::WaitingForLogin => target.planned.or(target.due),
@@ -167,7 +214,7 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-fn row(t: &TargetRecord, tz: Tz) -> Row<'_> {
+fn row(t: &TargetRecord, tz: Tz, file_removed: bool) -> Row<'_> {
     let rfc = |ms: Option<i64>| ms.and_then(from_ms).map(|t| time::rfc3339_in(t, tz));
     let state = t.state();
     Row {
@@ -183,6 +230,10 @@ fn row(t: &TargetRecord, tz: Tz) -> Row<'_> {
         last_error: t.last_error.as_deref(),
         urls: t.parts.iter().filter_map(|p| p.url.as_deref()).collect(),
         posted_at: rfc(t.posted_at),
+        removal: t.removal.as_ref().map(|r| r.why.as_str()),
+        deleted_parts: t.status.is_removal().then_some(t.deleted.len()),
+        deleted_at: rfc(t.deleted_at),
+        file_removed: file_removed && !t.status.is_removal(),
     }
 }
 

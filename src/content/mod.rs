@@ -48,6 +48,8 @@ pub enum Status {
     Draft,
     #[default]
     Ready,
+    /// Taken back: deleted wherever it was published, published nowhere else.
+    Withdrawn,
 }
 
 /// How the body is cut into thread parts.
@@ -629,10 +631,13 @@ fn status_of(path: &Path, status: Option<Text>, pos: Pos, diags: &mut Vec<Diagno
         None => Status::Ready,
         Some(s) if s == "ready" => Status::Ready,
         Some(s) if s == "draft" => Status::Draft,
+        Some(s) if s == "withdrawn" => Status::Withdrawn,
         Some(s) => {
             diags.push(
                 Diagnostic::error(path, pos, format!("unknown status `{s}`"))
-                    .with_help("use `draft` (never published) or `ready`"),
+                    .with_help(
+                        "use `draft` (never published), `ready`, or `withdrawn` (deleted wherever it was published)",
+                    ),
             );
             Status::Draft
         }

@@ -178,6 +178,26 @@ pub enum Change {
     Part { index: usize, part: PublishedPart },
     /// The end of an attempt.
     Outcome(Outcome),
+    /// A part of a target being deleted is gone from the platform; renews
+    /// the lease.
+    Removed { index: usize },
+    /// The end of a deletion attempt.
+    Deletion(DeletionEnd),
+}
+
+/// How a deletion attempt ended.
+#[derive(Clone, Debug)]
+pub enum DeletionEnd {
+    /// Every part is gone: the target is deleted.
+    Done,
+    /// Some parts are left; due again at `retry_at`, or (none) when the
+    /// user runs `social delete` again.
+    Failed {
+        error: String,
+        retry_at: Option<DateTime<Utc>>,
+    },
+    /// The platform cannot delete: the target stays published, with why.
+    Refused { error: String },
 }
 
 impl Store {
@@ -259,6 +279,44 @@ impl Store {
                 Found::Done(None) => Ok(current.map_or(Claimed::Missing, Claimed::No)),
             })
             .collect()
+    }
+
+    /// Claims a target whose deletion is asked for: one transaction, exactly
+    /// one claimer. `force` takes it whatever its due time (`social delete`).
+    /// The claim moves `due` to the end of its lease, so that a deletion
+    /// whose process died comes up again by itself.
+    pub fn claim_deletion(
+        &self,
+        post: &str,
+        account: &str,
+        now: DateTime<Utc>,
+        force: bool,
+    ) -> Result<Claimed, StateError> {
+        let owner = self.owner()?.to_string();
+        let now_ms = to_ms(now);
+        let key = target_key(post, account);
+        let mut current = None;
+        let found = self.write(|tx| {
+            Targets::open(tx)?.change(&key, |t| {
+                let free = t.claimed_by.is_none() || self.is_stale(t, now_ms);
+                let due = force || t.due.is_some_and(|d| d <= now_ms);
+                if t.status != TargetStatus::Deleting || !free || !due {
+                    current = Some(t.clone());
+                    return None;
+                }
+                t.claimed_by = Some(owner.clone());
+                t.lease_until = Some(now_ms + LEASE_MS);
+                t.due = t.lease_until;
+                t.attempts += 1;
+                Some(t.clone())
+            })
+        })?;
+        match found {
+            Found::Missing => Ok(Claimed::Missing),
+            Found::Corrupt(m) => Err(self.corrupt(&key, m)),
+            Found::Done(Some(t)) => Ok(Claimed::Yes(Claim { target: t })),
+            Found::Done(None) => Ok(current.map_or(Claimed::Missing, Claimed::No)),
+        }
     }
 
     /// Records the outcome of a publish attempt on a claimed target.
@@ -448,6 +506,43 @@ fn apply(t: &mut TargetRecord, change: &Change, now_ms: i64) {
             t.parts.push(part.clone());
             if t.status == TargetStatus::Posting {
                 t.lease_until = Some(now_ms + LEASE_MS);
+            }
+        }
+        Change::Removed { index } => {
+            if !t.deleted.contains(index) {
+                t.deleted.push(*index);
+                t.deleted.sort_unstable();
+            }
+            if t.claimed_by.is_some() {
+                t.lease_until = Some(now_ms + LEASE_MS);
+                t.due = t.lease_until;
+            }
+        }
+        Change::Deletion(end) => {
+            t.claimed_by = None;
+            t.lease_until = None;
+            match end {
+                DeletionEnd::Done => {
+                    t.status = TargetStatus::Deleted;
+                    t.deleted = (0..t.parts.len()).collect();
+                    t.deleted_at = Some(now_ms);
+                    t.due = None;
+                    t.next_attempt = None;
+                    t.last_error = None;
+                    t.attempts = 0;
+                }
+                DeletionEnd::Failed { error, retry_at } => {
+                    t.last_error = Some(error.clone());
+                    t.next_attempt = retry_at.map(to_ms);
+                    t.due = t.next_attempt;
+                }
+                DeletionEnd::Refused { error } => {
+                    t.status = TargetStatus::Posted;
+                    t.last_error = Some(error.clone());
+                    t.next_attempt = None;
+                    t.due = None;
+                    t.attempts = 0;
+                }
             }
         }
         Change::Outcome(outcome) => {

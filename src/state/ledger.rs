@@ -84,6 +84,19 @@ pub struct LedgerEntry {
     /// Hash of the post's content, to recognise a renamed post.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub content_hash: String,
+    /// A publication asked to be taken back: when (RFC 3339).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub delete_requested_at: String,
+    /// Who asked: `command` (`social delete`) or `withdrawn` (the file).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub removal: String,
+    /// The parts (1-based) deleted so far, while the deletion is under way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted_parts: Vec<usize>,
+    /// When its last part was deleted (RFC 3339): deleted for good, never
+    /// published or deleted again from any clone.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub deleted_at: String,
 }
 
 /// Every published target: post id → account → entry.
@@ -200,7 +213,10 @@ impl Ledger {
         for (post, account, entry) in entries {
             let published = ledger.published(&post, &account).is_some();
             match entry {
-                Some(e) if e.is_published() || !published => {
+                Some(mut e) if e.is_published() || !published => {
+                    if let Some(old) = ledger.get(&post, &account) {
+                        e.keep_removal(old);
+                    }
                     ledger.posts.entry(post).or_default().insert(account, e);
                 }
                 None if !published => {
@@ -237,6 +253,41 @@ impl LedgerEntry {
     /// Whether this records a publication.
     pub fn is_published(&self) -> bool {
         self.status.is_none()
+    }
+
+    /// A publication that was deleted (every part).
+    pub fn is_deleted(&self) -> bool {
+        self.is_published() && !self.deleted_at.is_empty()
+    }
+
+    /// A publication whose deletion was asked for (done or under way).
+    pub fn is_removal(&self) -> bool {
+        self.is_published() && (!self.delete_requested_at.is_empty() || self.is_deleted())
+    }
+
+    /// Keeps what `old` knows of a deletion that `self` (a publication
+    /// written by a store that knew less, such as another clone's) lacks: a
+    /// deletion is never undone by a later write of the publication.
+    fn keep_removal(&mut self, old: &LedgerEntry) {
+        if !self.is_published() || !old.is_removal() {
+            return;
+        }
+        if self.delete_requested_at.is_empty() {
+            self.delete_requested_at = old.delete_requested_at.clone();
+            self.removal = old.removal.clone();
+        }
+        if self.deleted_at.is_empty() && old.is_deleted() {
+            self.deleted_at = old.deleted_at.clone();
+            self.deleted_parts.clear();
+        }
+        if self.deleted_at.is_empty() {
+            for p in &old.deleted_parts {
+                if !self.deleted_parts.contains(p) {
+                    self.deleted_parts.push(*p);
+                }
+            }
+            self.deleted_parts.sort_unstable();
+        }
     }
 }
 

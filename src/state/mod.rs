@@ -12,7 +12,7 @@ mod claims;
 pub mod ledger;
 pub mod sync;
 
-pub use claims::{Change, Claimed};
+pub use claims::{Change, Claimed, DeletionEnd};
 
 use crate::diag::Diagnostic;
 use chrono::{DateTime, TimeZone, Utc};
@@ -109,6 +109,15 @@ pub enum TargetStatus {
     /// machine was off, no login): not published unless `at` changes or
     /// `social post` / `social retry` sends it now.
     Missed,
+    /// The post file says `status: withdrawn` and nothing of it was
+    /// published on this account: never published while it says so.
+    Withdrawn,
+    /// Published, and asked to be taken back (`social delete`, or the file
+    /// withdrawn): its parts are deleted last first, each recorded in
+    /// `deleted` as it goes; due again at `due` after a failure that passes.
+    Deleting,
+    /// Every published part is deleted (or was gone already): final.
+    Deleted,
 }
 
 /// The one name of each state a target can be in: what `status`, `post`,
@@ -135,10 +144,17 @@ pub enum State {
     Cancelled,
     /// May be on the platform: the user checks, then retries or cancels.
     Unconfirmed,
+    /// `status: withdrawn`: not published here, and never will be while
+    /// the file says so.
+    Withdrawn,
+    /// Published, being taken back (or due to be, after a failure).
+    Deleting,
+    /// Published, then deleted.
+    Deleted,
 }
 
 impl State {
-    pub const ALL: [State; 11] = [
+    pub const ALL: [State; 14] = [
         State::Draft,
         State::Scheduled,
         State::Queued,
@@ -150,6 +166,9 @@ impl State {
         State::Failed,
         State::Cancelled,
         State::Unconfirmed,
+        State::Withdrawn,
+        State::Deleting,
+        State::Deleted,
     ];
 
     pub fn name(self) -> &'static str {
@@ -165,6 +184,9 @@ impl State {
             State::Failed => "failed",
             State::Cancelled => "cancelled",
             State::Unconfirmed => "unconfirmed",
+            State::Withdrawn => "withdrawn",
+            State::Deleting => "deleting",
+            State::Deleted => "deleted",
         }
     }
 
@@ -198,7 +220,14 @@ impl TargetStatus {
                 | TargetStatus::Cancelled
                 | TargetStatus::Unconfirmed
                 | TargetStatus::Missed
+                | TargetStatus::Deleting
+                | TargetStatus::Deleted
         )
+    }
+
+    /// Whether the target was published and is being, or has been, taken back.
+    pub fn is_removal(self) -> bool {
+        matches!(self, TargetStatus::Deleting | TargetStatus::Deleted)
     }
 }
 
@@ -261,6 +290,53 @@ pub struct TargetRecord {
     /// run after a login, within `catch_up` of `planned`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub waiting_for_login: bool,
+    /// Why its deletion was asked for, once it was; kept after a platform
+    /// refused to delete (the target is then `posted` again, with the reason
+    /// in `last_error`, and a withdrawn file does not ask again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal: Option<Removal>,
+    /// The indexes of the parts deleted so far (or found gone), recorded
+    /// one by one: a resumed deletion never sends these again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<usize>,
+    /// When the last part was deleted (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<i64>,
+}
+
+/// Why and when a published target was asked to be taken back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removal {
+    pub why: RemovalReason,
+    /// When it was asked (ms).
+    pub requested_at: i64,
+}
+
+/// Who asked for a deletion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RemovalReason {
+    /// `social delete`.
+    Command,
+    /// The post file says `status: withdrawn`.
+    Withdrawn,
+}
+
+impl RemovalReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemovalReason::Command => "command",
+            RemovalReason::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RemovalReason> {
+        match s {
+            "command" => Some(RemovalReason::Command),
+            "withdrawn" => Some(RemovalReason::Withdrawn),
+            _ => None,
+        }
+    }
 }
 
 impl TargetRecord {
@@ -282,7 +358,21 @@ impl TargetRecord {
             TargetStatus::Cancelled => State::Cancelled,
             TargetStatus::Unconfirmed => State::Unconfirmed,
             TargetStatus::Missed => State::Missed,
+            TargetStatus::Withdrawn => State::Withdrawn,
+            TargetStatus::Deleting => State::Deleting,
+            TargetStatus::Deleted => State::Deleted,
         }
+    }
+
+    /// The published parts still to delete, last first, with their indexes.
+    pub fn parts_to_delete(&self) -> Vec<(usize, PublishedPart)> {
+        self.parts
+            .iter()
+            .cloned()
+            .enumerate()
+            .filter(|(i, _)| !self.deleted.contains(i))
+            .rev()
+            .collect()
     }
 
     /// The key of this target in the store.
@@ -292,7 +382,10 @@ impl TargetRecord {
 
     /// Whether publishing is over for this target (nothing more will be sent).
     pub fn is_final(&self) -> bool {
-        matches!(self.status, TargetStatus::Posted | TargetStatus::Cancelled)
+        matches!(
+            self.status,
+            TargetStatus::Posted | TargetStatus::Cancelled | TargetStatus::Deleted
+        )
     }
 
     pub fn due_time(&self) -> Option<DateTime<Utc>> {
@@ -317,6 +410,9 @@ pub struct PostRecord {
     pub queue: Option<String>,
     pub position: Option<i64>,
     pub draft: bool,
+    /// `status: withdrawn`: taken back where published, published nowhere else.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
     pub accounts: Vec<String>,
     /// Validation errors that keep the post from being scheduled.
     #[serde(default)]
@@ -875,6 +971,9 @@ impl Store {
                         uncertain: false,
                         planned: None,
                         waiting_for_login: false,
+                        removal: None,
+                        deleted: Vec::new(),
+                        deleted_at: None,
                     };
                     targets.insert(key.as_str(), json(&t).as_slice())?;
                 }
@@ -902,12 +1001,37 @@ impl Store {
                 t.post_id, t.account
             )),
             TargetStatus::Cancelled => Err(format!("{} to {} is already cancelled", t.post_id, t.account)),
+            TargetStatus::Deleting | TargetStatus::Deleted => Err(format!(
+                "{} was published to {} and is {}; there is nothing to cancel",
+                t.post_id, t.account, t.state()
+            )),
             _ => {
                 t.status = TargetStatus::Cancelled;
                 t.due = None;
                 Ok(())
             }
         })
+    }
+
+    /// Asks for published targets of a post to be taken back (all, or
+    /// those of `accounts`): each goes to `deleting`, due now. A target
+    /// being deleted already is due again now; one that was never published
+    /// is refused with the reason. Writes nothing to the network.
+    pub fn request_delete(
+        &self,
+        post: &str,
+        accounts: Option<&[String]>,
+        why: RemovalReason,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<TargetRecord, String>>, StateError> {
+        let now_ms = to_ms(now);
+        let keys: Vec<String> = self
+            .targets(Some(post))?
+            .iter()
+            .filter(|t| accounts.is_none_or(|a| a.contains(&t.account)))
+            .map(TargetRecord::key)
+            .collect();
+        self.modify_keys(&keys, |t| request_removal(t, why, now_ms))
     }
 
     /// Puts failed or cancelled targets back on the schedule: due at their
@@ -950,7 +1074,7 @@ impl Store {
         &self,
         post: &str,
         account: Option<&str>,
-        mut f: impl FnMut(&mut TargetRecord) -> Result<(), String>,
+        f: impl FnMut(&mut TargetRecord) -> Result<(), String>,
     ) -> Result<Vec<Result<TargetRecord, String>>, StateError> {
         let keys: Vec<String> = match account {
             Some(a) => vec![target_key(post, a)],
@@ -960,10 +1084,18 @@ impl Store {
                 .map(TargetRecord::key)
                 .collect(),
         };
+        self.modify_keys(&keys, f)
+    }
+
+    fn modify_keys(
+        &self,
+        keys: &[String],
+        mut f: impl FnMut(&mut TargetRecord) -> Result<(), String>,
+    ) -> Result<Vec<Result<TargetRecord, String>>, StateError> {
         let found = self.write(|tx| {
             let mut targets = claims::Targets::open(tx)?;
             let mut out = Vec::new();
-            for key in &keys {
+            for key in keys {
                 let mut refused = None;
                 let found = targets.change(key, |t| match f(t) {
                     Ok(()) => Some(t.clone()),
@@ -1032,14 +1164,42 @@ fn ledger_entry(t: &TargetRecord, now: DateTime<Utc>) -> Option<Option<ledger::L
         content_hash: t.content_hash.clone(),
         ..LedgerEntry::default()
     };
+    let publication = LedgerEntry {
+        published_at: rfc(t.posted_at),
+        ids,
+        urls: urls.clone(),
+        content_hash: t.content_hash.clone(),
+        ..LedgerEntry::default()
+    };
     Some(Some(match t.status {
-        TargetStatus::Posted => LedgerEntry {
-            published_at: rfc(t.posted_at),
-            ids,
-            urls,
-            content_hash: t.content_hash.clone(),
-            ..LedgerEntry::default()
-        },
+        TargetStatus::Posted => publication,
+        TargetStatus::Deleting | TargetStatus::Deleted => {
+            let mut deleted: Vec<usize> = t.deleted.iter().map(|i| i + 1).collect();
+            deleted.sort_unstable();
+            LedgerEntry {
+                delete_requested_at: t
+                    .removal
+                    .as_ref()
+                    .map(|r| rfc(Some(r.requested_at)))
+                    .unwrap_or_else(|| rfc(None)),
+                removal: t
+                    .removal
+                    .as_ref()
+                    .map(|r| r.why.as_str().to_string())
+                    .unwrap_or_default(),
+                deleted_at: if t.status == TargetStatus::Deleted {
+                    rfc(t.deleted_at)
+                } else {
+                    String::new()
+                },
+                deleted_parts: if t.status == TargetStatus::Deleted {
+                    Vec::new()
+                } else {
+                    deleted
+                },
+                ..publication
+            }
+        }
         TargetStatus::Cancelled => LedgerEntry {
             reason: String::new(),
             ..settled(Settled::Cancelled)
@@ -1059,8 +1219,49 @@ fn ledger_entry(t: &TargetRecord, now: DateTime<Utc>) -> Option<Option<ledger::L
             },
             None => return Some(None),
         },
-        TargetStatus::Posting | TargetStatus::Draft => return None,
+        TargetStatus::Posting | TargetStatus::Draft | TargetStatus::Withdrawn => return None,
     }))
+}
+
+/// Moves a published (or partly published) target to `deleting`, due at
+/// `now_ms`; the reason a target cannot be taken back otherwise.
+pub(crate) fn request_removal(
+    t: &mut TargetRecord,
+    why: RemovalReason,
+    now_ms: i64,
+) -> Result<(), String> {
+    let what = format!("{} to {}", t.post_id, t.account);
+    match t.status {
+        TargetStatus::Deleted => return Err(format!("{what} is deleted already")),
+        TargetStatus::Posting => {
+            return Err(format!(
+                "{what} is being published right now; run this again when it is done"
+            ));
+        }
+        TargetStatus::Deleting => {}
+        _ if t.parts.is_empty() => {
+            return Err(format!("{what} was never published ({})", t.state()));
+        }
+        _ => {
+            t.removal = Some(Removal {
+                why,
+                requested_at: now_ms,
+            });
+        }
+    }
+    if t.removal.is_none() {
+        t.removal = Some(Removal {
+            why,
+            requested_at: now_ms,
+        });
+    }
+    t.status = TargetStatus::Deleting;
+    t.due = Some(now_ms);
+    t.next_attempt = None;
+    t.attempts = 0;
+    t.uncertain = false;
+    t.waiting_for_login = false;
+    Ok(())
 }
 
 /// Marks a failed attempt: due again at `retry_at`, or failed for good.

@@ -5,6 +5,7 @@
 //! modification time without being read. Posts with validation errors are
 //! not scheduled, and their problems are reported on every sync.
 
+use super::RemovalReason;
 use super::claims::Targets;
 use super::ledger::Ledger;
 use super::ledger::{LedgerEntry, Settled};
@@ -109,7 +110,7 @@ pub fn sync(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<SyncRe
     desired.one_id_one_file(&config.root, &mut report);
     desired.refuse_renamed(&stored, &ledger, &mut report);
     let slots = desired.queue_slots(store, config, now)?;
-    let changes = Changes::plan(&seen, &mut desired, &stored, &ledger);
+    let changes = Changes::plan(&seen, &mut desired, &stored, &ledger, now);
     changes.summarize(&desired, &mut report);
     if changes.is_empty(&desired) {
         return Ok(report);
@@ -421,10 +422,18 @@ struct Changes {
     gone_files: Vec<String>,
     config_changed: bool,
     ledger_changed: bool,
+    /// The sync's time (ms): when a withdrawn post's deletion is due.
+    now_ms: i64,
 }
 
 impl Changes {
-    fn plan(seen: &[Seen], desired: &mut Desired, stored: &Stored, ledger: &Ledger) -> Changes {
+    fn plan(
+        seen: &[Seen],
+        desired: &mut Desired,
+        stored: &Stored,
+        ledger: &Ledger,
+        now: DateTime<Utc>,
+    ) -> Changes {
         for (id, p) in &desired.posts {
             if stored.posts.get(id) != Some(p) {
                 desired.changed.insert(id.clone());
@@ -457,6 +466,7 @@ impl Changes {
             gone_files,
             config_changed: stored.config_changed,
             ledger_changed: stored.ledger_changed,
+            now_ms: to_ms(now),
         }
     }
 
@@ -504,6 +514,7 @@ impl Changes {
         slots: &HashMap<String, (Option<i64>, bool)>,
         sources: &Sources,
     ) -> Result<(), SyncError> {
+        let now_ms = self.now_ms;
         let corrupt = store.write(|tx| {
             let mut files = tx.open_table(FILES)?;
             for (k, rec) in &desired.file_updates {
@@ -546,6 +557,9 @@ impl Changes {
                         && !targets.ledger_pending(&t.key())?
                     {
                         t = from_ledger(t, e, p);
+                    }
+                    if p.withdrawn {
+                        withdraw(&mut t, now_ms);
                     }
                     if current != Some(&t) {
                         targets.put(&t, current)?;
@@ -606,7 +620,7 @@ fn stored_post(rec: &FileRecord, stored_posts: &HashMap<String, PostRecord>) -> 
     Some(p)
 }
 
-/// Posted, in-flight and cancelled targets outlive edits of their post.
+/// Posted, in-flight, cancelled and deleted targets outlive edits of their post.
 fn keeps_history(t: &TargetRecord) -> bool {
     matches!(
         t.status,
@@ -614,7 +628,33 @@ fn keeps_history(t: &TargetRecord) -> bool {
             | TargetStatus::Posting
             | TargetStatus::Cancelled
             | TargetStatus::Unconfirmed
+            | TargetStatus::Deleting
+            | TargetStatus::Deleted
     )
+}
+
+/// A withdrawn post's target: what was published of it is to be deleted
+/// (once: a platform that refused to delete is not asked again); what was
+/// not stays unpublished. One being published right now is left to finish
+/// (the next sync of the file takes it back), and one that may be on the
+/// platform stays for the user to check.
+fn withdraw(t: &mut TargetRecord, now_ms: i64) {
+    match t.status {
+        TargetStatus::Posted if t.removal.is_some() => {}
+        TargetStatus::Posting
+        | TargetStatus::Unconfirmed
+        | TargetStatus::Deleting
+        | TargetStatus::Deleted => {}
+        _ if !t.parts.is_empty() => {
+            let _ = super::request_removal(t, RemovalReason::Withdrawn, now_ms);
+        }
+        _ => {
+            t.status = TargetStatus::Withdrawn;
+            t.due = None;
+            t.next_attempt = None;
+            t.waiting_for_login = false;
+        }
+    }
 }
 
 /// The target as the post file asks for it, keeping what the store knows.
@@ -629,7 +669,9 @@ fn desired_target(
             TargetStatus::Posted
             | TargetStatus::Posting
             | TargetStatus::Cancelled
-            | TargetStatus::Unconfirmed => {
+            | TargetStatus::Unconfirmed
+            | TargetStatus::Deleting
+            | TargetStatus::Deleted => {
                 return c.clone();
             }
             // A failed target stays failed until its text changes (an edit is a
@@ -644,7 +686,9 @@ fn desired_target(
             _ => {}
         }
     }
-    let (status, due, slot_ms) = if p.draft {
+    let (status, due, slot_ms) = if p.withdrawn {
+        (TargetStatus::Withdrawn, None, None)
+    } else if p.draft {
         (TargetStatus::Draft, None, None)
     } else if let Some(at) = p.at {
         (TargetStatus::Scheduled, Some(at), None)
@@ -673,6 +717,9 @@ fn desired_target(
         uncertain: false,
         planned: None,
         waiting_for_login: false,
+        removal: None,
+        deleted: Vec::new(),
+        deleted_at: None,
     });
     let content_changed = t.content_hash != p.content_hash;
     if t.status == TargetStatus::Missed
@@ -711,11 +758,12 @@ fn desired_target(
 fn from_ledger(mut t: TargetRecord, e: &LedgerEntry, p: &PostRecord) -> TargetRecord {
     use TargetStatus as S;
     let Some(settled) = e.status else {
-        return if t.status == S::Posted {
-            t
-        } else {
-            posted_from_ledger(t, e)
+        let mut t = match t.status {
+            S::Posted | S::Deleting | S::Deleted => t,
+            _ => posted_from_ledger(t, e),
         };
+        removal_from_ledger(&mut t, e);
+        return t;
     };
     let open = matches!(t.status, S::Scheduled | S::Queued | S::Draft);
     let parts = |e: &LedgerEntry| -> Vec<PublishedPart> {
@@ -795,6 +843,52 @@ fn from_ledger(mut t: TargetRecord, e: &LedgerEntry, p: &PostRecord) -> TargetRe
     t
 }
 
+/// A deletion that published.toml records (asked for, under way or done,
+/// on this machine or another), where the store knows less: a deleted
+/// publication is never published or deleted again.
+fn removal_from_ledger(t: &mut TargetRecord, e: &LedgerEntry) {
+    if !e.is_removal() || t.status == TargetStatus::Deleted {
+        return;
+    }
+    let at = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|d| d.timestamp_millis())
+    };
+    if t.removal.is_none() {
+        t.removal = Some(super::Removal {
+            why: RemovalReason::parse(&e.removal).unwrap_or(RemovalReason::Command),
+            requested_at: at(&e.delete_requested_at)
+                .or(at(&e.deleted_at))
+                .unwrap_or(0),
+        });
+    }
+    if e.is_deleted() {
+        t.status = TargetStatus::Deleted;
+        t.deleted = (0..t.parts.len()).collect();
+        t.deleted_at = at(&e.deleted_at);
+        t.due = None;
+        t.next_attempt = None;
+        t.claimed_by = None;
+        t.lease_until = None;
+        return;
+    }
+    for p in &e.deleted_parts {
+        if let Some(i) = p.checked_sub(1)
+            && !t.deleted.contains(&i)
+        {
+            t.deleted.push(i);
+        }
+    }
+    t.deleted.sort_unstable();
+    if t.status == TargetStatus::Posted {
+        t.status = TargetStatus::Deleting;
+        t.due = t.removal.as_ref().map(|r| r.requested_at);
+        t.next_attempt = None;
+        t.attempts = 0;
+    }
+}
+
 fn posted_from_ledger(mut t: TargetRecord, e: &LedgerEntry) -> TargetRecord {
     t.status = TargetStatus::Posted;
     t.due = None;
@@ -858,6 +952,7 @@ fn check(s: &Seen, old: Option<&FileRecord>, config: &Config, force: bool) -> Fr
             queue: c.post.queue.clone(),
             position: c.post.position,
             draft: c.post.status == Status::Draft,
+            withdrawn: c.post.status == Status::Withdrawn,
             accounts: c.targets.clone(),
             errors,
         })
