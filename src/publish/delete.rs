@@ -57,13 +57,11 @@ impl Engine {
 
     /// The deletions due by now (including those a dead process left).
     pub fn due_deletions(&self) -> Result<Vec<(String, String)>, crate::state::StateError> {
-        let now = self.now();
         Ok(self
             .store
-            .due_targets_until(now)?
+            .due_deletions(self.now())?
             .into_iter()
-            .filter(|(_, t)| t.status == TargetStatus::Deleting)
-            .map(|(_, t)| (t.post_id, t.account))
+            .map(|t| (t.post_id, t.account))
             .collect())
     }
 

@@ -51,6 +51,12 @@ struct Server {
     held: Mutex<Option<redb::Database>>,
     /// Told when a scripted crash point is reached.
     crashed: tokio::sync::Notify,
+    /// The script of delete answers (`Accept`, `Fail`, the crash points).
+    delete_script: Mutex<VecDeque<Step>>,
+    /// Every delete request received, by part id, in order.
+    delete_calls: Mutex<Vec<String>>,
+    /// Part ids no longer on the server.
+    removed: Mutex<Vec<String>>,
 }
 
 impl Server {
@@ -171,6 +177,58 @@ impl Platform for Fake {
     /// The scripted fake sends no real requests: its plan is empty.
     fn plan(&self, _: &Job<'_>) -> Result<crate::platforms::plan::Plan, PlatformError> {
         Ok(crate::platforms::plan::Plan { steps: Vec::new() })
+    }
+
+    fn plan_delete(
+        &self,
+        _: &[crate::platforms::Recorded],
+    ) -> Result<crate::platforms::plan::Plan, PlatformError> {
+        Ok(crate::platforms::plan::Plan { steps: Vec::new() })
+    }
+
+    async fn delete(
+        &self,
+        parts: &[crate::platforms::Recorded],
+        sink: &mut dyn crate::platforms::DoneSink,
+    ) -> Result<(), PlatformError> {
+        for (index, part) in parts {
+            let step = self
+                .server
+                .delete_script
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or(Step::Accept);
+            if let Step::Fail(e) = step {
+                return Err(e);
+            }
+            self.server
+                .delete_calls
+                .lock()
+                .unwrap()
+                .push(part.id.clone());
+            let gone = {
+                let mut removed = self.server.removed.lock().unwrap();
+                let gone = removed.contains(&part.id);
+                if !gone {
+                    removed.push(part.id.clone());
+                }
+                gone
+            };
+            match step {
+                Step::CrashBeforeRecord => {
+                    self.server.crashed.notify_one();
+                    std::future::pending::<()>().await;
+                }
+                Step::CrashAfterRecord => {
+                    sink.done(*index, gone)?;
+                    self.server.crashed.notify_one();
+                    std::future::pending::<()>().await;
+                }
+                _ => sink.done(*index, gone)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -687,4 +745,230 @@ fn a_second_unclear_answer_in_one_attempt_is_asked_about_before_sending_again() 
             "asked before sending again"
         );
     }
+}
+
+// Taking posts back.
+
+/// The part ids of the thread as the fake names them.
+fn part_ids(w: &World) -> Vec<String> {
+    w.target().parts.iter().map(|p| p.id.clone()).collect()
+}
+
+/// Publishes the thread (checked), and asks for it to be deleted.
+fn published_then_asked_to_delete(w: &World) -> Vec<String> {
+    run(w).unwrap();
+    assert_published_once(w);
+    let store = Store::open(&Store::default_path(w.root())).unwrap();
+    let asked = store
+        .request_delete("thread", None, RemovalReason::Command, w.clock.now())
+        .unwrap();
+    assert!(asked.iter().all(Result::is_ok), "{asked:?}");
+    let mut ids = part_ids(w);
+    ids.reverse();
+    ids
+}
+
+/// One `social delete` run (every deletion, whatever its time); `None`
+/// when a scripted crash cut it off.
+fn delete_run(w: &World) -> Option<Vec<TargetResult>> {
+    let engine = w.engine();
+    let keys = [("thread".to_string(), "fedi".to_string())];
+    let out = rt().block_on(async {
+        tokio::select! {
+            r = engine.delete_targets(&keys, true, &Silent) => Some(r),
+            _ = w.server.crashed.notified() => None,
+        }
+    });
+    drop(engine);
+    out
+}
+
+fn assert_deleted(w: &World) {
+    let t = w.target();
+    assert_eq!(t.status, TargetStatus::Deleted, "{t:?}");
+    assert_eq!(t.deleted, vec![0, 1, 2]);
+    let ledger = crate::state::ledger::Ledger::load(w.root()).unwrap();
+    let e = ledger.get("thread", "fedi").unwrap();
+    assert!(e.is_deleted(), "{e:?}");
+    assert_eq!(e.ids.len(), 3, "the publication stays recorded");
+    assert_eq!(e.removal, "command");
+}
+
+use crate::state::RemovalReason;
+
+#[test]
+fn a_thread_is_deleted_last_part_first_and_never_comes_back() {
+    let w = World::new(&[]);
+    let order = published_then_asked_to_delete(&w);
+    let r = delete_run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Deleted { .. }), "{r:?}");
+    assert_eq!(*w.server.delete_calls.lock().unwrap(), order);
+    assert_deleted(&w);
+    // A second `social delete` sends nothing.
+    let r = delete_run(&w).unwrap();
+    assert!(
+        matches!(
+            verdict(&r),
+            Verdict::Skipped {
+                state: State::Deleted,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    assert_eq!(w.server.delete_calls.lock().unwrap().len(), 3);
+    // A fresh clone (published.toml only) neither republishes nor deletes again.
+    std::fs::remove_file(Store::default_path(w.root())).unwrap();
+    w.clock.advance(chrono::Duration::hours(1));
+    run(&w).unwrap();
+    assert_eq!(w.server.count(), 3, "not published again");
+    assert_eq!(
+        w.server.delete_calls.lock().unwrap().len(),
+        3,
+        "not deleted again"
+    );
+    assert_eq!(w.target().status, TargetStatus::Deleted);
+}
+
+#[test]
+fn a_crash_after_each_recorded_part_resumes_without_sending_it_again() {
+    for crash_at in 0..3 {
+        let w = World::new(&[]);
+        let order = published_then_asked_to_delete(&w);
+        {
+            let mut script = w.server.delete_script.lock().unwrap();
+            script.extend(std::iter::repeat_n(Step::Accept, crash_at));
+            script.push_back(Step::CrashAfterRecord);
+        }
+        assert!(delete_run(&w).is_none(), "the run was cut off");
+        let t = w.target();
+        assert_eq!(t.status, TargetStatus::Deleting);
+        assert_eq!(t.deleted.len(), crash_at + 1, "{t:?}");
+        // The daemon or `publish --due` takes the dead run's deletion over
+        // once its claimer is gone (its lock is released with the process).
+        let r = run(&w).unwrap();
+        assert!(
+            matches!(verdict(&r), Verdict::Deleted { .. }),
+            "crash at {crash_at}: {r:?}"
+        );
+        assert_eq!(
+            *w.server.delete_calls.lock().unwrap(),
+            order,
+            "crash at {crash_at}: each part once, last first"
+        );
+        assert_deleted(&w);
+    }
+}
+
+#[test]
+fn a_crash_before_recording_resends_that_part_and_counts_it_gone() {
+    let w = World::new(&[]);
+    let order = published_then_asked_to_delete(&w);
+    w.server
+        .delete_script
+        .lock()
+        .unwrap()
+        .extend([Step::Accept, Step::CrashBeforeRecord]);
+    assert!(delete_run(&w).is_none());
+    assert_eq!(w.target().deleted, vec![2]);
+    let r = delete_run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Deleted { .. }), "{r:?}");
+    // The part in flight is asked again (the platform says it is gone),
+    // the recorded one never.
+    let calls = w.server.delete_calls.lock().unwrap().clone();
+    assert_eq!(
+        calls,
+        [&order[0], &order[1], &order[1], &order[2]].map(String::clone)
+    );
+    assert_deleted(&w);
+}
+
+#[test]
+fn a_part_deleted_elsewhere_counts_as_deleted() {
+    let w = World::new(&[]);
+    let order = published_then_asked_to_delete(&w);
+    w.server.removed.lock().unwrap().push(order[1].clone());
+    let r = delete_run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Deleted { .. }), "{r:?}");
+    assert_deleted(&w);
+}
+
+#[test]
+fn a_rate_limit_in_the_middle_leaves_the_rest_for_later() {
+    let w = World::new(&[]);
+    let order = published_then_asked_to_delete(&w);
+    let until = w.clock.now() + chrono::Duration::minutes(10);
+    w.server.delete_script.lock().unwrap().extend([
+        Step::Accept,
+        Step::Fail(PlatformError::RateLimited {
+            retry_at: Some(until),
+            message: "too many requests".into(),
+        }),
+    ]);
+    let r = delete_run(&w).unwrap();
+    let Verdict::DeleteLeft { left, retry_at, .. } = verdict(&r) else {
+        panic!("{r:?}")
+    };
+    assert_eq!(*left, 2);
+    assert_eq!(retry_at.as_deref(), Some(until.to_rfc3339().as_str()));
+    assert!(r.iter().any(TargetResult::failed), "exit 1");
+    let t = w.target();
+    assert_eq!(
+        (t.status, t.due),
+        (TargetStatus::Deleting, Some(until.timestamp_millis()))
+    );
+    // Not before its time…
+    w.clock.advance(chrono::Duration::minutes(5));
+    run(&w).unwrap();
+    assert_eq!(w.server.delete_calls.lock().unwrap().len(), 1);
+    // …then the rest.
+    w.clock.advance(chrono::Duration::minutes(6));
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Deleted { .. }), "{r:?}");
+    assert_eq!(*w.server.delete_calls.lock().unwrap(), order);
+}
+
+#[test]
+fn withdrawn_on_a_fresh_clone_deletes_what_published_toml_records() {
+    let w = World::new(&[]);
+    run(&w).unwrap();
+    assert_published_once(&w);
+    let mut order = part_ids(&w);
+    order.reverse();
+    // Another machine: only the repository, with the file now withdrawn.
+    std::fs::remove_file(Store::default_path(w.root())).unwrap();
+    std::fs::write(
+        w.root().join("posts/thread.md"),
+        THREAD.replace("thread: true\n", "thread: true\nstatus: withdrawn\n"),
+    )
+    .unwrap();
+    w.clock.advance(chrono::Duration::hours(2));
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Deleted { .. }), "{r:?}");
+    assert_eq!(*w.server.delete_calls.lock().unwrap(), order);
+    assert_eq!(w.server.count(), 3, "nothing published");
+    let ledger = crate::state::ledger::Ledger::load(w.root()).unwrap();
+    let e = ledger.get("thread", "fedi").unwrap();
+    assert!(e.is_deleted(), "{e:?}");
+    assert_eq!(e.removal, "withdrawn");
+    // Back to ready: a deleted post stays deleted (`retry --force` is the way).
+    std::fs::write(w.root().join("posts/thread.md"), THREAD).unwrap();
+    run(&w).unwrap();
+    assert_eq!(w.server.count(), 3);
+    assert_eq!(w.target().status, TargetStatus::Deleted);
+}
+
+#[test]
+fn a_withdrawn_post_is_not_published_where_it_was_not_yet() {
+    let w = World::new(&[]);
+    std::fs::write(
+        w.root().join("posts/thread.md"),
+        THREAD.replace("thread: true\n", "thread: true\nstatus: withdrawn\n"),
+    )
+    .unwrap();
+    let r = run(&w).unwrap();
+    assert!(r.is_empty(), "{r:?}");
+    assert_eq!(w.server.count(), 0);
+    assert_eq!(w.target().state(), State::Withdrawn);
+    assert!(w.server.delete_calls.lock().unwrap().is_empty());
 }

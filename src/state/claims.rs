@@ -298,8 +298,10 @@ impl Store {
         let mut current = None;
         let found = self.write(|tx| {
             Targets::open(tx)?.change(&key, |t| {
-                let free = t.claimed_by.is_none() || self.is_stale(t, now_ms);
-                let due = force || t.due.is_some_and(|d| d <= now_ms);
+                let abandoned = t.claimed_by.is_some() && self.is_stale(t, now_ms);
+                let free = t.claimed_by.is_none() || abandoned;
+                // A dead claimer's deletion is due at once, whatever its lease said.
+                let due = force || abandoned || t.due.is_some_and(|d| d <= now_ms);
                 if t.status != TargetStatus::Deleting || !free || !due {
                     current = Some(t.clone());
                     return None;
@@ -408,6 +410,23 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Deletions that are due by `now`, or whose claimer is gone (a
+    /// crashed or killed run; its claim moved `due` to the lease's end).
+    pub fn due_deletions(&self, now: DateTime<Utc>) -> Result<Vec<TargetRecord>, StateError> {
+        let now_ms = to_ms(now);
+        let until = now + chrono::Duration::milliseconds(LEASE_MS);
+        Ok(self
+            .due_targets_until(until)?
+            .into_iter()
+            .map(|(_, t)| t)
+            .filter(|t| t.status == TargetStatus::Deleting)
+            .filter(|t| match &t.claimed_by {
+                Some(_) => self.is_stale(t, now_ms),
+                None => t.due.is_some_and(|d| d <= now_ms),
+            })
+            .collect())
     }
 
     /// Takes over a stale claim (see [`Store::stale_claims`]); exactly one
