@@ -28,7 +28,7 @@ pub mod account;
 use super::http::{Http, Repeat, short};
 use super::plan::{self, Plan, Progress, Request, Role, Slot, Step, Steps};
 use super::wire::{self, Effect, segment};
-use super::{Context, Job, Memo, PartSink, Platform, PlatformError};
+use super::{Context, EditMode, Job, Memo, PartSink, Platform, PlatformError, Recorded};
 use crate::config::Account;
 use crate::credentials::Secret;
 use crate::model::{MediaInfo, MediaKind, PublishedPart};
@@ -835,6 +835,65 @@ impl Platform for Instagram {
         let uid = self.ig_user_id().await?;
         Ok(self.find_media(&uid, job).await?.into_iter().collect())
     }
+
+    /// Refused, sending nothing: the Graph API has no delete for published
+    /// media (the IG Media node cannot be deleted); the message names each
+    /// part's permalink so the user can delete it in the app.
+    fn plan_delete(&self, parts: &[Recorded]) -> Result<Plan, PlatformError> {
+        let places = parts
+            .iter()
+            .map(|(_, p)| where_to_find(p))
+            .collect::<Vec<_>>();
+        Err(PlatformError::unsupported(format!(
+            "Instagram's API cannot delete a published post; delete it in the Instagram app: {}",
+            listed(&places)
+        )))
+    }
+
+    async fn delete(
+        &self,
+        parts: &[Recorded],
+        _: &mut dyn super::DoneSink,
+    ) -> Result<(), PlatformError> {
+        self.plan_delete(parts).map(|_| ())
+    }
+
+    /// Refused, sending nothing: the Graph API can update a published
+    /// media's `comment_enabled` only, not its caption or media; the
+    /// message names the permalink so the user can edit it in the app.
+    fn plan_edit(&self, job: &Job<'_>, _: EditMode) -> Result<Plan, PlatformError> {
+        let places = job.done.iter().map(where_to_find).collect::<Vec<_>>();
+        Err(PlatformError::unsupported(format!(
+            "Instagram's API cannot edit the caption of a published post; edit it in the Instagram app: {}",
+            listed(&places)
+        )))
+    }
+
+    async fn edit(
+        &self,
+        job: &Job<'_>,
+        mode: EditMode,
+        _: &mut dyn super::DoneSink,
+    ) -> Result<(), PlatformError> {
+        self.plan_edit(job, mode).map(|_| ())
+    }
+}
+
+/// Where the user finds a published part: its permalink, else its media id.
+fn where_to_find(p: &PublishedPart) -> String {
+    match p.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(url) => url.to_string(),
+        None => format!("media {}", p.id),
+    }
+}
+
+/// Items for a message, or what stands in for none.
+fn listed(items: &[String]) -> String {
+    if items.is_empty() {
+        "no published part is recorded".to_string()
+    } else {
+        items.join(", ")
+    }
 }
 
 /// Refuses what Instagram cannot take, before anything is sent.
@@ -1200,6 +1259,85 @@ mod tests {
 
     const CAPTION_SRC: &str = "---\nid: t\n---\nHello **world** #rustlang\n";
     const CAPTION: &str = "Hello world #rustlang";
+
+    /// A sink that keeps every deleted or edited part it is told of.
+    #[derive(Default)]
+    struct Told(Vec<(usize, bool)>);
+
+    impl crate::platforms::DoneSink for Told {
+        fn done(&mut self, index: usize, gone: bool) -> Result<(), PlatformError> {
+            self.0.push((index, gone));
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn delete_is_refused_with_the_permalink_and_sends_nothing() {
+        let server = MockServer::start().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ok(json!({"success": true})))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let c = client(&server, None);
+        let without_url = PublishedPart {
+            id: "17900000000000002".into(),
+            url: None,
+            cid: None,
+        };
+        let parts = vec![(0, published("17900000000000001")), (1, without_url)];
+        let mut told = Told::default();
+        let err = c.delete(&parts, &mut told).await.unwrap_err();
+        match &err {
+            PlatformError::Unsupported { message } => {
+                assert!(message.contains("cannot delete"), "{message}");
+                assert!(message.contains("Instagram app"), "{message}");
+                assert!(
+                    message.contains("https://www.instagram.com/p/17900000000000001/"),
+                    "{message}"
+                );
+                assert!(message.contains("media 17900000000000002"), "{message}");
+            }
+            other => panic!("expected Unsupported, got {other:?}"),
+        }
+        assert!(told.0.is_empty());
+        assert_eq!(c.plan_delete(&parts).unwrap_err(), err);
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn edit_is_refused_with_the_permalink_and_sends_nothing() {
+        let server = MockServer::start().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ok(json!({"success": true})))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let f = fixture(&server, CAPTION_SRC, vec![]);
+        let done = [published("17900000000000001")];
+        let c = client(&server, None);
+        let mut told = Told::default();
+        let err = c
+            .edit(&f.job(&done), EditMode::default(), &mut told)
+            .await
+            .unwrap_err();
+        match &err {
+            PlatformError::Unsupported { message } => {
+                assert!(message.contains("cannot edit"), "{message}");
+                assert!(
+                    message.contains("https://www.instagram.com/p/17900000000000001/"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected Unsupported, got {other:?}"),
+        }
+        assert!(told.0.is_empty());
+        assert!(
+            c.plan_edit(&f.job(&done), EditMode { force: true })
+                .is_err()
+        );
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
 
     #[test]
     fn media_urls_encode_each_segment() {

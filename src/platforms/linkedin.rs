@@ -24,12 +24,18 @@
 //! refuses an identical post with 422 "Content is a duplicate of <urn>":
 //! that is checked the same way and counts as posted only when the post is
 //! found among the author's recent posts.
+//!
+//! Deleting is `DELETE /rest/posts/<urn>` (gone already counts as
+//! deleted); editing is a Rest.li partial update of the post's
+//! `commentary`, the only thing LinkedIn lets an edit change.
 
 pub mod account;
 use super::http::{Http, Repeat, short};
-use super::plan::{self, Body, FileRef, Method, Plan, Progress, Request, Role, Slot, Step, Steps};
-use super::wire::{self, Effect};
-use super::{Context, Job, Memo, PartSink, Platform, PlatformError};
+use super::plan::{
+    self, Body, Changes, FileRef, Method, Plan, Progress, Request, Role, Slot, Step, Steps,
+};
+use super::wire::{self, Effect, segment};
+use super::{Context, DoneSink, EditMode, Job, Memo, PartSink, Platform, PlatformError, Recorded};
 use crate::config::Account;
 use crate::credentials::Secret;
 use crate::model::{MediaInfo, MediaKind, PublishedPart};
@@ -507,6 +513,85 @@ impl Linkedin {
     }
 }
 
+impl Linkedin {
+    /// The path of the post `urn` under the Posts API, the URN one
+    /// percent-encoded segment (`urn%3Ali%3Ashare%3A7`).
+    fn post_path(urn: &str) -> String {
+        format!("/rest/posts/{}", segment(urn))
+    }
+
+    /// The requests that delete `parts`, in the order given: one
+    /// `DELETE /rest/posts/<urn>` each, with the version headers.
+    fn plan_removal(&self, parts: &[Recorded]) -> Plan {
+        let mut plan = Plan::default();
+        for (i, part) in parts {
+            plan.push(Step::new(
+                format!("deleting the post {}", part.id),
+                Role::Delete(*i),
+                self.rest(Method::Delete, &Self::post_path(&part.id)),
+            ));
+        }
+        plan
+    }
+
+    /// The request that changes the published post of `job` to its text
+    /// now: a Rest.li partial update (`POST /rest/posts/<urn>` with
+    /// `X-RestLi-Method: PARTIAL_UPDATE`) setting `commentary`, escaped as
+    /// the create escapes it. LinkedIn lets an edit change the text only:
+    /// images, alt texts and the visibility stay as published.
+    fn plan_changes(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
+        let Some(post) = job.done.first() else {
+            return Err(PlatformError::config(
+                "nothing of this post is published on LinkedIn: there is no post to edit",
+            ));
+        };
+        let mut plan = Plan::default();
+        plan.push(Step::new(
+            format!("editing the post {}", post.id),
+            Role::Edit(0),
+            self.rest(Method::Post, &Self::post_path(&post.id))
+                .header("X-RestLi-Method", "PARTIAL_UPDATE")
+                .json(json!({"patch": {"$set": {"commentary": commentary(job)}}})),
+        ));
+        Ok(plan)
+    }
+}
+
+/// Why LinkedIn refuses to change or delete a member's post with 403.
+const WRITE_PERMISSION_NOTE: &str = "LinkedIn refused: changing or deleting a member's post \
+     needs the w_member_social permission, and the post must be the member's own; log in again \
+     with `social accounts add <account> --platform linkedin` if the token was granted without it";
+
+#[async_trait::async_trait]
+impl Changes for Linkedin {
+    /// Adds the token, and reads a deletion's answer as a deletion (404 or
+    /// 410: gone already). A 403 names the permission it takes.
+    async fn send_change(&self, step: &Step, request: Request) -> Result<Value, PlatformError> {
+        let what = step.what.as_str();
+        let resp = self.send_loaded(&request.load().await?).await?;
+        if resp.status() == StatusCode::FORBIDDEN {
+            let body = resp.text().await.unwrap_or_default();
+            return Err(PlatformError::Auth {
+                expired: false,
+                message: format!(
+                    "{what}: HTTP 403 Forbidden: {} ({WRITE_PERMISSION_NOTE})",
+                    server_message(&body)
+                ),
+            });
+        }
+        match step.role {
+            Role::Delete(_) => wire::read_removal(resp, what, &Dialect).await,
+            _ => {
+                let answer = wire::read(resp, what, Effect::Read, &Dialect).await?;
+                if answer.body.trim().is_empty() {
+                    return Ok(json!({}));
+                }
+                answer.json(what, Effect::Read)
+            }
+        }
+    }
+}
+
 /// How a dry run names the URN of image `n` (from 0).
 fn image_label(n: usize) -> String {
     format!("urn:li:image of image {}", n + 1)
@@ -607,6 +692,31 @@ impl Platform for Linkedin {
         let author = self.author().await?;
         let posts = self.recent_posts(&author).await?;
         Ok(find_post(job, &posts, None).into_iter().collect())
+    }
+
+    fn plan_delete(&self, parts: &[Recorded]) -> Result<Plan, PlatformError> {
+        Ok(self.plan_removal(parts))
+    }
+
+    async fn delete(
+        &self,
+        parts: &[Recorded],
+        sink: &mut dyn DoneSink,
+    ) -> Result<(), PlatformError> {
+        plan::run_changes(self, &self.plan_delete(parts)?, sink).await
+    }
+
+    fn plan_edit(&self, job: &Job<'_>, _: EditMode) -> Result<Plan, PlatformError> {
+        self.plan_changes(job)
+    }
+
+    async fn edit(
+        &self,
+        job: &Job<'_>,
+        mode: EditMode,
+        sink: &mut dyn DoneSink,
+    ) -> Result<(), PlatformError> {
+        plan::run_changes(self, &self.plan_edit(job, mode)?, sink).await
     }
 }
 
@@ -1122,6 +1232,160 @@ mod tests {
             "Hi Acme Corp!"
         );
         assert_eq!(little_to_plain("trailing \\"), "trailing \\");
+    }
+
+    /// A sink that keeps every deleted or edited part it is told of.
+    #[derive(Default)]
+    struct Told(Vec<(usize, bool)>);
+
+    impl DoneSink for Told {
+        fn done(&mut self, index: usize, gone: bool) -> Result<(), PlatformError> {
+            self.0.push((index, gone));
+            Ok(())
+        }
+    }
+
+    const SHARE: &str = "urn:li:share:7001";
+
+    fn recorded(urn: &str) -> Vec<Recorded> {
+        vec![(
+            0,
+            PublishedPart {
+                id: urn.into(),
+                url: post_url(urn),
+                cid: None,
+            },
+        )]
+    }
+
+    #[tokio::test]
+    async fn delete_sends_the_encoded_urn_with_the_version_headers() {
+        let server = MockServer::start().await;
+        rest("DELETE", "/rest/posts/urn%3Ali%3Ashare%3A7001")
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut told = Told::default();
+        client(&server, None)
+            .delete(&recorded(SHARE), &mut told)
+            .await
+            .unwrap();
+        assert_eq!(told.0, [(0, false)]);
+        let sent = server.received_requests().await.unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].url.path(), "/rest/posts/urn%3Ali%3Ashare%3A7001");
+        assert!(sent[0].body.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_post_deleted_elsewhere_counts_as_gone() {
+        let server = MockServer::start().await;
+        rest("DELETE", "/rest/posts/urn%3Ali%3Ashare%3A7001")
+            .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+                "message": "Not Found", "status": 404
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut told = Told::default();
+        client(&server, None)
+            .delete(&recorded(SHARE), &mut told)
+            .await
+            .unwrap();
+        assert_eq!(told.0, [(0, true)]);
+    }
+
+    #[tokio::test]
+    async fn a_refused_delete_names_the_permission() {
+        let server = MockServer::start().await;
+        rest("DELETE", "/rest/posts/urn%3Ali%3Ashare%3A7001")
+            .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+                "message": "Not enough permissions to access: partnerApiPostsExternal.DELETE.20261101",
+                "status": 403,
+                "serviceErrorCode": 100
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut told = Told::default();
+        let err = client(&server, None)
+            .delete(&recorded(SHARE), &mut told)
+            .await
+            .unwrap_err();
+        match &err {
+            PlatformError::Auth { expired, message } => {
+                assert!(!expired);
+                assert!(message.contains("w_member_social"), "{message}");
+                assert!(message.contains("Not enough permissions"), "{message}");
+                assert!(!message.contains(TOKEN), "{message}");
+            }
+            other => panic!("expected Auth, got {other:?}"),
+        }
+        assert!(told.0.is_empty());
+    }
+
+    #[tokio::test]
+    async fn edit_sets_the_commentary_escaped_as_create_escapes_it() {
+        let server = MockServer::start().await;
+        let f = fixture(
+            &server,
+            "---\nid: hello\n---\nHello **again** (beta) with a_b*c #rustlang\n",
+        );
+        rest("POST", "/rest/posts/urn%3Ali%3Ashare%3A7001")
+            .and(header("x-restli-method", "PARTIAL_UPDATE"))
+            .and(header("content-type", "application/json"))
+            .and(body_json(json!({
+                "patch": {"$set": {
+                    "commentary": "Hello again \\(beta\\) with a\\_b\\*c {hashtag|\\#|rustlang}"
+                }}
+            })))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let done = [PublishedPart {
+            id: SHARE.into(),
+            url: post_url(SHARE),
+            cid: None,
+        }];
+        let mut told = Told::default();
+        client(&server, None)
+            .edit(&f.job(&done), EditMode::default(), &mut told)
+            .await
+            .unwrap();
+        assert_eq!(told.0, [(0, false)]);
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn edit_and_delete_plans_show_the_requests_without_sending() {
+        let server = MockServer::start().await;
+        let f = fixture(&server, "---\nid: hello\n---\nHello\n");
+        let c = client(&server, None);
+        let done = [PublishedPart {
+            id: SHARE.into(),
+            url: post_url(SHARE),
+            cid: None,
+        }];
+        let edit = c
+            .plan_edit(&f.job(&done), EditMode::default())
+            .unwrap()
+            .describe();
+        assert_eq!(edit.len(), 1);
+        assert_eq!(edit[0]["method"], "POST");
+        assert_eq!(edit[0]["headers"]["X-RestLi-Method"], "PARTIAL_UPDATE");
+        assert_eq!(edit[0]["headers"]["LinkedIn-Version"], VERSION);
+        assert_eq!(edit[0]["json"]["patch"]["$set"]["commentary"], "Hello");
+        let delete = c.plan_delete(&recorded(SHARE)).unwrap().describe();
+        assert_eq!(delete[0]["method"], "DELETE");
+        assert_eq!(
+            delete[0]["url"],
+            format!("{}/rest/posts/urn%3Ali%3Ashare%3A7001", server.uri())
+        );
+        // Nothing published: nothing to edit.
+        assert!(c.plan_edit(&f.job(&[]), EditMode::default()).is_err());
+        assert!(server.received_requests().await.unwrap().is_empty());
     }
 
     #[tokio::test]

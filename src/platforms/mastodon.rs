@@ -9,14 +9,22 @@
 //! status, so within the hour resending *is* the check. After that,
 //! [`Platform::reconcile`] looks for the parts among the account's recent
 //! statuses by their text.
+//!
+//! Deleting is `DELETE /api/v1/statuses/:id` per part (a status already
+//! gone counts as deleted); editing is `PUT /api/v1/statuses/:id` per part,
+//! after reading the status for the ids of its media, which an edit must
+//! name again (their descriptions may change, the media themselves not).
 
 pub mod account;
 use super::http::{Http, Repeat, short};
 use super::plan::{
-    self, Field, FieldValue, FileRef, Plan, Progress, Request, Role, Slot, Step, Steps,
+    self, Changes, Field, FieldValue, FileRef, Method, Plan, Progress, Request, Role, Slot, Step,
+    Steps,
 };
 use super::wire::{self, Dialect as _, Effect, segment};
-use super::{Context, Job, Memo, PartSink, Platform, PlatformError, ReplyTo};
+use super::{
+    Context, DoneSink, EditMode, Job, Memo, PartSink, Platform, PlatformError, Recorded, ReplyTo,
+};
 use crate::config::Account;
 use crate::content::Post;
 use crate::credentials::Secret;
@@ -197,6 +205,13 @@ impl Status {
 struct MediaAttachment {
     #[serde(deserialize_with = "id_string")]
     id: String,
+}
+
+/// The media a published status carries, as its edit keeps them.
+#[derive(Deserialize)]
+struct Attached {
+    #[serde(default)]
+    media_attachments: Vec<MediaAttachment>,
 }
 
 #[derive(Deserialize)]
@@ -510,6 +525,77 @@ impl Mastodon {
     }
 }
 
+impl Mastodon {
+    /// The requests that delete `parts`, in the order given: one
+    /// `DELETE /api/v1/statuses/:id` each, counted in Mastodon's bucket of
+    /// status deletes.
+    fn plan_removal(&self, parts: &[Recorded]) -> Plan {
+        let mut plan = Plan::default();
+        for (i, part) in parts {
+            let path = format!("/api/v1/statuses/{}", segment(&part.id));
+            plan.push(Step::new(
+                format!("deleting part {} (status {})", i + 1, part.id),
+                Role::Delete(*i),
+                Request::new(Method::Delete, self.url(&path)).bucket(bucket("DELETE", &path)),
+            ));
+        }
+        plan
+    }
+
+    /// The requests that change the published parts of `job` to the post as
+    /// it is rendered now: for each part, in thread order, a lookup of the
+    /// status (the ids of the media it carries, which the edit must name
+    /// again or Mastodon removes them) and then `PUT /api/v1/statuses/:id`
+    /// with the text, content warning, language and the media with their
+    /// descriptions now. A post whose number of parts changed cannot be
+    /// edited in place.
+    fn plan_changes(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
+        let parts = &job.rendered.parts;
+        if job.done.len() != parts.len() {
+            return Err(PlatformError::unsupported(format!(
+                "the post has {} part(s) now and {} are published on Mastodon: an edit changes the published statuses in place and cannot add or remove parts; `social edit --repost` deletes the post and publishes it again",
+                parts.len(),
+                job.done.len()
+            )));
+        }
+        let total = parts.len();
+        let mut plan = Plan::default();
+        for (i, (part, published)) in parts.iter().zip(job.done).enumerate() {
+            let name = if total > 1 {
+                format!("part {} of {total}", i + 1)
+            } else {
+                "the status".to_string()
+            };
+            let path = format!("/api/v1/statuses/{}", segment(&published.id));
+            let lookup = plan.push(Step::new(
+                format!("reading the media of {name}"),
+                Role::Lookup,
+                Request::get(self.url(&path)),
+            ));
+            // Media belong to the first part, as when it was published.
+            let media = if i == 0 { job.media } else { &[] };
+            plan.push(
+                Step::new(
+                    format!("editing {name}"),
+                    Role::Edit(i),
+                    Request::new(Method::Put, self.url(&path)).json(edit_body(
+                        job.post,
+                        &part.text.text,
+                        media,
+                    )),
+                )
+                .fill(
+                    Slot::Body("/media_ids".into()),
+                    lookup,
+                    "/media_ids",
+                    format!("ids of the media of {name}"),
+                ),
+            );
+        }
+        Ok(plan)
+    }
+}
+
 /// Where a status replies.
 enum Reply {
     Id(String),
@@ -592,6 +678,72 @@ impl Steps for Mastodon {
 }
 
 #[async_trait::async_trait]
+impl Changes for Mastodon {
+    async fn send_change(&self, step: &Step, request: Request) -> Result<Value, PlatformError> {
+        let request = match step.role {
+            Role::Edit(_) => with_media_ids(step, request)?,
+            _ => request,
+        };
+        let resp = request
+            .load()
+            .await?
+            .send(&self.http, &self.account, |b| {
+                b.bearer_auth(self.token.expose())
+            })
+            .await?;
+        match step.role {
+            Role::Delete(_) => wire::read_removal(resp, &step.what, &Dialect).await,
+            Role::Lookup => {
+                let attached: Attached =
+                    wire::read_json(resp, &step.what, Effect::Read, &Dialect).await?;
+                let ids: Vec<Value> = attached
+                    .media_attachments
+                    .into_iter()
+                    .map(|m| Value::String(m.id))
+                    .collect();
+                Ok(json!({ "media_ids": ids }))
+            }
+            _ => wire::read_json(resp, &step.what, Effect::Read, &Dialect).await,
+        }
+    }
+}
+
+/// An edit with the ids of the media its status carries (filled into
+/// `media_ids` from the lookup) paired in order with the descriptions of the
+/// post's media now (`media_attributes`). A status with more or fewer media
+/// than the post has now is refused: an edit keeps the media and may change
+/// their descriptions; changing the media themselves is delete-and-repost.
+fn with_media_ids(step: &Step, mut request: Request) -> Result<Request, PlatformError> {
+    let plan::Body::Json(body) = &mut request.body else {
+        return Ok(request);
+    };
+    let ids: Vec<Value> = body
+        .get("media_ids")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let now = body
+        .get("media_attributes")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    if ids.len() != now {
+        return Err(PlatformError::unsupported(format!(
+            "{}: the status on Mastodon has {} media attachment(s) and the post has {now} now; an edit keeps the media and can change only their descriptions; to change the media themselves, `social edit --repost` deletes the post and publishes it again",
+            step.what,
+            ids.len()
+        )));
+    }
+    if let Some(Value::Array(attributes)) = body.get_mut("media_attributes") {
+        for (a, id) in attributes.iter_mut().zip(ids) {
+            if let Value::Object(a) = a {
+                a.insert("id".into(), id);
+            }
+        }
+    }
+    Ok(request)
+}
+
+#[async_trait::async_trait]
 impl Platform for Mastodon {
     fn plan(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
         Ok(self.plan_job(job))
@@ -617,6 +769,31 @@ impl Platform for Mastodon {
         }
         let statuses = self.recent_statuses(job.earliest() - CLOCK_SLACK).await?;
         Ok(match_thread(job, &statuses))
+    }
+
+    fn plan_delete(&self, parts: &[Recorded]) -> Result<Plan, PlatformError> {
+        Ok(self.plan_removal(parts))
+    }
+
+    async fn delete(
+        &self,
+        parts: &[Recorded],
+        sink: &mut dyn DoneSink,
+    ) -> Result<(), PlatformError> {
+        plan::run_changes(self, &self.plan_delete(parts)?, sink).await
+    }
+
+    fn plan_edit(&self, job: &Job<'_>, _: EditMode) -> Result<Plan, PlatformError> {
+        self.plan_changes(job)
+    }
+
+    async fn edit(
+        &self,
+        job: &Job<'_>,
+        mode: EditMode,
+        sink: &mut dyn DoneSink,
+    ) -> Result<(), PlatformError> {
+        plan::run_changes(self, &self.plan_edit(job, mode)?, sink).await
     }
 
     async fn text_limit(&self) -> Result<Option<usize>, PlatformError> {
@@ -668,6 +845,34 @@ fn status_body(post: &Post, text: &str, reply: Option<&str>, media: usize) -> Va
     b.insert("visibility".into(), json!(visibility(post)));
     if let Some(lang) = post.lang.first() {
         b.insert("language".into(), json!(lang));
+    }
+    Value::Object(b)
+}
+
+/// The JSON body of a status edit (`PUT /api/v1/statuses/:id`). Mastodon
+/// sets every field an edit leaves out to its empty value (no content
+/// warning, no media), so each is sent: `spoiler_text` empty and `sensitive`
+/// false when the post has no content warning; `media_ids` (filled from the
+/// lookup) and `media_attributes`, one `{id, description}` per medium, in
+/// order. The visibility and the reply cannot be edited.
+fn edit_body(post: &Post, text: &str, media: &[MediaInfo]) -> Value {
+    let mut b = serde_json::Map::new();
+    b.insert("status".into(), json!(text));
+    b.insert(
+        "spoiler_text".into(),
+        json!(post.cw.as_deref().unwrap_or("")),
+    );
+    b.insert("sensitive".into(), json!(post.cw.is_some()));
+    if let Some(lang) = post.lang.first() {
+        b.insert("language".into(), json!(lang));
+    }
+    b.insert("media_ids".into(), json!([]));
+    if !media.is_empty() {
+        let attributes: Vec<Value> = media
+            .iter()
+            .map(|m| json!({ "description": m.alt.as_deref().unwrap_or("") }))
+            .collect();
+        b.insert("media_attributes".into(), Value::Array(attributes));
     }
     Value::Object(b)
 }
@@ -1733,6 +1938,445 @@ mod tests {
             .unwrap_err();
         assert_eq!(err, PlatformError::unavailable("store busy"));
         assert_eq!(n.load(Ordering::SeqCst), 2);
+    }
+
+    /// A sink that keeps every deleted or edited part it is told of.
+    #[derive(Default)]
+    struct Told(Vec<(usize, bool)>);
+
+    impl DoneSink for Told {
+        fn done(&mut self, index: usize, gone: bool) -> Result<(), PlatformError> {
+            self.0.push((index, gone));
+            Ok(())
+        }
+    }
+
+    /// Parts 3, 2, 1 of a thread, last first, as the engine hands them over.
+    fn recorded_thread() -> Vec<Recorded> {
+        vec![
+            (2, published("3")),
+            (1, published("2")),
+            (0, published("1")),
+        ]
+    }
+
+    fn removal(id: &str) -> wiremock::MockBuilder {
+        Mock::given(method("DELETE"))
+            .and(path(format!("/api/v1/statuses/{id}")))
+            .and(header("authorization", BEARER))
+    }
+
+    #[tokio::test]
+    async fn a_thread_is_deleted_last_part_first() {
+        let server = MockServer::start().await;
+        for id in ["3", "2", "1"] {
+            removal(id)
+                .respond_with(ResponseTemplate::new(200).set_body_json(status(id)))
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        let mut told = Told::default();
+        client(&server, None)
+            .delete(&recorded_thread(), &mut told)
+            .await
+            .unwrap();
+        assert_eq!(told.0, [(2, false), (1, false), (0, false)]);
+        let order: Vec<String> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "DELETE /api/v1/statuses/3",
+                "DELETE /api/v1/statuses/2",
+                "DELETE /api/v1/statuses/1"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_part_deleted_elsewhere_counts_as_gone() {
+        let server = MockServer::start().await;
+        removal("3")
+            .respond_with(ResponseTemplate::new(200).set_body_json(status("3")))
+            .expect(1)
+            .mount(&server)
+            .await;
+        removal("2")
+            .respond_with(
+                ResponseTemplate::new(404).set_body_json(json!({"error": "Record not found"})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        removal("1")
+            .respond_with(ResponseTemplate::new(200).set_body_json(status("1")))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut told = Told::default();
+        client(&server, None)
+            .delete(&recorded_thread(), &mut told)
+            .await
+            .unwrap();
+        assert_eq!(told.0, [(2, false), (1, true), (0, false)]);
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_mid_way_stops_after_the_parts_before() {
+        let server = MockServer::start().await;
+        removal("3")
+            .respond_with(ResponseTemplate::new(200).set_body_json(status("3")))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let reset = Utc::now() + chrono::Duration::minutes(30);
+        removal("2")
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("X-RateLimit-Limit", "30")
+                    .insert_header("X-RateLimit-Remaining", "0")
+                    .insert_header(
+                        "X-RateLimit-Reset",
+                        reset
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                            .as_str(),
+                    )
+                    .set_body_json(json!({"error": "Too many requests"})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        removal("1")
+            .respond_with(ResponseTemplate::new(200).set_body_json(status("1")))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let mut told = Told::default();
+        let err = client(&server, None)
+            .delete(&recorded_thread(), &mut told)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PlatformError::RateLimited {
+                    retry_at: Some(_),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(told.0, [(2, false)]);
+    }
+
+    #[test]
+    fn deletes_are_planned_in_the_order_given_in_the_delete_bucket() {
+        let account = account("https://example.social");
+        let ctx = Context {
+            http: http(),
+            secret: Some(Secret::new(TOKEN)),
+            memo: None,
+        };
+        let m = Mastodon::new(&account, ctx).unwrap();
+        let parts = vec![(1, published("2/../x")), (0, published("1"))];
+        let plan = m.plan_delete(&parts).unwrap();
+        let roles: Vec<Role> = plan.steps.iter().map(|s| s.role).collect();
+        assert_eq!(roles, [Role::Delete(1), Role::Delete(0)]);
+        assert_eq!(plan.steps[0].request.bucket, "statuses/delete");
+        let shown = plan.describe();
+        assert_eq!(shown[0]["method"], "DELETE");
+        assert_eq!(
+            shown[0]["url"],
+            "https://example.social/api/v1/statuses/2%2F..%2Fx"
+        );
+        assert_eq!(shown[1]["url"], "https://example.social/api/v1/statuses/1");
+        // The token is added when sending, never part of the plan.
+        assert!(!serde_json::to_string(&shown).unwrap().contains(TOKEN));
+    }
+
+    /// A status as `GET /api/v1/statuses/:id` answers, with media.
+    fn status_with_media(id: &str, media: &[&str]) -> Value {
+        let mut s = status(id);
+        s["media_attachments"] = media
+            .iter()
+            .map(|m| json!({"id": m, "type": "image", "description": "old"}))
+            .collect();
+        s
+    }
+
+    fn lookup(id: &str) -> wiremock::MockBuilder {
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v1/statuses/{id}")))
+            .and(header("authorization", BEARER))
+    }
+
+    fn change(id: &str, body: Value) -> wiremock::MockBuilder {
+        Mock::given(method("PUT"))
+            .and(path(format!("/api/v1/statuses/{id}")))
+            .and(header("authorization", BEARER))
+            .and(header("content-type", "application/json"))
+            .and(body_json(body))
+    }
+
+    #[tokio::test]
+    async fn an_edit_changes_each_part_in_thread_order() {
+        let server = MockServer::start().await;
+        let f = fixture(
+            &server,
+            "---
+id: t
+thread: true
+cw: Spoilers
+lang: [de]
+---
+Eins, neu
+
+---
+
+Zwei, neu
+",
+        );
+        for id in ["1", "2"] {
+            lookup(id)
+                .respond_with(ResponseTemplate::new(200).set_body_json(status_with_media(id, &[])))
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        change(
+            "1",
+            json!({
+                "status": "Eins, neu",
+                "spoiler_text": "Spoilers",
+                "sensitive": true,
+                "language": "de",
+                "media_ids": [],
+            }),
+        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(status("1")))
+        .expect(1)
+        .mount(&server)
+        .await;
+        change(
+            "2",
+            json!({
+                "status": "Zwei, neu",
+                "spoiler_text": "Spoilers",
+                "sensitive": true,
+                "language": "de",
+                "media_ids": [],
+            }),
+        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(status("2")))
+        .expect(1)
+        .mount(&server)
+        .await;
+        let done = [published("1"), published("2")];
+        let mut told = Told::default();
+        client(&server, None)
+            .edit(&f.job(&done), EditMode::default(), &mut told)
+            .await
+            .unwrap();
+        assert_eq!(told.0, [(0, false), (1, false)]);
+        let order: Vec<String> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "GET /api/v1/statuses/1",
+                "PUT /api/v1/statuses/1",
+                "GET /api/v1/statuses/2",
+                "PUT /api/v1/statuses/2"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_edit_keeps_the_media_and_sends_the_new_description() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = fixture(
+            &server,
+            "---
+id: shot
+lang: [en]
+---
+Look at this, again
+",
+        );
+        f.media = vec![image(dir.path())];
+        lookup("7")
+            .respond_with(ResponseTemplate::new(200).set_body_json(status_with_media("7", &["m1"])))
+            .expect(1)
+            .mount(&server)
+            .await;
+        change(
+            "7",
+            json!({
+                "status": "Look at this, again",
+                "spoiler_text": "",
+                "sensitive": false,
+                "language": "en",
+                "media_ids": ["m1"],
+                "media_attributes": [{
+                    "id": "m1",
+                    "description": "The new dashboard, showing three scheduled posts",
+                }],
+            }),
+        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(status("7")))
+        .expect(1)
+        .mount(&server)
+        .await;
+        // Nothing is uploaded again.
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let done = [published("7")];
+        let mut told = Told::default();
+        client(&server, None)
+            .edit(&f.job(&done), EditMode::default(), &mut told)
+            .await
+            .unwrap();
+        assert_eq!(told.0, [(0, false)]);
+    }
+
+    #[tokio::test]
+    async fn an_edit_that_would_change_the_media_is_refused_before_sending_it() {
+        let server = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = fixture(
+            &server,
+            "---
+id: shot
+---
+Look
+",
+        );
+        f.media = vec![image(dir.path())];
+        lookup("7")
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(status_with_media("7", &["m1", "m2"])),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(status("7")))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let done = [published("7")];
+        let mut told = Told::default();
+        let err = client(&server, None)
+            .edit(&f.job(&done), EditMode::default(), &mut told)
+            .await
+            .unwrap_err();
+        match &err {
+            PlatformError::Unsupported { message } => {
+                assert!(message.contains("2 media"), "{message}");
+                assert!(message.contains("--repost"), "{message}");
+            }
+            other => panic!("expected Unsupported, got {other:?}"),
+        }
+        assert!(told.0.is_empty());
+
+        // Media in the post, none on the published status: refused as well.
+        let server = MockServer::start().await;
+        lookup("7")
+            .respond_with(ResponseTemplate::new(200).set_body_json(status_with_media("7", &[])))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(status("7")))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let err = client(&server, None)
+            .edit(&f.job(&done), EditMode::default(), &mut told)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PlatformError::Unsupported { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn an_edit_cannot_add_or_remove_parts() {
+        let server = MockServer::start().await;
+        let f = fixture(
+            &server,
+            "---
+id: t
+thread: true
+---
+One
+
+---
+
+Two
+
+---
+
+Three
+",
+        );
+        let done = [published("1"), published("2")];
+        let c = client(&server, None);
+        let err = c.plan_edit(&f.job(&done), EditMode::default()).unwrap_err();
+        assert!(
+            matches!(&err, PlatformError::Unsupported { message } if message.contains("3 part(s)") && message.contains("--repost")),
+            "{err:?}"
+        );
+        let err = c
+            .edit(&f.job(&done), EditMode::default(), &mut Told::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PlatformError::Unsupported { .. }), "{err:?}");
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_edit_plan_shows_the_lookup_and_the_new_text() {
+        let server = MockServer::start().await;
+        let f = fixture(
+            &server,
+            "---
+id: hello
+---
+Hello again
+",
+        );
+        let done = [published("9")];
+        let plan = client(&server, None)
+            .plan_edit(&f.job(&done), EditMode::default())
+            .unwrap();
+        let shown = plan.describe();
+        assert_eq!(shown.len(), 2);
+        assert_eq!(shown[0]["method"], "GET");
+        assert_eq!(shown[1]["method"], "PUT");
+        assert_eq!(
+            shown[1]["url"],
+            format!("{}/api/v1/statuses/9", server.uri())
+        );
+        assert_eq!(shown[1]["json"]["status"], "Hello again");
+        assert_eq!(
+            shown[1]["json"]["media_ids"],
+            "<ids of the media of the status>"
+        );
+        assert!(server.received_requests().await.unwrap().is_empty());
     }
 
     #[tokio::test]
