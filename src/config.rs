@@ -126,6 +126,10 @@ pub struct Config {
     pub media_base_url: Option<String>,
     /// What the accounts' servers reported (`.social/limits.json`).
     pub server_limits: ServerLimits,
+    /// `edits = "apply"`: a changed file of a published post is applied to
+    /// the published post by `publish --due` and the daemon, where the
+    /// platform can edit. Off by default (`social edit` does it by hand).
+    pub apply_edits: bool,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +140,7 @@ struct RawConfig {
     catch_up: Option<Spanned<String>>,
     max_attempts: Option<Spanned<i64>>,
     media_base_url: Option<Spanned<String>>,
+    edits: Option<Spanned<String>>,
     #[serde(default)]
     defaults: RawDefaults,
     #[serde(default)]
@@ -210,6 +215,7 @@ const TOP_KEYS: &[&str] = &[
     "catch_up",
     "max_attempts",
     "media_base_url",
+    "edits",
     "defaults",
     "accounts",
     "queues",
@@ -378,6 +384,19 @@ impl Config {
             Some(u) => Some(check_url(&cx, &u, "media_base_url")?),
             None => None,
         };
+        let apply_edits = match &raw.edits {
+            None => false,
+            Some(e) if e.get_ref() == "apply" => true,
+            Some(e) if e.get_ref() == "manual" => false,
+            Some(e) => {
+                return Err(cx
+                    .err(
+                        Some(e.span()),
+                        format!("`edits = \"{}\"` is not a choice", e.get_ref()),
+                    )
+                    .help("use \"apply\" (publish --due edits published posts whose file changed) or \"manual\" (only `social edit`, the default)"));
+            }
+        };
 
         let mut accounts = BTreeMap::new();
         for (name, acc) in raw.accounts {
@@ -497,6 +516,7 @@ impl Config {
             queues,
             media_base_url,
             server_limits: ServerLimits::default(),
+            apply_edits,
         })
     }
 

@@ -22,6 +22,7 @@ use futures_util::future::join_all;
 
 mod commit;
 mod delete;
+mod edit;
 pub use delete::with_links;
 #[cfg(test)]
 mod tests;
@@ -80,6 +81,14 @@ pub enum Verdict {
     /// The platform cannot delete it: still published, with where to do it
     /// by hand.
     NotDeletable { error: String },
+    /// The published post now says what its file says.
+    Edited { urls: Vec<String> },
+    /// The edit was not made (the platform cannot edit, or refused); tried
+    /// again at `retry_at` when it was applied by `publish --due`.
+    EditFailed {
+        error: String,
+        retry_at: Option<String>,
+    },
 }
 
 impl Verdict {
@@ -96,6 +105,7 @@ impl Verdict {
             Verdict::Deleted { .. } => State::Deleted,
             Verdict::DeleteLeft { .. } => State::Deleting,
             Verdict::NotDeletable { .. } => State::Posted,
+            Verdict::Edited { .. } | Verdict::EditFailed { .. } => State::Posted,
         }
     }
 
@@ -128,6 +138,11 @@ impl Verdict {
                 format!("{error} ({left} part(s) left; {when})")
             }
             Verdict::NotDeletable { error } => error.clone(),
+            Verdict::Edited { urls } => format!("edited: {}", urls.join("\n")),
+            Verdict::EditFailed { error, retry_at } => match retry_at {
+                Some(at) => format!("edit failed: {error} (retry at {at})"),
+                None => format!("edit failed: {error}"),
+            },
         }
     }
 }
@@ -145,7 +160,9 @@ impl TargetResult {
     pub fn failed(&self) -> bool {
         match &self.result {
             Verdict::Skipped { .. } => false,
-            Verdict::DeleteLeft { .. } | Verdict::NotDeletable { .. } => true,
+            Verdict::DeleteLeft { .. }
+            | Verdict::NotDeletable { .. }
+            | Verdict::EditFailed { .. } => true,
             v => v.state().is_failure(),
         }
     }
@@ -197,6 +214,17 @@ impl Serialize for TargetResult {
             Verdict::NotDeletable { error } => {
                 m.serialize_entry("error", error)?;
                 m.serialize_entry("not_deletable", &true)?;
+            }
+            Verdict::Edited { urls } => {
+                m.serialize_entry("urls", urls)?;
+                m.serialize_entry("edited", &true)?;
+            }
+            Verdict::EditFailed { error, retry_at } => {
+                m.serialize_entry("error", error)?;
+                m.serialize_entry("edited", &false)?;
+                if let Some(at) = retry_at {
+                    m.serialize_entry("retry_at", at)?;
+                }
             }
         }
         m.end()
@@ -1230,6 +1258,12 @@ fn log_result(r: &TargetResult) {
         Verdict::NotDeletable { error } => {
             tracing::error!(post = %post, account = %account, state, error = %error, "cannot delete")
         }
+        Verdict::Edited { urls } => {
+            tracing::info!(post = %post, account = %account, state, url = %urls.first().map(String::as_str).unwrap_or(""), "edited")
+        }
+        Verdict::EditFailed { error, retry_at } => {
+            tracing::warn!(post = %post, account = %account, state, error = %error, retry_at = %retry_at.as_deref().unwrap_or(""), "edit failed")
+        }
     }
 }
 
@@ -1305,8 +1339,10 @@ pub fn due_targets(
     // Targets waiting for a login are taken whenever a run looks (the login
     // may have just been added), not only at their next recheck.
     for (at, t) in store.due_targets_until(now + LOGIN_RECHECK)? {
-        if (at > now && !t.waiting_for_login) || t.status == TargetStatus::Deleting {
-            // Deletions are taken by `Engine::due_deletions`.
+        if (at > now && !t.waiting_for_login)
+            || matches!(t.status, TargetStatus::Deleting | TargetStatus::Posted)
+        {
+            // Deletions and edits are taken by `due_deletions`, `due_edits`.
             continue;
         }
         // A retry's time is its own; only the first attempt can be "missed".
@@ -1363,11 +1399,13 @@ pub async fn publish_due(
     // Deletions asked for (`social delete` that stopped, withdrawn files),
     // taken after publishing.
     let deletions = engine.due_deletions()?;
+    let edits = engine.due_edits()?;
     let stale = store.stale_claims(now)?;
     let mut ids: Vec<String> = due
         .iter()
         .chain(stale.iter())
         .map(|t| t.post_id.clone())
+        .chain(edits.iter().map(|(p, _)| p.clone()))
         .collect();
     ids.sort();
     ids.dedup();
@@ -1419,5 +1457,13 @@ pub async fn publish_due(
     results.extend(engine.reconcile_stale(&posts, progress).await);
     results.extend(engine.publish(work, false, progress).await);
     results.extend(engine.delete_targets(&deletions, false, progress).await);
+    // `edits = "apply"`: published posts whose file changed. A Bluesky edit
+    // needs `social edit --force`, never applied behind the user's back.
+    let edits: Vec<(Arc<Ready>, String)> = edits
+        .into_iter()
+        .filter_map(|(p, a)| posts.get(&p).map(|r| (r.clone(), a)))
+        .collect();
+    let mode = platforms::EditMode::default();
+    results.extend(engine.edit_targets(edits, mode, true, progress).await);
     Ok(results)
 }

@@ -155,6 +155,8 @@ pub(crate) fn summary(results: &[TargetResult]) -> String {
                         Verdict::Skipped { .. }
                             | Verdict::AlreadyPosted { .. }
                             | Verdict::NotDeletable { .. }
+                            | Verdict::Edited { .. }
+                            | Verdict::EditFailed { .. }
                     )
             })
             .count();
@@ -182,6 +184,19 @@ pub(crate) fn summary(results: &[TargetResult]) -> String {
         .count();
     if refused > 0 {
         parts.push(format!("{refused} cannot be deleted there"));
+    }
+    for (what, edited) in [("edited", true), ("not edited", false)] {
+        let n = results
+            .iter()
+            .filter(|r| match r.result {
+                Verdict::Edited { .. } => edited,
+                Verdict::EditFailed { .. } => !edited,
+                _ => false,
+            })
+            .count();
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
     }
     parts.join(", ")
 }

@@ -65,7 +65,7 @@ impl<'t> Targets<'t> {
             Ok(t) => t,
             Err(e) => return Ok(Found::Corrupt(e.to_string())),
         };
-        let before = (t.due, t.status);
+        let before = (t.due, t.status, t.edited_at);
         let Some(r) = f(&mut t) else {
             return Ok(Found::Done(None));
         };
@@ -91,7 +91,8 @@ impl<'t> Targets<'t> {
         }
         // published.toml follows every change into or out of a state it
         // records, so a rebuild or a fresh clone comes back to it.
-        if before.1 != t.status && (before.1.in_ledger() || t.status.in_ledger()) {
+        let edited = before.2 != t.edited_at;
+        if edited || (before.1 != t.status && (before.1.in_ledger() || t.status.in_ledger())) {
             self.pending.insert(key, ())?;
         }
         self.targets.insert(key, json(&t).as_slice())?;

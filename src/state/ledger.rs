@@ -97,6 +97,10 @@ pub struct LedgerEntry {
     /// published or deleted again from any clone.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub deleted_at: String,
+    /// When the publication was last edited to match its file (RFC 3339);
+    /// `content_hash` is then the edited text's.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub edited_at: String,
 }
 
 /// Every published target: post id → account → entry.

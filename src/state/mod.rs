@@ -302,6 +302,10 @@ pub struct TargetRecord {
     /// When the last part was deleted (ms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<i64>,
+    /// When the published post was last edited to match its file (ms);
+    /// `content_hash` is then the hash of the text the edit sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
 }
 
 /// Why and when a published target was asked to be taken back.
@@ -974,6 +978,7 @@ impl Store {
                         removal: None,
                         deleted: Vec::new(),
                         deleted_at: None,
+                        edited_at: None,
                     };
                     targets.insert(key.as_str(), json(&t).as_slice())?;
                 }
@@ -1032,6 +1037,66 @@ impl Store {
             .map(TargetRecord::key)
             .collect();
         self.modify_keys(&keys, |t| request_removal(t, why, now_ms))
+    }
+
+    /// Records that the published target was edited to the post with
+    /// `content_hash`: written to published.toml, so that no clone edits
+    /// it again for the same text.
+    pub fn record_edit(
+        &self,
+        post: &str,
+        account: &str,
+        content_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TargetRecord>, StateError> {
+        let key = target_key(post, account);
+        let now_ms = to_ms(now);
+        let found = self.write(|tx| {
+            claims::Targets::open(tx)?.change(&key, |t| {
+                if t.status != TargetStatus::Posted {
+                    return None;
+                }
+                t.content_hash = content_hash.to_string();
+                t.edited_at = Some(now_ms);
+                t.last_error = None;
+                t.due = None;
+                t.next_attempt = None;
+                Some(t.clone())
+            })
+        })?;
+        match found {
+            claims::Found::Missing => Ok(None),
+            claims::Found::Corrupt(m) => Err(self.corrupt(&key, m)),
+            claims::Found::Done(t) => Ok(t),
+        }
+    }
+
+    /// Records an edit that failed: tried again at `retry_at` (a failure
+    /// that passes, when the edit was applied by `publish --due`), else
+    /// left for the next change of the file or `social edit`.
+    pub fn edit_failed(
+        &self,
+        post: &str,
+        account: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StateError> {
+        let key = target_key(post, account);
+        let found = self.write(|tx| {
+            claims::Targets::open(tx)?.change(&key, |t| {
+                if t.status != TargetStatus::Posted {
+                    return None;
+                }
+                t.last_error = Some(format!("edit failed: {error}"));
+                t.next_attempt = retry_at.map(to_ms);
+                t.due = t.next_attempt;
+                Some(())
+            })
+        })?;
+        match found {
+            claims::Found::Corrupt(m) => Err(self.corrupt(&key, m)),
+            _ => Ok(()),
+        }
     }
 
     /// Puts failed or cancelled targets back on the schedule: due at their
@@ -1170,6 +1235,10 @@ fn ledger_entry(t: &TargetRecord, now: DateTime<Utc>) -> Option<Option<ledger::L
         urls: urls.clone(),
         content_hash: t.content_hash.clone(),
         ..LedgerEntry::default()
+    };
+    let publication = LedgerEntry {
+        edited_at: t.edited_at.map(|e| rfc(Some(e))).unwrap_or_default(),
+        ..publication
     };
     Some(Some(match t.status {
         TargetStatus::Posted => publication,

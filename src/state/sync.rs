@@ -110,7 +110,8 @@ pub fn sync(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<SyncRe
     desired.one_id_one_file(&config.root, &mut report);
     desired.refuse_renamed(&stored, &ledger, &mut report);
     let slots = desired.queue_slots(store, config, now)?;
-    let changes = Changes::plan(&seen, &mut desired, &stored, &ledger, now);
+    let mut changes = Changes::plan(&seen, &mut desired, &stored, &ledger, now);
+    changes.apply_edits = config.apply_edits;
     changes.summarize(&desired, &mut report);
     if changes.is_empty(&desired) {
         return Ok(report);
@@ -424,6 +425,8 @@ struct Changes {
     ledger_changed: bool,
     /// The sync's time (ms): when a withdrawn post's deletion is due.
     now_ms: i64,
+    /// `edits = "apply"` in social.toml.
+    apply_edits: bool,
 }
 
 impl Changes {
@@ -467,6 +470,7 @@ impl Changes {
             config_changed: stored.config_changed,
             ledger_changed: stored.ledger_changed,
             now_ms: to_ms(now),
+            apply_edits: false,
         }
     }
 
@@ -560,6 +564,14 @@ impl Changes {
                     }
                     if p.withdrawn {
                         withdraw(&mut t, now_ms);
+                    } else if self.apply_edits
+                        && t.status == TargetStatus::Posted
+                        && t.removal.is_none()
+                        && !t.content_hash.is_empty()
+                        && t.content_hash != p.content_hash
+                    {
+                        // `edits = "apply"`: the changed file is edited in.
+                        t.due = Some(now_ms);
                     }
                     if current != Some(&t) {
                         targets.put(&t, current)?;
@@ -720,6 +732,7 @@ fn desired_target(
         removal: None,
         deleted: Vec::new(),
         deleted_at: None,
+        edited_at: None,
     });
     let content_changed = t.content_hash != p.content_hash;
     if t.status == TargetStatus::Missed
@@ -904,6 +917,13 @@ fn posted_from_ledger(mut t: TargetRecord, e: &LedgerEntry) -> TargetRecord {
         })
         .collect();
     t.posted_at = DateTime::parse_from_rfc3339(&e.published_at)
+        .ok()
+        .map(|d| d.timestamp_millis());
+    // What was published (or last edited in): a changed file is an edit.
+    if !e.content_hash.is_empty() {
+        t.content_hash = e.content_hash.clone();
+    }
+    t.edited_at = DateTime::parse_from_rfc3339(&e.edited_at)
         .ok()
         .map(|d| d.timestamp_millis());
     t
