@@ -20,6 +20,10 @@
 //! recent posts by their text. X's own duplicate check ("You are not allowed
 //! to create a Tweet with duplicate content.") is confirmed the same way
 //! before a part counts as published.
+//!
+//! Deleting is a plan of one `DELETE /2/tweets/:id` per part, run by
+//! [`plan::run_changes`]; X has no edit for API clients, so editing is
+//! [`PlatformError::Unsupported`].
 
 pub mod account;
 use super::http::{Http, Repeat};

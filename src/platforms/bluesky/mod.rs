@@ -13,6 +13,9 @@
 //! the token, the moment of sending as `createdAt`, and reading a record key
 //! back after a create that failed or whose outcome is unclear.
 //!
+//! Deleting and (with `--force`) editing published posts are plans as well,
+//! run by [`plan::run_changes`]: see [`change`].
+//!
 //! Every request goes through the shared [`Http`] layer, every answer is
 //! read through [`wire`] with the XRPC [`Dialect`]; atrium-api supplies the
 //! record types.
