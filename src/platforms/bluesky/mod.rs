@@ -14,7 +14,7 @@
 //! back after a create that failed or whose outcome is unclear.
 //!
 //! Deleting and (with `--force`) editing published posts are plans as well,
-//! run by [`plan::run_changes`]: see [`change`].
+//! run by [`plan::run_changes`] (the `change` module).
 //!
 //! Every request goes through the shared [`Http`] layer, every answer is
 //! read through [`wire`] with the XRPC [`Dialect`]; atrium-api supplies the
