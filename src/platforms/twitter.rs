@@ -20,14 +20,21 @@
 //! recent posts by their text. X's own duplicate check ("You are not allowed
 //! to create a Tweet with duplicate content.") is confirmed the same way
 //! before a part counts as published.
+//!
+//! Deleting is a plan of one `DELETE /2/tweets/:id` per part, run by
+//! [`plan::run_changes`]; X has no edit for API clients, so editing is
+//! [`PlatformError::Unsupported`].
 
 pub mod account;
 use super::http::{Http, Repeat};
 use super::plan::{
-    self, Field, FieldValue, FileRef, Plan, Progress, Request, Role, Slot, Step, Steps,
+    self, Changes, Field, FieldValue, FileRef, Method, Plan, Progress, Request, Role, Slot, Step,
+    Steps,
 };
 use super::wire::{self, Effect, segment};
-use super::{Context, Job, PartSink, Platform, PlatformError, ReplyTo};
+use super::{
+    Context, DoneSink, EditMode, Job, PartSink, Platform, PlatformError, Recorded, ReplyTo,
+};
 use crate::config::Account;
 use crate::credentials::Secret;
 use crate::model::{MediaInfo, MediaKind, PublishedPart, XPostUrl};
@@ -64,6 +71,11 @@ const APPEND: &str = "media/append";
 const FINALIZE: &str = "media/finalize";
 const METADATA: &str = "media/metadata";
 const TWEETS: &str = "tweets";
+/// `DELETE /2/tweets/:id`, which X limits apart (50 per 15 minutes per user).
+const DELETES: &str = "tweets/delete";
+
+/// Why X posts cannot be edited, and what to do instead.
+const NO_EDITS: &str = "X does not let API clients edit a published post; `social edit --repost` deletes it and publishes it again";
 
 /// The X client for one account.
 pub struct Twitter {
@@ -659,6 +671,49 @@ impl Steps for Twitter {
     }
 }
 
+/// Sends the steps of a delete plan: each `DELETE /2/tweets/:id` with the
+/// user's token. A post X no longer has (404) is gone; `deleted: false` is
+/// an error, since the post is still there.
+#[async_trait::async_trait]
+impl Changes for Twitter {
+    async fn send_change(&self, step: &Step, request: Request) -> Result<Value, PlatformError> {
+        if !matches!(step.role, Role::Delete(_)) {
+            return Err(PlatformError::unsupported(format!(
+                "{}: {NO_EDITS}",
+                step.what
+            )));
+        }
+        let loaded = request.load().await?;
+        let resp = loaded
+            .send(&self.http, &self.account, |b| {
+                b.bearer_auth(self.token.expose())
+            })
+            .await?;
+        let answer = wire::read_removal(resp, &step.what, &Deleting).await?;
+        if plan::is_gone(&answer) {
+            return Ok(answer);
+        }
+        match answer.pointer("/data/deleted").and_then(Value::as_bool) {
+            Some(true) => Ok(answer),
+            // X gives no reason; the post is still there, and trying again
+            // later is all that can be done.
+            Some(false) => Err(PlatformError::unavailable(format!(
+                "{}: X answered that the post was not deleted (`deleted: false`{}); it is still on the account",
+                step.what,
+                match answer.get("errors") {
+                    Some(_) => format!(": {}", server_message(&answer.to_string())),
+                    None => String::new(),
+                }
+            ))),
+            None => Err(PlatformError::unavailable(format!(
+                "{}: X's answer does not say whether the post was deleted: {}",
+                step.what,
+                super::http::short(&answer.to_string())
+            ))),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Platform for Twitter {
     fn plan(&self, job: &Job<'_>) -> Result<Plan, PlatformError> {
@@ -667,6 +722,52 @@ impl Platform for Twitter {
 
     async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
         plan::run(self, job, &self.plan_job(job)?, sink).await
+    }
+
+    /// One `DELETE /2/tweets/:id` per part, in the order given.
+    fn plan_delete(&self, parts: &[Recorded]) -> Result<Plan, PlatformError> {
+        let mut plan = Plan::default();
+        for (i, part) in parts {
+            let id = part.id.trim();
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(PlatformError::rejected(format!(
+                    "part {}: `{}` is not the id of a post on X, so it cannot be deleted",
+                    i + 1,
+                    part.id
+                )));
+            }
+            plan.push(Step::new(
+                format!("deleting part {} (post {id})", i + 1),
+                Role::Delete(*i),
+                Request::new(
+                    Method::Delete,
+                    self.url(&format!("/2/tweets/{}", segment(id))),
+                )
+                .bucket(DELETES),
+            ));
+        }
+        Ok(plan)
+    }
+
+    async fn delete(
+        &self,
+        parts: &[Recorded],
+        sink: &mut dyn DoneSink,
+    ) -> Result<(), PlatformError> {
+        plan::run_changes(self, &self.plan_delete(parts)?, sink).await
+    }
+
+    fn plan_edit(&self, _: &Job<'_>, _: EditMode) -> Result<Plan, PlatformError> {
+        Err(PlatformError::unsupported(NO_EDITS))
+    }
+
+    async fn edit(
+        &self,
+        job: &Job<'_>,
+        mode: EditMode,
+        sink: &mut dyn DoneSink,
+    ) -> Result<(), PlatformError> {
+        plan::run_changes(self, &self.plan_edit(job, mode)?, sink).await
     }
 
     /// Looks for the parts among the account's recent posts: each with the
@@ -790,6 +891,39 @@ impl wire::Dialect for Dialect {
             };
         }
         wire::status_error(status, message, self.expiring_tokens())
+    }
+}
+
+/// How X's answers to a delete read: as [`Dialect`] does, with a 403 saying
+/// what deleting needs (X answers 403 for a token without `tweet.write`
+/// and for a post of another account alike).
+struct Deleting;
+
+impl wire::Dialect for Deleting {
+    fn message(&self, body: &str) -> String {
+        server_message(body)
+    }
+
+    fn expiring_tokens(&self) -> bool {
+        true
+    }
+
+    fn error(
+        &self,
+        status: StatusCode,
+        headers: &reqwest::header::HeaderMap,
+        body: &str,
+        what: &str,
+        effect: Effect,
+    ) -> PlatformError {
+        match Dialect.error(status, headers, body, what, effect) {
+            PlatformError::Rejected { message, .. } if status == StatusCode::FORBIDDEN => {
+                PlatformError::rejected(format!(
+                    "{message} (deleting a post needs an access token with the `tweet.write` scope, of the account that published it: `social accounts add` logs in again)"
+                ))
+            }
+            e => e,
+        }
     }
 }
 
@@ -2001,6 +2135,245 @@ mod tests {
             .await;
         let found = client(&server).reconcile(&f.job(&[])).await.unwrap();
         assert!(found.is_empty());
+    }
+
+    /// What a delete told its sink: (part index, gone already).
+    #[derive(Default)]
+    struct Told(Vec<(usize, bool)>);
+
+    impl DoneSink for Told {
+        fn done(&mut self, index: usize, gone: bool) -> Result<(), PlatformError> {
+            self.0.push((index, gone));
+            Ok(())
+        }
+    }
+
+    /// Parts 1, 2, 3 of a thread (posts 101, 102, 103), last part first, as
+    /// the engine hands them to `delete`.
+    fn thread_to_delete() -> Vec<Recorded> {
+        vec![
+            (2, published("103")),
+            (1, published("102")),
+            (0, published("101")),
+        ]
+    }
+
+    /// `DELETE /2/tweets/{id}` with the user's token.
+    fn delete_of(id: &str) -> wiremock::MockBuilder {
+        Mock::given(method("DELETE"))
+            .and(path(format!("/2/tweets/{id}")))
+            .and(header("authorization", BEARER))
+    }
+
+    fn deleted() -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(json!({"data": {"deleted": true}}))
+    }
+
+    #[tokio::test]
+    async fn a_thread_is_deleted_last_part_first() {
+        let server = MockServer::start().await;
+        for id in ["101", "102", "103"] {
+            delete_of(id)
+                .respond_with(deleted())
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        let mut told = Told::default();
+        client(&server)
+            .delete(&thread_to_delete(), &mut told)
+            .await
+            .unwrap();
+        assert_eq!(told.0, [(2, false), (1, false), (0, false)]);
+        let got = server.received_requests().await.unwrap();
+        assert_eq!(
+            paths(&got),
+            ["/2/tweets/103", "/2/tweets/102", "/2/tweets/101"]
+        );
+        for r in &got {
+            assert_eq!(r.method.as_str(), "DELETE");
+            assert_eq!(
+                r.headers.get("authorization").unwrap().to_str().unwrap(),
+                BEARER
+            );
+            assert!(r.body.is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_post_already_deleted_counts_as_gone() {
+        let server = MockServer::start().await;
+        delete_of("103")
+            .respond_with(deleted())
+            .expect(1)
+            .mount(&server)
+            .await;
+        delete_of("102")
+            .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+                "title": "Not Found Error", "detail": "Could not find tweet with id: [102].",
+                "type": "https://api.twitter.com/2/problems/resource-not-found", "status": 404
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        delete_of("101")
+            .respond_with(deleted())
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut told = Told::default();
+        client(&server)
+            .delete(&thread_to_delete(), &mut told)
+            .await
+            .unwrap();
+        assert_eq!(told.0, [(2, false), (1, true), (0, false)]);
+    }
+
+    #[tokio::test]
+    async fn a_forbidden_delete_names_the_scope_and_sends_nothing_more() {
+        let server = MockServer::start().await;
+        delete_of("103")
+            .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+                "title": "Forbidden", "detail": "You are not permitted to perform this action.",
+                "type": "about:blank", "status": 403
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path("/2/tweets/102"))
+            .respond_with(deleted())
+            .expect(0)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path("/2/tweets/101"))
+            .respond_with(deleted())
+            .expect(0)
+            .mount(&server)
+            .await;
+        let mut told = Told::default();
+        let err = client(&server)
+            .delete(&thread_to_delete(), &mut told)
+            .await
+            .unwrap_err();
+        match &err {
+            PlatformError::Rejected { message, .. } => {
+                assert!(message.contains("tweet.write"), "{message}");
+                assert!(message.contains("not permitted"), "{message}");
+                assert!(message.contains("deleting part 3"), "{message}");
+            }
+            other => panic!("expected Rejected, got {other:?}"),
+        }
+        assert!(told.0.is_empty());
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_mid_way_stops_after_telling_the_parts_before_it() {
+        let server = MockServer::start().await;
+        let reset = Utc::now().timestamp() + 2 * 3600;
+        delete_of("103")
+            .respond_with(deleted())
+            .expect(1)
+            .mount(&server)
+            .await;
+        delete_of("102")
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("x-rate-limit-limit", "50")
+                    .insert_header("x-rate-limit-remaining", "0")
+                    .insert_header("x-rate-limit-reset", reset.to_string().as_str())
+                    .set_body_json(json!({"title": "Too Many Requests", "status": 429})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path("/2/tweets/101"))
+            .respond_with(deleted())
+            .expect(0)
+            .mount(&server)
+            .await;
+        let mut told = Told::default();
+        let err = client(&server)
+            .delete(&thread_to_delete(), &mut told)
+            .await
+            .unwrap_err();
+        assert!(err.is_transient(), "{err:?}");
+        match err {
+            PlatformError::RateLimited { retry_at, .. } => {
+                assert_eq!(retry_at.map(|t| t.timestamp()), Some(reset));
+            }
+            other => panic!("expected RateLimited, got {other:?}"),
+        }
+        assert_eq!(told.0, [(2, false)]);
+    }
+
+    #[tokio::test]
+    async fn deleted_false_is_an_error_and_the_part_is_not_told() {
+        let server = MockServer::start().await;
+        delete_of("101")
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"data": {"deleted": false}})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut told = Told::default();
+        let err = client(&server)
+            .delete(&[(0, published("101"))], &mut told)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, PlatformError::Unavailable { message } if message.contains("not deleted")),
+            "{err:?}"
+        );
+        assert!(told.0.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_delete_plan_is_shown_in_the_given_order_without_sending() {
+        let server = MockServer::start().await;
+        let x = client(&server);
+        let plan = x.plan_delete(&thread_to_delete()).unwrap();
+        let roles: Vec<Role> = plan.steps.iter().map(|s| s.role).collect();
+        assert_eq!(roles, [Role::Delete(2), Role::Delete(1), Role::Delete(0)]);
+        let shown = plan.describe();
+        assert_eq!(shown[0]["method"], "DELETE");
+        assert_eq!(shown[0]["url"], format!("{}/2/tweets/103", server.uri()));
+        assert_eq!(shown[2]["url"], format!("{}/2/tweets/101", server.uri()));
+        assert!(shown[0].get("json").is_none());
+        assert!(!shown.iter().any(|r| r.to_string().contains(TOKEN)));
+        // An id that is not a post's is refused before anything is sent.
+        let err = x
+            .plan_delete(&[(1, published("102")), (0, published("../users/42"))])
+            .unwrap_err();
+        assert!(
+            matches!(&err, PlatformError::Rejected { message, .. } if message.contains("part 1")),
+            "{err:?}"
+        );
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn editing_is_unsupported_and_names_the_repost() {
+        let server = MockServer::start().await;
+        let f = fixture(&server, "---\nid: e\n---\nHi\n");
+        let done = [published("101")];
+        let x = client(&server);
+        for force in [false, true] {
+            let err = x
+                .edit(&f.job(&done), EditMode { force }, &mut Told::default())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, PlatformError::Unsupported { message }
+                    if message.contains("does not let API clients edit") && message.contains("social edit --repost")),
+                "{err:?}"
+            );
+        }
+        assert!(server.received_requests().await.unwrap().is_empty());
     }
 
     #[tokio::test]

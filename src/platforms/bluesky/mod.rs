@@ -13,11 +13,15 @@
 //! the token, the moment of sending as `createdAt`, and reading a record key
 //! back after a create that failed or whose outcome is unclear.
 //!
+//! Deleting and (with `--force`) editing published posts are plans as well,
+//! run by [`plan::run_changes`] (the `change` module).
+//!
 //! Every request goes through the shared [`Http`] layer, every answer is
 //! read through [`wire`] with the XRPC [`Dialect`]; atrium-api supplies the
 //! record types.
 
 pub mod account;
+mod change;
 mod record;
 mod session;
 mod tid;
@@ -32,10 +36,13 @@ pub use tid::{key_time, record_key};
 use super::http::{Http, Repeat, short};
 use super::plan::{self, Body, FileRef, Method, Plan, Progress, Request, Role, Slot, Step, Steps};
 use super::wire::{self, Effect};
-use super::{Context, Job, Memo, PartSink, Platform, PlatformError, ReplyTo};
+use super::{
+    Context, DoneSink, EditMode, Job, Memo, PartSink, Platform, PlatformError, Recorded, ReplyTo,
+};
 use crate::config::Account;
 use crate::credentials::Secret;
 use crate::model::{MediaInfo, MediaKind, PublishedPart};
+use crate::render::Part;
 use atrium_api::types::{BlobRef, CidLink, TypedBlobRef};
 use record::{EmbedImage, POST_COLLECTION, PostRecord};
 use reqwest::StatusCode;
@@ -65,6 +72,8 @@ const RESOLVE_HANDLE: &str = "com.atproto.identity.resolveHandle";
 const GET_RECORD: &str = "com.atproto.repo.getRecord";
 const UPLOAD_BLOB: &str = "com.atproto.repo.uploadBlob";
 const CREATE_RECORD: &str = "com.atproto.repo.createRecord";
+const DELETE_RECORD: &str = "com.atproto.repo.deleteRecord";
+const PUT_RECORD: &str = "com.atproto.repo.putRecord";
 
 // Lookups whose "not there" is a refusal of the post rather than a missing
 // link: `send` tells them apart by these descriptions.
@@ -129,6 +138,8 @@ impl XrpcError {
 #[derive(Default)]
 struct Dialect {
     seen: Mutex<Option<(StatusCode, Option<String>)>>,
+    /// The message of the refusal read last.
+    said: Mutex<Option<String>>,
 }
 
 impl Dialect {
@@ -145,6 +156,21 @@ impl Dialect {
         if let Ok(mut s) = self.seen.lock() {
             *s = None;
         }
+        if let Ok(mut s) = self.said.lock() {
+            *s = None;
+        }
+    }
+
+    /// Whether the refusal says the record is not there: 404 or 410, a
+    /// `RecordNotFound`, or a PDS's `InvalidRequest` "Could not locate record".
+    fn not_there(&self) -> bool {
+        let Some((status, name)) = self.refusal() else {
+            return false;
+        };
+        let said = self.said.lock().ok().and_then(|s| s.clone());
+        matches!(status.as_u16(), 404 | 410)
+            || name.as_deref() == Some("RecordNotFound")
+            || said.is_some_and(|m| m.contains("Could not locate record"))
     }
 
     /// Whether the refusal asks for a new access token: `Some(true)` when
@@ -184,6 +210,9 @@ impl wire::Dialect for Dialect {
         let e = XrpcError::of(body);
         if let Ok(mut seen) = self.seen.lock() {
             *seen = Some((status, e.error.clone()));
+        }
+        if let Ok(mut said) = self.said.lock() {
+            *said = e.message.clone();
         }
         let message = format!("{what}: HTTP {status}: {}", self.message(body));
         let too_big = status == StatusCode::PAYLOAD_TOO_LARGE
@@ -624,23 +653,7 @@ impl Bluesky {
             parent = Some(last);
         }
 
-        // One resolution per mentioned handle; one that does not resolve
-        // leaves its mention plain.
-        let mut mentions: Vec<(String, usize)> = Vec::new();
-        for part in parts.iter().skip(start) {
-            for handle in part.text.mentions() {
-                let handle = handle.trim_start_matches('@');
-                if !mentions.iter().any(|(h, _)| h == handle) {
-                    let at = plan.push(Step::new(
-                        format!("resolving the mention @{handle}"),
-                        Role::Lookup,
-                        self.xrpc(Method::Get, RESOLVE_HANDLE)
-                            .query("handle", handle),
-                    ));
-                    mentions.push((handle.to_string(), at));
-                }
-            }
-        }
+        let mentions = self.plan_mentions(&mut plan, parts.iter().skip(start));
 
         // Blobs are addressed by content: uploading again is harmless.
         let mut uploads = Vec::new();
@@ -684,16 +697,13 @@ impl Bluesky {
         let now = crate::clock::now();
         let total = parts.len();
         for (i, part) in parts.iter().enumerate().skip(start) {
-            let mut record = PostRecord {
-                text: &part.text.text,
-                facets: record::facets(&part.text, |h| Some(format!("{PLACEHOLDER_DID}{h}"))),
-                langs: langs.clone(),
-                images: if i == 0 { images.clone() } else { Vec::new() },
-                created_at: now,
-            }
-            .to_json()
-            .map_err(PlatformError::unavailable)?;
-            let mut fills: Vec<(String, usize, String, String, Option<String>)> = Vec::new();
+            let mut record = planned_record(
+                part,
+                langs.clone(),
+                if i == 0 { images.clone() } else { Vec::new() },
+                now,
+            )?;
+            let mut fills: Vec<BodyFill> = Vec::new();
             if let (Some(root), Some(parent)) = (&root, &parent) {
                 let mut reply = json!({});
                 for (key, r) in [("root", root), ("parent", parent)] {
@@ -730,34 +740,7 @@ impl Bluesky {
                     ));
                 }
             }
-            if let Some(facets) = record.get_mut("facets").and_then(Value::as_array_mut) {
-                for (k, facet) in facets.iter_mut().enumerate() {
-                    let Some(features) = facet.get_mut("features").and_then(Value::as_array_mut)
-                    else {
-                        continue;
-                    };
-                    for (j, feature) in features.iter_mut().enumerate() {
-                        let handle = match feature.get("did").and_then(Value::as_str) {
-                            Some(did) if feature["$type"] == MENTION => {
-                                did.strip_prefix(PLACEHOLDER_DID).map(str::to_string)
-                            }
-                            _ => None,
-                        };
-                        let Some(handle) = handle else { continue };
-                        let Some(&(_, at)) = mentions.iter().find(|(h, _)| *h == handle) else {
-                            continue;
-                        };
-                        feature["did"] = Value::Null;
-                        fills.push((
-                            format!("/record/facets/{k}/features/{j}/did"),
-                            at,
-                            "/did".into(),
-                            format!("DID of @{handle}"),
-                            Some(format!("/record/facets/{k}")),
-                        ));
-                    }
-                }
-            }
+            fills.extend(mention_fills(&mut record, &mentions));
             let body = json!({
                 "repo": repo,
                 "collection": POST_COLLECTION,
@@ -803,6 +786,32 @@ impl Bluesky {
             parent = Some(this);
         }
         Ok(plan)
+    }
+
+    /// One resolution per handle mentioned in `parts`, each a lookup step;
+    /// returns each handle with its step. A handle that does not resolve
+    /// leaves its mention plain (see [`mention_fills`]).
+    fn plan_mentions<'p>(
+        &self,
+        plan: &mut Plan,
+        parts: impl Iterator<Item = &'p Part>,
+    ) -> Vec<(String, usize)> {
+        let mut mentions: Vec<(String, usize)> = Vec::new();
+        for part in parts {
+            for handle in part.text.mentions() {
+                let handle = handle.trim_start_matches('@');
+                if !mentions.iter().any(|(h, _)| h == handle) {
+                    let at = plan.push(Step::new(
+                        format!("resolving the mention @{handle}"),
+                        Role::Lookup,
+                        self.xrpc(Method::Get, RESOLVE_HANDLE)
+                            .query("handle", handle),
+                    ));
+                    mentions.push((handle.to_string(), at));
+                }
+            }
+        }
+        mentions
     }
 
     /// The lookups of the post a first part replies to: its handle's DID
@@ -1018,6 +1027,67 @@ impl Bluesky {
     }
 }
 
+/// A fill of a JSON body as the plans here collect them: the pointer it
+/// goes to, the step and pointer of the answer it comes from, its label,
+/// and the array item left out when the answer lacks it.
+type BodyFill = (String, usize, String, String, Option<String>);
+
+/// The record of `part` as planned: its mentions' DIDs stand as
+/// placeholders until [`mention_fills`] turns them into fills.
+fn planned_record(
+    part: &Part,
+    langs: Vec<atrium_api::types::string::Language>,
+    images: Vec<EmbedImage>,
+    created_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, PlatformError> {
+    PostRecord {
+        text: &part.text.text,
+        facets: record::facets(&part.text, |h| Some(format!("{PLACEHOLDER_DID}{h}"))),
+        langs,
+        images,
+        created_at,
+    }
+    .to_json()
+    .map_err(PlatformError::unavailable)
+}
+
+/// The fills of the mentions in a planned `record` (the record of a
+/// request body, at `/record`): `null` where each DID goes, filled from
+/// the resolution of its handle in `mentions`; a facet whose handle does
+/// not resolve is left out.
+fn mention_fills(record: &mut Value, mentions: &[(String, usize)]) -> Vec<BodyFill> {
+    let mut fills = Vec::new();
+    let Some(facets) = record.get_mut("facets").and_then(Value::as_array_mut) else {
+        return fills;
+    };
+    for (k, facet) in facets.iter_mut().enumerate() {
+        let Some(features) = facet.get_mut("features").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for (j, feature) in features.iter_mut().enumerate() {
+            let handle = match feature.get("did").and_then(Value::as_str) {
+                Some(did) if feature["$type"] == MENTION => {
+                    did.strip_prefix(PLACEHOLDER_DID).map(str::to_string)
+                }
+                _ => None,
+            };
+            let Some(handle) = handle else { continue };
+            let Some(&(_, at)) = mentions.iter().find(|(h, _)| *h == handle) else {
+                continue;
+            };
+            feature["did"] = Value::Null;
+            fills.push((
+                format!("/record/facets/{k}/features/{j}/did"),
+                at,
+                "/did".into(),
+                format!("DID of @{handle}"),
+                Some(format!("/record/facets/{k}")),
+            ));
+        }
+    }
+    fills
+}
+
 /// The value of query parameter `name` of `request`.
 fn query_value(request: &Request, name: &str) -> String {
     request
@@ -1140,6 +1210,31 @@ impl Platform for Bluesky {
 
     async fn publish(&self, job: &Job<'_>, sink: &mut dyn PartSink) -> Result<(), PlatformError> {
         plan::run(self, job, &self.plan_job(job)?, sink).await
+    }
+
+    fn plan_delete(&self, parts: &[Recorded]) -> Result<Plan, PlatformError> {
+        self.plan_deletion(parts)
+    }
+
+    async fn delete(
+        &self,
+        parts: &[Recorded],
+        sink: &mut dyn DoneSink,
+    ) -> Result<(), PlatformError> {
+        plan::run_changes(self, &self.plan_deletion(parts)?, sink).await
+    }
+
+    fn plan_edit(&self, job: &Job<'_>, mode: EditMode) -> Result<Plan, PlatformError> {
+        self.plan_edits(job, mode)
+    }
+
+    async fn edit(
+        &self,
+        job: &Job<'_>,
+        mode: EditMode,
+        sink: &mut dyn DoneSink,
+    ) -> Result<(), PlatformError> {
+        plan::run_changes(self, &self.plan_edits(job, mode)?, sink).await
     }
 
     async fn reconcile(&self, job: &Job<'_>) -> Result<Vec<PublishedPart>, PlatformError> {

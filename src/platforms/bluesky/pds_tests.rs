@@ -269,3 +269,200 @@ async fn publishes_a_thread_to_a_real_pds_exactly_once() {
         assert_eq!(status, 200);
     }
 }
+
+// ---- deleting and editing ----
+
+use super::tests::Told;
+use crate::platforms::{EditMode, Recorded};
+
+const THREE: &str = "---\nid: pds-three\nto: [bsky]\nthread: true\n---\nFirst part.\n\n---\n\nSecond part.\n\n---\n\nThird part.\n";
+
+/// A new account `handle` with an app password: (did, access token, app password).
+async fn account_with_app_password(url: &str, handle: &str) -> (String, String, String) {
+    let (did, token) = create_account(url, handle).await;
+    let app = xrpc_post(
+        url,
+        "com.atproto.server.createAppPassword",
+        Some(&token),
+        json!({"name": "social tests"}),
+    )
+    .await;
+    (did, token, app["password"].as_str().unwrap().to_string())
+}
+
+/// The record at `uri` as getRecord answers it: (HTTP status, body).
+async fn record_at(url: &str, uri: &str) -> (u16, Value) {
+    let (repo, collection, rkey) = super::record::parse_at_uri(uri).unwrap();
+    xrpc_get(
+        url,
+        "com.atproto.repo.getRecord",
+        &[("repo", repo), ("collection", collection), ("rkey", rkey)],
+    )
+    .await
+}
+
+async fn assert_gone(url: &str, uri: &str) {
+    let (status, body) = record_at(url, uri).await;
+    assert_ne!(status, 200, "{uri} is still there: {body}");
+    assert_eq!(body["error"], "RecordNotFound", "{uri}: {body}");
+}
+
+/// Publishes `f`'s post as a fresh run would; returns the parts last first,
+/// as the engine hands them to `delete`.
+async fn publish_for_deletion(f: &Fixture, password: &str) -> Vec<Recorded> {
+    let mut sink = Collect::default();
+    f.client(password)
+        .publish(&f.job(&[], claimed()), &mut sink)
+        .await
+        .unwrap();
+    assert_eq!(sink.0.len(), f.rendered().parts.len());
+    let mut parts = sink.0;
+    parts.reverse();
+    parts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_is_deleted_from_a_real_pds_last_part_first_even_when_interrupted() {
+    let pds = PdsServer::start();
+    let url = pds.url.clone();
+    let (alice, alice_token, password) = account_with_app_password(&url, "alice.test").await;
+
+    // A whole thread, deleted in one run.
+    let f = Fixture::new(&url, "alice.test", THREE, None);
+    let parts = publish_for_deletion(&f, &password).await;
+    assert_eq!(list_posts(&url, &alice).await.len(), 3);
+    let indexes: Vec<usize> = parts.iter().map(|(i, _)| *i).collect();
+    assert_eq!(indexes, [2, 1, 0]);
+    let mut told = Told::default();
+    f.client(&password).delete(&parts, &mut told).await.unwrap();
+    assert_eq!(told.0, [(2, false), (1, false), (0, false)]);
+    for (_, p) in &parts {
+        assert_gone(&url, &p.id).await;
+    }
+    assert!(list_posts(&url, &alice).await.is_empty());
+
+    // Interrupted after the last part: a new run deletes the rest.
+    let f = Fixture::new(
+        &url,
+        "alice.test",
+        &THREE.replace("pds-three", "pds-again"),
+        None,
+    );
+    let parts = publish_for_deletion(&f, &password).await;
+    let mut told = Told::default();
+    f.client(&password)
+        .delete(&parts[..1], &mut told)
+        .await
+        .unwrap();
+    assert_eq!(told.0, [(2, false)]);
+    assert_gone(&url, &parts[0].1.id).await;
+    assert_eq!(list_posts(&url, &alice).await.len(), 2);
+    let mut told = Told::default();
+    f.client(&password)
+        .delete(&parts[1..], &mut told)
+        .await
+        .unwrap();
+    assert_eq!(told.0, [(1, false), (0, false)]);
+    assert!(list_posts(&url, &alice).await.is_empty());
+    // The whole deletion run again (its answers lost, say): every part gone.
+    let mut told = Told::default();
+    f.client(&password).delete(&parts, &mut told).await.unwrap();
+    assert_eq!(told.0, [(2, true), (1, true), (0, true)]);
+
+    // A part deleted elsewhere (in the app) counts as gone.
+    let f = Fixture::new(
+        &url,
+        "alice.test",
+        &THREE.replace("pds-three", "pds-elsewhere"),
+        None,
+    );
+    let parts = publish_for_deletion(&f, &password).await;
+    let (_, _, middle) = super::record::parse_at_uri(&parts[1].1.id).unwrap();
+    xrpc_post(
+        &url,
+        "com.atproto.repo.deleteRecord",
+        Some(&alice_token),
+        json!({"repo": alice, "collection": POST_COLLECTION, "rkey": middle}),
+    )
+    .await;
+    let mut told = Told::default();
+    f.client(&password).delete(&parts, &mut told).await.unwrap();
+    assert_eq!(told.0, [(2, false), (1, true), (0, false)]);
+    assert!(list_posts(&url, &alice).await.is_empty());
+}
+
+const BEFORE_EDIT: &str = "---\nid: pds-edit\nto: [bsky]\nthread: true\nlang: [en]\nmedia:\n  - path: media/pic.png\n    alt: A grey gradient\n---\nFirst version of the first part.\n\n---\n\nFirst version of the second part.\n";
+
+const AFTER_EDIT: &str = "---\nid: pds-edit\nto: [bsky]\nthread: true\nlang: [en, de]\nmedia:\n  - path: media/pic.png\n    alt: A grey gradient\n---\nThe first part, [now with a link](https://example.com/edited).\n\n---\n\nThe second part, edited.\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_edit_on_a_real_pds_changes_the_text_and_keeps_created_at_and_reply() {
+    let pds = PdsServer::start();
+    let url = pds.url.clone();
+    let (alice, _, password) = account_with_app_password(&url, "alice.test").await;
+    let before = Fixture::new(&url, "alice.test", BEFORE_EDIT, Some((30, 20)));
+    let mut sink = Collect::default();
+    before
+        .client(&password)
+        .publish(&before.job(&[], claimed()), &mut sink)
+        .await
+        .unwrap();
+    let done: Vec<PublishedPart> = sink.0.into_iter().map(|(_, p)| p).collect();
+    let mut old = Vec::new();
+    for p in &done {
+        let (status, r) = record_at(&url, &p.id).await;
+        assert_eq!(status, 200, "{r}");
+        old.push(r);
+    }
+
+    let after = Fixture::new(&url, "alice.test", AFTER_EDIT, Some((30, 20)));
+    let client = after.client(&password);
+    let job = after.job(&done, claimed());
+    // Not without --force, and nothing changes.
+    let err = client
+        .edit(&job, EditMode::default(), &mut Told::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::Unsupported { message } if message.contains("--force")),
+        "{err:?}"
+    );
+    for (p, o) in done.iter().zip(&old) {
+        assert_eq!(record_at(&url, &p.id).await.1["cid"], o["cid"]);
+    }
+
+    let mut told = Told::default();
+    client
+        .edit(&job, EditMode { force: true }, &mut told)
+        .await
+        .unwrap();
+    assert_eq!(told.0, [(0, false), (1, false)]);
+    assert_eq!(list_posts(&url, &alice).await.len(), 2, "edited, not added");
+    let mut new = Vec::new();
+    for p in &done {
+        let (status, r) = record_at(&url, &p.id).await;
+        assert_eq!(status, 200, "{r}");
+        new.push(r);
+    }
+    for (o, n) in old.iter().zip(&new) {
+        assert_ne!(n["cid"], o["cid"], "a new version of the record");
+        assert_eq!(n["value"]["createdAt"], o["value"]["createdAt"]);
+        assert_eq!(n["value"]["langs"], json!(["en", "de"]));
+    }
+    let v0 = &new[0]["value"];
+    let text = v0["text"].as_str().unwrap();
+    assert_eq!(text, "The first part, now with a link.");
+    let s = text.find("now with a link").unwrap();
+    assert_eq!(
+        v0["facets"],
+        json!([{"index": {"byteStart": s, "byteEnd": s + "now with a link".len()},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/edited"}]}])
+    );
+    assert_eq!(v0["embed"], old[0]["value"]["embed"], "the image kept");
+    assert!(v0.get("reply").is_none());
+    let v1 = &new[1]["value"];
+    assert_eq!(v1["text"], "The second part, edited.");
+    assert_eq!(v1["reply"], old[1]["value"]["reply"]);
+    assert!(v1["reply"]["parent"]["uri"] == done[0].id.as_str());
+    assert!(v1.get("embed").is_none());
+}

@@ -1491,3 +1491,522 @@ fn xrpc_methods_are_counted_in_the_pds_buckets() {
     );
     assert_eq!(super::bucket("com.atproto.repo.getRecord"), "");
 }
+
+// ---- deleting and editing ----
+
+/// What a delete or edit told its sink: (part index, gone already).
+#[derive(Default)]
+pub(super) struct Told(pub Vec<(usize, bool)>);
+
+impl crate::platforms::DoneSink for Told {
+    fn done(&mut self, index: usize, gone: bool) -> Result<(), PlatformError> {
+        self.0.push((index, gone));
+        Ok(())
+    }
+}
+
+fn at_uri(rkey: &str) -> String {
+    format!("at://{DID}/app.bsky.feed.post/{rkey}")
+}
+
+/// Published parts `rkeys` (part 1 first), as the engine hands them to
+/// `delete`: last part first.
+fn to_delete(rkeys: &[&str]) -> Vec<crate::platforms::Recorded> {
+    let mut parts: Vec<_> = rkeys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            (
+                i,
+                PublishedPart {
+                    id: at_uri(k),
+                    url: None,
+                    cid: Some(CID.into()),
+                },
+            )
+        })
+        .collect();
+    parts.reverse();
+    parts
+}
+
+fn delete_record(rkey: &str) -> wiremock::MockBuilder {
+    Mock::given(method("POST"))
+        .and(path("/xrpc/com.atproto.repo.deleteRecord"))
+        .and(header("content-type", "application/json"))
+        .and(body_json(
+            json!({"repo": DID, "collection": "app.bsky.feed.post", "rkey": rkey}),
+        ))
+}
+
+fn deleted_commit() -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"commit": {"cid": CID, "rev": "3n3lgzhbus22j"}}))
+}
+
+#[tokio::test]
+async fn a_thread_is_deleted_last_part_first() {
+    let server = MockServer::start().await;
+    mount_login(&server, "access-1", 1).await;
+    for k in ["3lbaaaaaaaa21", "3lbaaaaaaaa22", "3lbaaaaaaaa23"] {
+        delete_record(k)
+            .and(header("authorization", "Bearer access-1"))
+            .respond_with(deleted_commit())
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let f = Fixture::new(&server.uri(), "alice.test", SIMPLE, None);
+    let parts = to_delete(&["3lbaaaaaaaa21", "3lbaaaaaaaa22", "3lbaaaaaaaa23"]);
+    let mut told = Told::default();
+    f.client(PASSWORD).delete(&parts, &mut told).await.unwrap();
+    assert_eq!(told.0, [(2, false), (1, false), (0, false)]);
+    let rkeys: Vec<Value> = bodies(&server, "com.atproto.repo.deleteRecord")
+        .await
+        .into_iter()
+        .map(|b| b["rkey"].clone())
+        .collect();
+    assert_eq!(rkeys, ["3lbaaaaaaaa23", "3lbaaaaaaaa22", "3lbaaaaaaaa21"]);
+}
+
+#[tokio::test]
+async fn a_part_the_pds_no_longer_has_counts_as_gone() {
+    let server = MockServer::start().await;
+    mount_login(&server, "access-1", 1).await;
+    // Deleted now; a success without a commit (today's PDS: nothing was
+    // there); `InvalidRequest` "Could not locate record"; a 404.
+    delete_record("3lbaaaaaaaa24")
+        .respond_with(deleted_commit())
+        .expect(1)
+        .mount(&server)
+        .await;
+    delete_record("3lbaaaaaaaa23")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    delete_record("3lbaaaaaaaa22")
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": "InvalidRequest",
+            "message": format!("Could not locate record: {}", at_uri("3lbaaaaaaaa22"))
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    delete_record("3lbaaaaaaaa21")
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": "NotFound"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let f = Fixture::new(&server.uri(), "alice.test", SIMPLE, None);
+    let parts = to_delete(&[
+        "3lbaaaaaaaa21",
+        "3lbaaaaaaaa22",
+        "3lbaaaaaaaa23",
+        "3lbaaaaaaaa24",
+    ]);
+    let mut told = Told::default();
+    f.client(PASSWORD).delete(&parts, &mut told).await.unwrap();
+    assert_eq!(told.0, [(3, false), (2, true), (1, true), (0, true)]);
+}
+
+#[tokio::test]
+async fn a_refused_delete_stops_before_the_next_part() {
+    let server = MockServer::start().await;
+    mount_login(&server, "access-1", 1).await;
+    delete_record("3lbaaaaaaaa22")
+        .respond_with(deleted_commit())
+        .expect(1)
+        .mount(&server)
+        .await;
+    delete_record("3lbaaaaaaaa21")
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"error": "InvalidRequest", "message": "Input/rkey must be a valid Record Key"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    delete_record("3lbaaaaaaaa20")
+        .respond_with(deleted_commit())
+        .expect(0)
+        .mount(&server)
+        .await;
+    let f = Fixture::new(&server.uri(), "alice.test", SIMPLE, None);
+    let parts = to_delete(&["3lbaaaaaaaa20", "3lbaaaaaaaa21", "3lbaaaaaaaa22"]);
+    let mut told = Told::default();
+    let err = f
+        .client(PASSWORD)
+        .delete(&parts, &mut told)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::Rejected { message, .. }
+            if message.contains("deleting part 2") && message.contains("valid Record Key")),
+        "{err:?}"
+    );
+    assert_eq!(told.0, [(2, false)]);
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_for_a_delete() {
+    let server = MockServer::start().await;
+    let f = Fixture::new(&server.uri(), "alice.test", SIMPLE, None);
+    let stale = Session {
+        did: DID.into(),
+        handle: "alice.test".into(),
+        access_jwt: "access-old".into(),
+        refresh_jwt: "refresh-1".into(),
+    };
+    let sealed = SealKey::derive(PASSWORD, &server.uri(), "bsky", "alice.test")
+        .seal(&stale)
+        .unwrap();
+    Store::open(&f.store_path())
+        .unwrap()
+        .set_meta(&store_key("bsky"), &sealed)
+        .unwrap();
+    delete_record("3lbaaaaaaaa21")
+        .and(header("authorization", "Bearer access-old"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "ExpiredToken"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/xrpc/com.atproto.server.refreshSession"))
+        .and(header("authorization", "Bearer refresh-1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(session_json("access-new", "refresh-2")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    delete_record("3lbaaaaaaaa21")
+        .and(header("authorization", "Bearer access-new"))
+        .respond_with(deleted_commit())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/xrpc/com.atproto.server.createSession"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let client = f.client(PASSWORD);
+    // A kept session: the plan has no login.
+    let plan = client.plan_delete(&to_delete(&["3lbaaaaaaaa21"])).unwrap();
+    assert_eq!(plan.steps.len(), 1);
+    let mut told = Told::default();
+    client
+        .delete(&to_delete(&["3lbaaaaaaaa21"]), &mut told)
+        .await
+        .unwrap();
+    assert_eq!(told.0, [(0, false)]);
+}
+
+#[tokio::test]
+async fn a_delete_plan_is_shown_in_order_and_bad_ids_are_refused() {
+    let server = MockServer::start().await;
+    let f = Fixture::new(&server.uri(), "alice.test", SIMPLE, None);
+    let client = f.client(PASSWORD);
+    let plan = client
+        .plan_delete(&to_delete(&["3lbaaaaaaaa21", "3lbaaaaaaaa22"]))
+        .unwrap();
+    let roles: Vec<plan::Role> = plan.steps.iter().map(|s| s.role).collect();
+    assert_eq!(
+        roles,
+        [Role::Lookup, Role::Delete(1), Role::Delete(0)],
+        "a login (no session is kept), then the parts in the order given"
+    );
+    let shown = plan.describe();
+    assert_eq!(shown[0]["step"], "logging in as @alice.test");
+    assert_eq!(shown[1]["step"], "deleting part 2");
+    assert_eq!(shown[1]["method"], "POST");
+    assert_eq!(
+        shown[1]["url"],
+        format!("{}/xrpc/com.atproto.repo.deleteRecord", server.uri())
+    );
+    assert_eq!(
+        shown[1]["json"],
+        json!({"repo": DID, "collection": "app.bsky.feed.post", "rkey": "3lbaaaaaaaa22"})
+    );
+    assert!(!serde_json::to_string(&shown).unwrap().contains(PASSWORD));
+    for bad in [
+        "https://bsky.app/profile/alice.test/post/3lbaaaaaaaa21",
+        "at://did:plc:alice/app.bsky.feed.like/3lbaaaaaaaa21",
+        "at://did:plc:alice/app.bsky.feed.post",
+        "",
+    ] {
+        let parts = vec![(
+            4,
+            PublishedPart {
+                id: bad.into(),
+                url: None,
+                cid: None,
+            },
+        )];
+        let err = client.plan_delete(&parts).unwrap_err();
+        assert!(
+            matches!(&err, PlatformError::Rejected { message, .. }
+                if message.contains("part 5") && message.contains("not the at:// URI")),
+            "{bad}: {err:?}"
+        );
+        let err = client
+            .delete(&parts, &mut Told::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PlatformError::Rejected { .. }), "{err:?}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+const EDITED: &str = "---\nid: launch\nto: [bsky]\nthread: true\nlang: [en, de]\n---\nGrüße! We launched [the tool](https://example.com/launch) today #rustlang with @bob.test and @nobody.test (edited)\n\n---\n\nSecond part, edited.\n\n---\n\nThird part.\n";
+
+const OLD_CID: [&str; 3] = [
+    "bafyreib2rxk3rh6kzwq4wdnqvo3ppbzxwqdshqjwwiiffbvd7mbbzjg5ty",
+    "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm",
+    "bafyreihffx5a2e7k5uwrmmgofbvzujc5cmw5qq7kfbs4ppsmbgaqqhh3xi",
+];
+
+/// The parts of a published three-part thread, with the records a PDS
+/// holds for them (the first with an image embed).
+fn published_thread() -> (Vec<PublishedPart>, Vec<Value>) {
+    let keys = ["3lbaaaaaaaa21", "3lbaaaaaaaa22", "3lbaaaaaaaa23"];
+    let done: Vec<PublishedPart> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| PublishedPart {
+            id: at_uri(k),
+            url: None,
+            cid: Some(OLD_CID[i].into()),
+        })
+        .collect();
+    let root = json!({"uri": done[0].id, "cid": OLD_CID[0]});
+    let embed = json!({"$type": "app.bsky.embed.images", "images": [{"alt": "a cat", "image": {
+        "$type": "blob", "ref": {"$link": "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"},
+        "mimeType": "image/png", "size": 1234}}]});
+    let records = vec![
+        json!({"$type": "app.bsky.feed.post", "text": "old 1", "langs": ["en"],
+               "createdAt": "2026-12-01T09:00:01.000Z", "embed": embed}),
+        json!({"$type": "app.bsky.feed.post", "text": "old 2",
+               "createdAt": "2026-12-01T09:00:02.000Z",
+               "reply": {"root": root, "parent": root}}),
+        json!({"$type": "app.bsky.feed.post", "text": "Third part.",
+               "createdAt": "2026-12-01T09:00:03.000Z",
+               "reply": {"root": root, "parent": {"uri": done[1].id, "cid": OLD_CID[1]}}}),
+    ];
+    (done, records)
+}
+
+async fn mount_records(server: &MockServer, done: &[PublishedPart], records: &[Value]) {
+    for (i, (part, value)) in done.iter().zip(records).enumerate() {
+        let rkey = part.id.rsplit('/').next().unwrap();
+        get_record(rkey)
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "uri": part.id, "cid": OLD_CID[i], "value": value
+            })))
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn a_forced_edit_puts_the_new_text_and_keeps_what_others_point_at() {
+    let server = MockServer::start().await;
+    mount_login(&server, "access-1", 1).await;
+    mount_resolve(&server).await;
+    let (done, records) = published_thread();
+    mount_records(&server, &done, &records).await;
+    Mock::given(method("POST"))
+        .and(path("/xrpc/com.atproto.repo.putRecord"))
+        .and(header("authorization", "Bearer access-1"))
+        .respond_with(EchoCreate)
+        .expect(3)
+        .mount(&server)
+        .await;
+    let f = Fixture::new(&server.uri(), "alice.test", EDITED, None);
+    let mut told = Told::default();
+    f.client(PASSWORD)
+        .edit(
+            &f.job(&done, claimed()),
+            EditMode { force: true },
+            &mut told,
+        )
+        .await
+        .unwrap();
+    assert_eq!(told.0, [(0, false), (1, false), (2, false)]);
+
+    let puts = bodies(&server, "com.atproto.repo.putRecord").await;
+    assert_eq!(puts.len(), 3);
+    for (i, put) in puts.iter().enumerate() {
+        assert_eq!(put["repo"], DID);
+        assert_eq!(put["collection"], "app.bsky.feed.post");
+        assert_eq!(put["rkey"], format!("3lbaaaaaaaa2{}", i + 1));
+        assert_eq!(
+            put["swapRecord"], OLD_CID[i],
+            "only the version read is replaced"
+        );
+        let r = &put["record"];
+        assert_eq!(r["$type"], "app.bsky.feed.post");
+        assert_eq!(r["createdAt"], records[i]["createdAt"]);
+        assert_eq!(r["langs"], json!(["en", "de"]));
+    }
+    let r0 = &puts[0]["record"];
+    let text = r0["text"].as_str().unwrap();
+    assert!(text.ends_with("@nobody.test (edited)"), "{text}");
+    assert_eq!(r0["embed"], records[0]["embed"]);
+    assert!(r0.get("reply").is_none(), "{r0}");
+    // Facets of the text as it is now: the link, the tag, the mention that
+    // resolves (the one that does not is left plain).
+    let features: Vec<&Value> = r0["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["features"][0])
+        .collect();
+    assert_eq!(features.len(), 3, "{features:?}");
+    assert_eq!(features[2]["did"], "did:plc:bob");
+    let s = text.find("@bob.test").unwrap();
+    assert_eq!(
+        r0["facets"][2]["index"],
+        json!({"byteStart": s, "byteEnd": s + "@bob.test".len()})
+    );
+    let r1 = &puts[1]["record"];
+    assert_eq!(r1["text"], "Second part, edited.");
+    assert_eq!(r1["reply"], records[1]["reply"]);
+    assert!(r1.get("embed").is_none(), "{r1}");
+    assert!(r1.get("facets").is_none(), "{r1}");
+    assert_eq!(puts[2]["record"]["reply"], records[2]["reply"]);
+}
+
+#[tokio::test]
+async fn an_edit_without_force_is_unsupported_and_sends_nothing() {
+    let server = MockServer::start().await;
+    let f = Fixture::new(&server.uri(), "alice.test", EDITED, None);
+    let (done, _) = published_thread();
+    let client = f.client(PASSWORD);
+    let err = client
+        .edit(
+            &f.job(&done, claimed()),
+            EditMode::default(),
+            &mut Told::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::Unsupported { message }
+            if message.contains("replied to or quoted") && message.contains("--force") && message.contains("delete")),
+        "{err:?}"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_edit_plan_shows_what_it_keeps_by_label() {
+    let server = MockServer::start().await;
+    let f = Fixture::new(&server.uri(), "alice.test", EDITED, None);
+    let (done, _) = published_thread();
+    let client = f.client(PASSWORD);
+    let shown = client
+        .plan_edit(&f.job(&done, claimed()), EditMode { force: true })
+        .unwrap()
+        .describe();
+    let steps: Vec<&str> = shown.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(
+        steps,
+        [
+            "logging in as @alice.test",
+            "resolving the mention @bob.test",
+            "resolving the mention @nobody.test",
+            "reading part 1 before editing it",
+            "editing part 1 of 3",
+            "reading part 2 before editing it",
+            "editing part 2 of 3",
+            "reading part 3 before editing it",
+            "editing part 3 of 3",
+        ]
+    );
+    assert_eq!(
+        shown[3]["query"],
+        json!({"repo": DID, "collection": "app.bsky.feed.post", "rkey": "3lbaaaaaaaa21"})
+    );
+    let put = &shown[6]["json"];
+    assert_eq!(put["swapRecord"], "<CID of part 2 as read>");
+    assert_eq!(put["record"]["createdAt"], "<createdAt of part 2>");
+    assert_eq!(put["record"]["reply"], "<reply refs of part 2, if any>");
+    assert_eq!(put["record"]["embed"], "<embed of part 2, if any>");
+    assert_eq!(put["record"]["text"], "Second part, edited.");
+    assert!(server.received_requests().await.unwrap().is_empty());
+
+    // Parts cannot be added or removed by an edit.
+    let err = client
+        .plan_edit(&f.job(&done[..2], claimed()), EditMode { force: true })
+        .unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::Rejected { message, .. } if message.contains("3 parts, but 2 were published")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_edit_of_a_record_changed_meanwhile_fails_the_swap() {
+    let server = MockServer::start().await;
+    mount_login(&server, "access-1", 1).await;
+    let (done, records) = published_thread();
+    let done = &done[..1];
+    mount_records(&server, done, &records[..1]).await;
+    Mock::given(method("POST"))
+        .and(path("/xrpc/com.atproto.repo.putRecord"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": "InvalidSwap",
+            "message": format!("Record was at {}", OLD_CID[2])
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let f = Fixture::new(&server.uri(), "alice.test", SIMPLE, None);
+    let mut told = Told::default();
+    let err = f
+        .client(PASSWORD)
+        .edit(&f.job(done, claimed()), EditMode { force: true }, &mut told)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::Rejected { message, .. } if message.contains("changed since it was read")),
+        "{err:?}"
+    );
+    assert!(told.0.is_empty());
+    let put = &bodies(&server, "com.atproto.repo.putRecord").await[0];
+    assert_eq!(put["record"]["text"], "Hello from social.");
+    assert_eq!(put["record"]["embed"], records[0]["embed"]);
+}
+
+#[tokio::test]
+async fn an_edit_of_a_part_deleted_elsewhere_is_refused() {
+    let server = MockServer::start().await;
+    mount_login(&server, "access-1", 1).await;
+    let (done, _) = published_thread();
+    get_record("3lbaaaaaaaa21")
+        .respond_with(not_found("3lbaaaaaaaa21"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/xrpc/com.atproto.repo.putRecord"))
+        .respond_with(EchoCreate)
+        .expect(0)
+        .mount(&server)
+        .await;
+    let f = Fixture::new(&server.uri(), "alice.test", SIMPLE, None);
+    let err = f
+        .client(PASSWORD)
+        .edit(
+            &f.job(&done[..1], claimed()),
+            EditMode { force: true },
+            &mut Told::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::Rejected { message, .. } if message.contains("no longer exists")),
+        "{err:?}"
+    );
+}
