@@ -7,6 +7,7 @@ mod cancel;
 mod completions;
 mod daemon;
 mod delete;
+mod edit;
 mod init;
 mod new;
 mod output;
@@ -88,6 +89,7 @@ pub enum Command {
     Cancel(cancel::CancelArgs),
     Retry(cancel::RetryArgs),
     Delete(delete::DeleteArgs),
+    Edit(edit::EditArgs),
     Queue(queue::QueueArgs),
     State(state::StateArgs),
     Accounts(accounts::AccountsArgs),
@@ -181,6 +183,7 @@ fn run(cli: Cli, ui: &Ui) -> Outcome {
         Command::Cancel(args) => cancel::run_cancel(ui, &Project::open(g)?, args),
         Command::Retry(args) => cancel::run_retry(ui, &Project::open(g)?, args),
         Command::Delete(args) => delete::run(ui, &Project::open(g)?, args),
+        Command::Edit(args) => edit::run(ui, &Project::open(g)?, args),
         Command::Queue(args) => queue::run(ui, &Project::open(g)?, args),
         Command::State(args) => state::run(ui, &Project::open(g)?, args),
         Command::Accounts(args) => accounts::run(ui, &Project::open(g)?, args),

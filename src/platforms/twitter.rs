@@ -75,7 +75,7 @@ const TWEETS: &str = "tweets";
 const DELETES: &str = "tweets/delete";
 
 /// Why X posts cannot be edited, and what to do instead.
-const NO_EDITS: &str = "X does not let API clients edit a published post; `social edit --repost` deletes it and publishes it again";
+const NO_EDITS: &str = "X does not let API clients edit a published post; `social delete` takes it back, and a new post can carry the change";
 
 /// The X client for one account.
 pub struct Twitter {
@@ -2369,7 +2369,7 @@ mod tests {
                 .unwrap_err();
             assert!(
                 matches!(&err, PlatformError::Unsupported { message }
-                    if message.contains("does not let API clients edit") && message.contains("social edit --repost")),
+                    if message.contains("does not let API clients edit") && message.contains("social delete")),
                 "{err:?}"
             );
         }
