@@ -31,6 +31,9 @@ _social() {
             social,delete)
                 cmd="social__subcmd__delete"
                 ;;
+            social,edit)
+                cmd="social__subcmd__edit"
+                ;;
             social,help)
                 cmd="social__subcmd__help"
                 ;;
@@ -117,6 +120,9 @@ _social() {
                 ;;
             social__subcmd__help,delete)
                 cmd="social__subcmd__help__subcmd__delete"
+                ;;
+            social__subcmd__help,edit)
+                cmd="social__subcmd__help__subcmd__edit"
                 ;;
             social__subcmd__help,help)
                 cmd="social__subcmd__help__subcmd__help"
@@ -215,7 +221,7 @@ _social() {
 
     case "${cmd}" in
         social)
-            opts="-v -q -h -V --project --state --color --verbose --quiet --help --version init new validate preview post publish schedule daemon status cancel retry delete queue state accounts completions help"
+            opts="-v -q -h -V --project --state --color --verbose --quiet --help --version init new validate preview post publish schedule daemon status cancel retry delete edit queue state accounts completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -642,8 +648,38 @@ _social() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        social__subcmd__edit)
+            opts="-y -v -q -h -V --to --dry-run --yes --force --json --project --state --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         social__subcmd__help)
-            opts="init new validate preview post publish schedule daemon status cancel retry delete queue state accounts completions help"
+            opts="init new validate preview post publish schedule daemon status cancel retry delete edit queue state accounts completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -783,6 +819,20 @@ _social() {
             return 0
             ;;
         social__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        social__subcmd__help__subcmd__edit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -16,6 +16,7 @@ mod rendering;
 mod schedule;
 mod shapes;
 mod store_files;
+mod take_back;
 mod twitter_text;
 mod two_machines;
 mod validate;
