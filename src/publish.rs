@@ -488,6 +488,21 @@ impl Engine {
         for (i, (ready, account)) in work.into_iter().enumerate() {
             let post_id = &ready.checked.post.id;
             if let Some(e) = ledger.as_ref().and_then(|l| l.published(post_id, &account)) {
+                if e.is_removal() {
+                    results[i] = Some(skipped(
+                        post_id,
+                        &account,
+                        if e.is_deleted() {
+                            State::Deleted
+                        } else {
+                            State::Deleting
+                        },
+                        &format!(
+                            "published, then deleted; `social retry {post_id} --force` publishes it again"
+                        ),
+                    ));
+                    continue;
+                }
                 results[i] = Some(TargetResult {
                     post: post_id.clone(),
                     account,

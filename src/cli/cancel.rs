@@ -23,13 +23,18 @@ pub struct CancelArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   social retry 2026-12-01-launch
-  social retry 2026-12-01-launch --to fedi")]
+  social retry 2026-12-01-launch --to fedi
+  social retry 2026-12-01-launch --force     Publish a deleted post again")]
 pub struct RetryArgs {
     /// The post id
     pub post: String,
     /// Only this account
     #[arg(long, value_name = "ACCOUNT")]
     pub to: Option<String>,
+    /// Also publish again a post that was deleted (`social delete`, a
+    /// withdrawn file): a new post on the platform, with new links
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn check_post(
@@ -106,7 +111,12 @@ pub fn run_retry(ui: &Ui, project: &Project, args: RetryArgs) -> Outcome {
     let store = project.store()?;
     project.sync(&store)?;
     check_post(&store, project, &args.post, args.to.as_deref())?;
-    let results = store.retry(&args.post, args.to.as_deref(), crate::clock::now())?;
+    let results = store.retry(
+        &args.post,
+        args.to.as_deref(),
+        crate::clock::now(),
+        args.force,
+    )?;
     if results.is_empty() {
         return Err(usage(
             format!("post `{}` has no targets to retry", args.post),

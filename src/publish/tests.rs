@@ -459,7 +459,7 @@ fn unknown_outcome_that_cannot_be_checked_is_held_unconfirmed() {
     // `social retry` puts it back; being two hours late, the retry reads
     // back first, now that the platform answers, and finds the first part.
     let store = Store::open(&Store::default_path(w.root())).unwrap();
-    store.retry("thread", None, w.clock.now()).unwrap();
+    store.retry("thread", None, w.clock.now(), false).unwrap();
     drop(store);
     let r = run(&w).unwrap();
     assert!(matches!(verdict(&r), Verdict::Posted { .. }), "{r:?}");
@@ -971,4 +971,42 @@ fn a_withdrawn_post_is_not_published_where_it_was_not_yet() {
     assert_eq!(w.server.count(), 0);
     assert_eq!(w.target().state(), State::Withdrawn);
     assert!(w.server.delete_calls.lock().unwrap().is_empty());
+}
+
+#[test]
+fn retry_force_publishes_a_deleted_post_again_under_a_new_key_once() {
+    let w = World::new(&[]);
+    published_then_asked_to_delete(&w);
+    delete_run(&w).unwrap();
+    assert_deleted(&w);
+    let store = Store::open(&Store::default_path(w.root())).unwrap();
+    let refused = store.retry("thread", None, w.clock.now(), false).unwrap();
+    assert!(
+        refused[0].as_ref().is_err_and(|m| m.contains("--force")),
+        "{refused:?}"
+    );
+    let again = store.retry("thread", None, w.clock.now(), true).unwrap();
+    assert!(again[0].is_ok(), "{again:?}");
+    store.flush_ledger(w.root(), w.clock.now()).unwrap();
+    drop(store);
+    let r = run(&w).unwrap();
+    assert!(matches!(verdict(&r), Verdict::Posted { .. }), "{r:?}");
+    let keys: Vec<String> = {
+        let posts = w.server.posts.lock().unwrap();
+        posts.iter().map(|(k, ..)| k.clone()).collect()
+    };
+    assert_eq!(keys.len(), 6, "three parts, then three again");
+    assert_ne!(keys[0], keys[3], "a new idempotency key");
+    assert!(keys[3].ends_with("-g1"), "{}", keys[3]);
+    let t = w.target();
+    assert_eq!((t.status, t.generation), (TargetStatus::Posted, 1));
+    let ledger = crate::state::ledger::Ledger::load(w.root()).unwrap();
+    let e = ledger.get("thread", "fedi").unwrap();
+    assert!(e.is_published() && !e.is_removal(), "{e:?}");
+    assert_eq!(e.generation, 1);
+    // A fresh clone knows the new publication: nothing is sent.
+    std::fs::remove_file(Store::default_path(w.root())).unwrap();
+    run(&w).unwrap();
+    assert_eq!(w.server.count(), 6);
+    assert_eq!(w.target().generation, 1);
 }

@@ -16,7 +16,7 @@
 
 use super::{
     Claim, DUE, INFLIGHT, LEASE_MS, LEDGER_PENDING, Outcome, PublishedPart, StateError, Store,
-    TARGETS, TargetRecord, TargetStatus, failed, idempotency_key, json, target_key, to_ms,
+    TARGETS, TargetRecord, TargetStatus, failed, idempotency_key_of, json, target_key, to_ms,
 };
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, Table, WriteTransaction};
@@ -263,7 +263,8 @@ impl Store {
                     t.claimed_by = Some(owner.clone());
                     t.lease_until = Some(now_ms + LEASE_MS);
                     if t.idempotency_key.is_none() {
-                        t.idempotency_key = Some(idempotency_key(&t.post_id, &t.account));
+                        t.idempotency_key =
+                            Some(idempotency_key_of(&t.post_id, &t.account, t.generation));
                     }
                     Some(t.clone())
                 })?;

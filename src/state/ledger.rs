@@ -101,6 +101,14 @@ pub struct LedgerEntry {
     /// `content_hash` is then the edited text's.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub edited_at: String,
+    /// How many times it was deleted and published again on purpose
+    /// (`social retry --force`); absent for the first publication.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub generation: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Every published target: post id → account → entry.
@@ -215,9 +223,16 @@ impl Ledger {
         let mut ledger = Self::load(root).map_err(LedgerWriteError::Invalid)?;
         let before = ledger.clone();
         for (post, account, entry) in entries {
-            let published = ledger.published(&post, &account).is_some();
+            let old = ledger.get(&post, &account);
+            let published = old.is_some_and(LedgerEntry::is_published);
+            // Publishing a deleted post again (`retry --force`) replaces it.
+            let again = |e: &LedgerEntry| {
+                old.is_some_and(|o| o.is_deleted() && e.generation > o.generation)
+            };
             match entry {
-                Some(mut e) if e.is_published() || !published => {
+                // What an older generation wrote never covers a newer one.
+                Some(e) if old.is_some_and(|o| o.generation > e.generation) => {}
+                Some(mut e) if e.is_published() || !published || again(&e) => {
                     if let Some(old) = ledger.get(&post, &account) {
                         e.keep_removal(old);
                     }
@@ -273,7 +288,7 @@ impl LedgerEntry {
     /// written by a store that knew less, such as another clone's) lacks: a
     /// deletion is never undone by a later write of the publication.
     fn keep_removal(&mut self, old: &LedgerEntry) {
-        if !self.is_published() || !old.is_removal() {
+        if !self.is_published() || !old.is_removal() || self.generation != old.generation {
             return;
         }
         if self.delete_requested_at.is_empty() {

@@ -306,6 +306,16 @@ pub struct TargetRecord {
     /// `content_hash` is then the hash of the text the edit sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<i64>,
+    /// How many times the target was deleted and then published again on
+    /// purpose (`social retry --force`): part of its idempotency key and of
+    /// its Bluesky record keys, so that a new publication never meets what
+    /// the platform remembers of the deleted one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub generation: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Why and when a published target was asked to be taken back.
@@ -979,6 +989,7 @@ impl Store {
                         deleted: Vec::new(),
                         deleted_at: None,
                         edited_at: None,
+                        generation: 0,
                     };
                     targets.insert(key.as_str(), json(&t).as_slice())?;
                 }
@@ -1106,10 +1117,30 @@ impl Store {
         post: &str,
         account: Option<&str>,
         now: DateTime<Utc>,
+        force: bool,
     ) -> Result<Vec<Result<TargetRecord, String>>, StateError> {
         let now_ms = to_ms(now);
         let posts = self.post(post)?;
+        let withdrawn = posts.as_ref().is_some_and(|p| p.withdrawn);
         self.modify(post, account, |t| match t.status {
+            TargetStatus::Deleted if !force => Err(format!(
+                "{} was deleted from {}; `social retry {} --force` publishes it again",
+                t.post_id, t.account, t.post_id
+            )),
+            TargetStatus::Deleted if withdrawn => Err(format!(
+                "{}'s file says `status: withdrawn`; set `status: ready` to publish it again",
+                t.post_id
+            )),
+            TargetStatus::Deleted => {
+                if posts.as_ref().is_none_or(|p| p.path.is_none()) {
+                    return Err(format!(
+                        "the file of {} is gone: there is nothing to publish again",
+                        t.post_id
+                    ));
+                }
+                republish(t, t.generation + 1, Some(now_ms));
+                Ok(())
+            }
             TargetStatus::Failed
             | TargetStatus::Cancelled
             | TargetStatus::Unconfirmed
@@ -1238,6 +1269,7 @@ fn ledger_entry(t: &TargetRecord, now: DateTime<Utc>) -> Option<Option<ledger::L
     };
     let publication = LedgerEntry {
         edited_at: t.edited_at.map(|e| rfc(Some(e))).unwrap_or_default(),
+        generation: t.generation,
         ..publication
     };
     Some(Some(match t.status {
@@ -1284,6 +1316,7 @@ fn ledger_entry(t: &TargetRecord, now: DateTime<Utc>) -> Option<Option<ledger::L
             Some(due) => LedgerEntry {
                 reason: String::new(),
                 at: rfc(Some(due)),
+                generation: t.generation,
                 ..settled(Settled::Retried)
             },
             None => return Some(None),
@@ -1367,4 +1400,40 @@ pub fn process_tag() -> String {
 pub fn idempotency_key(post_id: &str, account: &str) -> String {
     let h = xxhash_rust::xxh3::xxh3_128(format!("{post_id}\n{account}").as_bytes());
     format!("social-{h:032x}")
+}
+
+/// The idempotency key of a target's `generation`-th publication: the
+/// first has the plain key; one published again after a deletion has
+/// `-g<generation>` after it (which Bluesky's record keys read too).
+pub fn idempotency_key_of(post_id: &str, account: &str, generation: u32) -> String {
+    let key = idempotency_key(post_id, account);
+    if generation == 0 {
+        key
+    } else {
+        format!("{key}-g{generation}")
+    }
+}
+
+/// Makes a deleted target new again, as its `generation`-th publication,
+/// due at `due`: nothing of the deleted one is kept but the history count.
+pub(crate) fn republish(t: &mut TargetRecord, generation: u32, due: Option<i64>) {
+    t.generation = generation;
+    t.status = TargetStatus::Scheduled;
+    t.due = due;
+    t.parts.clear();
+    t.deleted.clear();
+    t.removal = None;
+    t.deleted_at = None;
+    t.edited_at = None;
+    t.idempotency_key = None;
+    t.first_claimed = None;
+    t.posted_at = None;
+    t.attempts = 0;
+    t.next_attempt = None;
+    t.last_error = None;
+    t.uncertain = false;
+    t.planned = None;
+    t.waiting_for_login = false;
+    t.claimed_by = None;
+    t.lease_until = None;
 }

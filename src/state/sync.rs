@@ -733,6 +733,7 @@ fn desired_target(
         deleted: Vec::new(),
         deleted_at: None,
         edited_at: None,
+        generation: 0,
     });
     let content_changed = t.content_hash != p.content_hash;
     if t.status == TargetStatus::Missed
@@ -770,6 +771,20 @@ fn desired_target(
 /// post is unchanged (an edit is a retry).
 fn from_ledger(mut t: TargetRecord, e: &LedgerEntry, p: &PostRecord) -> TargetRecord {
     use TargetStatus as S;
+    if e.generation < t.generation {
+        // The store knows a newer publication than the file's entry.
+        return t;
+    }
+    if e.generation > t.generation {
+        // Deleted and published again on another machine (`retry --force`).
+        let at = DateTime::parse_from_rfc3339(&e.at)
+            .ok()
+            .map(|d| d.timestamp_millis());
+        super::republish(&mut t, e.generation, at);
+        if p.queue.is_some() && p.at.is_none() {
+            t.status = S::Queued;
+        }
+    }
     let Some(settled) = e.status else {
         let mut t = match t.status {
             S::Posted | S::Deleting | S::Deleted => t,
@@ -904,6 +919,7 @@ fn removal_from_ledger(t: &mut TargetRecord, e: &LedgerEntry) {
 
 fn posted_from_ledger(mut t: TargetRecord, e: &LedgerEntry) -> TargetRecord {
     t.status = TargetStatus::Posted;
+    t.generation = e.generation;
     t.due = None;
     t.next_attempt = None;
     t.parts = e

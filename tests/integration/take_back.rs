@@ -251,3 +251,26 @@ async fn edits_apply_makes_publish_due_edit_a_changed_file() {
     run(&p, &["publish", "--due"]).code(0);
     assert_eq!(changes.all().len(), 1, "edited once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_force_publishes_a_deleted_post_again_as_a_new_status() {
+    let (statuses, _changes, server) = server().await;
+    let p = project(&server.uri());
+    let file = p.simple_post("again", "fedi", "", "Back by popular demand.");
+    run(&p, &["post", &file]).code(0);
+    run(&p, &["delete", "again", "--yes"]).code(0);
+    run(&p, &["post", &file]).code(0).stdout_has("--force");
+    run(&p, &["retry", "again"]).code(1);
+    run(&p, &["retry", "again", "--force"]).code(0);
+    run(&p, &["publish", "--due"])
+        .code(0)
+        .stdout_has("https://mastodon.example/@alice/2");
+    // A new Idempotency-Key: Mastodon made a new status, not the old one back.
+    assert_eq!(statuses.created().len(), 2);
+    let ledger = std::fs::read_to_string(p.root.join("published.toml")).unwrap();
+    assert!(ledger.contains("generation = 1"), "{ledger}");
+    assert!(!ledger.contains("deleted_at"), "{ledger}");
+    std::fs::remove_dir_all(p.root.join(".social")).unwrap();
+    run(&p, &["publish", "--due"]).code(0);
+    assert_eq!(statuses.created().len(), 2, "a fresh clone sends nothing");
+}

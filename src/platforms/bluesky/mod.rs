@@ -589,8 +589,16 @@ impl Bluesky {
     }
 
     fn part_key(&self, job: &Job<'_>, index: usize) -> String {
+        // A post published again after a deletion (`retry --force`) gets
+        // record keys of its own: its idempotency key ends in `-g<N>`.
+        let id = match job.idempotency_key.rsplit_once("-g") {
+            Some((_, n)) if n.parse::<u32>().is_ok_and(|n| n > 0) => {
+                format!("{}#{n}", job.post.id)
+            }
+            _ => job.post.id.clone(),
+        };
         record_key(
-            &job.post.id,
+            &id,
             &self.account,
             index,
             key_time(job.scheduled, job.first_claimed),
