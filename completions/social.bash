@@ -1349,7 +1349,7 @@ _social() {
             return 0
             ;;
         social__subcmd__retry)
-            opts="-v -q -h -V --to --project --state --color --verbose --quiet --help --version"
+            opts="-v -q -h -V --to --force --project --state --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

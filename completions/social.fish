@@ -170,6 +170,7 @@ complete -c social -n "__fish_social_using_subcommand retry" -l state -d 'State 
 complete -c social -n "__fish_social_using_subcommand retry" -l color -d 'When to use colors (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c social -n "__fish_social_using_subcommand retry" -l force -d 'Also publish again a post that was deleted (`social delete`, a withdrawn file): a new post on the platform, with new links'
 complete -c social -n "__fish_social_using_subcommand retry" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c social -n "__fish_social_using_subcommand retry" -s q -l quiet -d 'Say only what went wrong'
 complete -c social -n "__fish_social_using_subcommand retry" -s h -l help -d 'Print help'
