@@ -649,7 +649,7 @@ _social() {
             return 0
             ;;
         social__subcmd__edit)
-            opts="-y -v -q -h -V --to --dry-run --yes --force --json --project --state --color --verbose --quiet --help --version"
+            opts="-y -v -q -h -V --to --dry-run --yes --force --repost --json --project --state --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

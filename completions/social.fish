@@ -197,6 +197,7 @@ never\t''"
 complete -c social -n "__fish_social_using_subcommand edit" -l dry-run -d 'Show the requests that would be sent, and send nothing'
 complete -c social -n "__fish_social_using_subcommand edit" -s y -l yes -d 'Do not ask for confirmation (required when not on a terminal)'
 complete -c social -n "__fish_social_using_subcommand edit" -l force -d 'Also edit where that changes a post others may have replied to or quoted (Bluesky)'
+complete -c social -n "__fish_social_using_subcommand edit" -l repost -d 'Where the platform cannot make the edit, delete the post there and publish the file again as a new post (both confirmed together)'
 complete -c social -n "__fish_social_using_subcommand edit" -l json -d 'Print the results as JSON'
 complete -c social -n "__fish_social_using_subcommand edit" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c social -n "__fish_social_using_subcommand edit" -s q -l quiet -d 'Say only what went wrong'

@@ -169,7 +169,10 @@ fn was_published(t: &TargetRecord) -> bool {
 }
 
 /// The delete requests for the parts still there, last first.
-fn plan(project: &Project, t: &TargetRecord) -> Result<platforms::plan::Plan, PlatformError> {
+pub(super) fn plan(
+    project: &Project,
+    t: &TargetRecord,
+) -> Result<platforms::plan::Plan, PlatformError> {
     let Some(account) = project.config.accounts.get(&t.account) else {
         return Err(PlatformError::config(format!(
             "account `{}` is no longer in social.toml; add it back to delete what was published there",

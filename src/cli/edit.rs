@@ -5,7 +5,7 @@ use super::{Outcome, Project, Ui, usage};
 use crate::model::PlatformError;
 use crate::platforms::{self, Context, EditMode, Job};
 use crate::publish::{Engine, Ready, TargetResult, Verdict, with_links};
-use crate::state::{State, TargetRecord, TargetStatus};
+use crate::state::{RemovalReason, State, TargetRecord, TargetStatus};
 use crate::validate::{self, Options};
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
@@ -19,12 +19,17 @@ use std::sync::Arc;
   social edit 2026-12-01-launch --to fedi --yes
   social edit 2026-12-01-launch --dry-run
   social edit 2026-12-01-launch --to bsky --force
+  social edit 2026-12-01-launch --to x --repost
 
 Mastodon edits the text, content warning, language and media descriptions
 in place; LinkedIn the text. Bluesky can replace a post's record, but other
-people may already have replied to or quoted it: only with --force. X and
-Instagram cannot edit published posts: `social delete` takes them back.
-An edit cannot add or remove thread parts or media.
+people may already have replied to or quoted it: only with --force. X
+cannot edit published posts, and an edit cannot add or remove thread parts
+or media: with --repost, such a post is deleted there (every part, last
+first) and the file published again as a new post, with new links; replies,
+likes and reposts of the old post stay with the old post. Instagram's API
+can neither edit nor delete a published post: the command names its link,
+to edit it in the app.
 
 With `edits = \"apply\"` in social.toml, `social publish --due` and the
 daemon edit published posts whose file changed (Bluesky never: it needs
@@ -46,6 +51,10 @@ pub struct EditArgs {
     /// quoted (Bluesky)
     #[arg(long)]
     pub force: bool,
+    /// Where the platform cannot make the edit, delete the post there and
+    /// publish the file again as a new post (both confirmed together)
+    #[arg(long)]
+    pub repost: bool,
     /// Print the results as JSON
     #[arg(long)]
     pub json: bool,
@@ -112,6 +121,7 @@ pub fn run(ui: &Ui, project: &Project, args: EditArgs) -> Outcome {
     let mut results = Vec::new();
     let mut work = Vec::new();
     let mut doc = Vec::new();
+    let mut reposts: Vec<String> = Vec::new();
     for t in published
         .into_iter()
         .filter(|t| args.to.is_empty() || args.to.contains(&t.account))
@@ -121,6 +131,31 @@ pub fn run(ui: &Ui, project: &Project, args: EditArgs) -> Outcome {
             continue;
         }
         let plan = plan(project, &ready, t, mode);
+        let plan = match plan {
+            Err(PlatformError::Unsupported { message }) if args.repost => {
+                match super::delete::plan(project, t) {
+                    Ok(delete) => {
+                        if args.dry_run {
+                            doc.push(serde_json::json!({
+                                "post": t.post_id,
+                                "account": t.account,
+                                "repost": true,
+                                "why": with_links(&message, t),
+                                "requests": delete.describe(),
+                                "then": "publish the post again, as `social post` does",
+                            }));
+                        } else {
+                            reposts.push(t.account.clone());
+                        }
+                        continue;
+                    }
+                    Err(e) => Err(PlatformError::unsupported(format!(
+                        "{message}; and it cannot be reposted: {e}"
+                    ))),
+                }
+            }
+            other => other,
+        };
         if args.dry_run {
             doc.push(serde_json::json!({
                 "post": t.post_id,
@@ -154,22 +189,29 @@ pub fn run(ui: &Ui, project: &Project, args: EditArgs) -> Outcome {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if results.is_empty() && work.is_empty() {
+    if results.is_empty() && work.is_empty() && reposts.is_empty() {
         ui.error(
             &format!("post `{}` is not published anywhere to edit", args.post),
             Some("`social status POST` shows where it stands"),
         );
         return Ok(ExitCode::from(1));
     }
-    if !work.is_empty() && !confirm(&args, &work)? {
+    let editing: Vec<&str> = work.iter().map(|(_, a)| a.as_str()).collect();
+    let anything = !(work.is_empty() && reposts.is_empty());
+    if anything && !confirm(&args, &editing, &reposts)? {
         ui.note("nothing was edited");
         return Ok(ExitCode::from(1));
     }
-    if !work.is_empty() {
+    if anything {
         let engine = Engine::new(project.config.clone(), store)?;
         let progress = TermProgress::new(ui, args.json);
         let rt = runtime()?;
-        results.extend(rt.block_on(engine.edit_targets(work, mode, false, &progress)));
+        if !work.is_empty() {
+            results.extend(rt.block_on(engine.edit_targets(work, mode, false, &progress)));
+        }
+        if !reposts.is_empty() {
+            results.extend(rt.block_on(repost(ui, &engine, ready, &reposts, &progress))?);
+        }
     }
     print_results(ui, &results, args.json)?;
     Ok(exit(&results, false))
@@ -229,8 +271,50 @@ fn plan(
     client.plan_edit(&job, mode)
 }
 
+/// Deletes the post from `accounts` (recorded as `social delete` records
+/// it), then publishes it again where the deletion finished: a new
+/// generation, so its idempotency handles are new and no platform or clone
+/// mistakes it for the deleted post. Where the deletion stopped half-way,
+/// nothing is published; `social delete` (or `publish --due`) finishes it.
+async fn repost(
+    ui: &Ui,
+    engine: &Engine,
+    ready: Arc<Ready>,
+    accounts: &[String],
+    progress: &TermProgress,
+) -> anyhow::Result<Vec<TargetResult>> {
+    let post = ready.checked.post.id.clone();
+    let store = &engine.store;
+    for r in store.request_delete(&post, Some(accounts), RemovalReason::Command, engine.now())? {
+        if let Err(m) = r {
+            ui.error(&m, None);
+        }
+    }
+    // The request is in published.toml before anything is sent.
+    engine.flush_ledger();
+    let keys: Vec<(String, String)> = accounts.iter().map(|a| (post.clone(), a.clone())).collect();
+    let mut results = engine.delete_targets(&keys, true, progress).await;
+    let mut again = Vec::new();
+    for r in &results {
+        if !matches!(r.result, Verdict::Deleted { .. }) {
+            continue;
+        }
+        for done in store.retry(&post, Some(&r.account), engine.now(), true)? {
+            match done {
+                Ok(_) => again.push((ready.clone(), r.account.clone())),
+                Err(m) => ui.error(&m, None),
+            }
+        }
+    }
+    engine.flush_ledger();
+    if !again.is_empty() {
+        results.extend(engine.publish_now(again, progress).await);
+    }
+    Ok(results)
+}
+
 /// Asks before editing, on a terminal; off a terminal `--yes` is required.
-fn confirm(args: &EditArgs, work: &[(Arc<Ready>, String)]) -> anyhow::Result<bool> {
+fn confirm(args: &EditArgs, editing: &[&str], reposts: &[String]) -> anyhow::Result<bool> {
     if args.yes {
         return Ok(true);
     }
@@ -240,14 +324,24 @@ fn confirm(args: &EditArgs, work: &[(Arc<Ready>, String)]) -> anyhow::Result<boo
             Some("pass --yes to edit without asking".into()),
         ));
     }
-    let accounts: Vec<&str> = work.iter().map(|(_, a)| a.as_str()).collect();
     let mut err = std::io::stderr().lock();
-    write!(
-        err,
-        "Edit the published `{}` on {} to match its file? [y/N] ",
-        args.post,
-        accounts.join(", ")
-    )?;
+    if !editing.is_empty() {
+        writeln!(
+            err,
+            "Edit the published `{}` on {} to match its file.",
+            args.post,
+            editing.join(", ")
+        )?;
+    }
+    if !reposts.is_empty() {
+        writeln!(
+            err,
+            "Delete `{}` from {} (every part), then publish it there again as a new post, with new links.",
+            args.post,
+            reposts.join(", ")
+        )?;
+    }
+    write!(err, "Go ahead? [y/N] ")?;
     err.flush()?;
     drop(err);
     let mut answer = String::new();

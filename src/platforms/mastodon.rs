@@ -553,7 +553,7 @@ impl Mastodon {
         let parts = &job.rendered.parts;
         if job.done.len() != parts.len() {
             return Err(PlatformError::unsupported(format!(
-                "the post has {} part(s) now and {} are published on Mastodon: an edit changes the published statuses in place and cannot add or remove parts; `social delete` takes the post back, and a new post can carry the change",
+                "the post has {} part(s) now and {} are published on Mastodon: an edit changes the published statuses in place and cannot add or remove parts; `social edit --repost` deletes the post and publishes it again as a new post",
                 parts.len(),
                 job.done.len()
             )));
@@ -728,7 +728,7 @@ fn with_media_ids(step: &Step, mut request: Request) -> Result<Request, Platform
         .map_or(0, Vec::len);
     if ids.len() != now {
         return Err(PlatformError::unsupported(format!(
-            "{}: the status on Mastodon has {} media attachment(s) and the post has {now} now; an edit keeps the media and can change only their descriptions; to change the media themselves, `social delete` takes the post back, and a new post can carry the change",
+            "{}: the status on Mastodon has {} media attachment(s) and the post has {now} now; an edit keeps the media and can change only their descriptions; to change the media themselves, `social edit --repost` deletes the post and publishes it again as a new post",
             step.what,
             ids.len()
         )));

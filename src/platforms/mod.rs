@@ -144,7 +144,7 @@ pub trait Platform: Send + Sync {
     fn plan_edit(&self, job: &Job<'_>, mode: EditMode) -> Result<plan::Plan, PlatformError> {
         let _ = (job, mode);
         Err(PlatformError::unsupported(
-            "this platform cannot edit published posts; `social delete` takes the post back, and a new post can carry the change",
+            "this platform cannot edit published posts; `social edit --repost` deletes the post and publishes it again as a new post",
         ))
     }
 

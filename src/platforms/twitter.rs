@@ -75,7 +75,7 @@ const TWEETS: &str = "tweets";
 const DELETES: &str = "tweets/delete";
 
 /// Why X posts cannot be edited, and what to do instead.
-const NO_EDITS: &str = "X does not let API clients edit a published post; `social delete` takes it back, and a new post can carry the change";
+const NO_EDITS: &str = "X does not let API clients edit a published post; `social edit --repost` deletes the post and publishes it again as a new post";
 
 /// The X client for one account.
 pub struct Twitter {
@@ -2369,7 +2369,7 @@ mod tests {
                 .unwrap_err();
             assert!(
                 matches!(&err, PlatformError::Unsupported { message }
-                    if message.contains("does not let API clients edit") && message.contains("social delete")),
+                    if message.contains("does not let API clients edit") && message.contains("social edit --repost")),
                 "{err:?}"
             );
         }

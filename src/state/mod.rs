@@ -1139,6 +1139,10 @@ impl Store {
                     ));
                 }
                 republish(t, t.generation + 1, Some(now_ms));
+                // It goes out as the file is now.
+                if let Some(p) = &posts {
+                    t.content_hash = p.content_hash.clone();
+                }
                 Ok(())
             }
             TargetStatus::Failed

@@ -274,3 +274,68 @@ async fn retry_force_publishes_a_deleted_post_again_as_a_new_status() {
     run(&p, &["publish", "--due"]).code(0);
     assert_eq!(statuses.created().len(), 2, "a fresh clone sends nothing");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edit_repost_deletes_a_thread_that_grew_and_publishes_it_again() {
+    let (statuses, changes, server) = server().await;
+    let p = project(&server.uri());
+    let file = p.simple_post("grew", "fedi", "thread: true", "One.\n\n---\n\nTwo.");
+    run(&p, &["post", &file]).code(0);
+    assert_eq!(statuses.created().len(), 2);
+    p.simple_post("grew", "fedi", "thread: true", THREAD);
+    // Mastodon cannot add a part by editing: the message names --repost.
+    run(&p, &["edit", "grew", "--yes"])
+        .code(1)
+        .stdout_has("cannot add or remove parts")
+        .stdout_has("--repost");
+    assert!(changes.all().is_empty());
+    // The dry run shows the deletions, last part first, and the repost.
+    let dry = run(&p, &["edit", "grew", "--repost", "--dry-run"]);
+    dry.code(0);
+    let doc = dry.json();
+    assert_eq!(doc[0]["repost"], true, "{doc}");
+    let urls: Vec<&str> = doc[0]["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["url"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(urls.len(), 2, "{doc}");
+    assert!(urls[0].ends_with("/api/v1/statuses/2"), "{urls:?}");
+    assert!(changes.all().is_empty(), "a dry run sends nothing");
+    // Off a terminal, --yes is required for the two actions too.
+    run(&p, &["edit", "grew", "--repost"])
+        .code(2)
+        .stderr_has("--yes");
+
+    let r = run(&p, &["edit", "grew", "--repost", "--yes", "--json"]);
+    r.code(0);
+    let doc = r.json();
+    let results: Vec<&str> = doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["result"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(results, ["deleted", "posted"], "{doc}");
+    let deleted: Vec<String> = changes.all().into_iter().map(|(_, id, _)| id).collect();
+    assert_eq!(deleted, ["2", "1"], "last part first");
+    assert_eq!(
+        statuses.created(),
+        ["One.", "Two.", "One.", "Two.", "Three."],
+        "the whole thread again, as new statuses"
+    );
+    let ledger = std::fs::read_to_string(p.root.join("published.toml")).unwrap();
+    assert!(ledger.contains("generation = 1"), "{ledger}");
+    assert!(!ledger.contains("deleted_at"), "{ledger}");
+    let status = run(&p, &["status", "grew", "--json"]);
+    assert_eq!(status.json()[0]["status"], "posted", "{}", status.stdout);
+    // Published as the file is now: nothing more to do, here or on a clone.
+    run(&p, &["edit", "grew", "--repost", "--yes"])
+        .code(0)
+        .stdout_has("nothing to edit");
+    std::fs::remove_dir_all(p.root.join(".social")).unwrap();
+    run(&p, &["publish", "--due"]).code(0);
+    assert_eq!(statuses.created().len(), 5);
+    assert_eq!(changes.all().len(), 2);
+}

@@ -14,7 +14,7 @@ use crate::platforms::plan::Changes;
 use crate::platforms::{EditMode, Recorded};
 
 /// Why an edit needs `--force`.
-const EDIT_NEEDS_FORCE: &str = "editing a Bluesky post changes a post others may have replied to or quoted (their reply or quote keeps pointing at the old version); pass --force to edit it anyway, or delete it with `social delete` and publish it again";
+const EDIT_NEEDS_FORCE: &str = "editing a Bluesky post changes a post others may have replied to or quoted (their reply or quote keeps pointing at the old version); pass --force to edit it anyway, or --repost to delete it and publish it again as a new post";
 
 /// What the record's lookup answers where the record has no reply refs or
 /// no embed: not an object, so `send_put` leaves the field out.
