@@ -49,6 +49,9 @@ struct Row<'a> {
     deleted_parts: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     deleted_at: Option<String>,
+    /// When the published post was last edited (`social edit`, `edits = "apply"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edited_at: Option<String>,
     /// The post's file is gone (deleting a file deletes nothing online).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     file_removed: bool,
@@ -150,6 +153,11 @@ pub fn run(ui: &Ui, project: &Project, args: StatusArgs) -> Outcome {
             }
             _ => {}
         }
+        if let Some(at) = target.edited_at.and_then(from_ms)
+            && r.status == State::Posted
+        {
+            result = format!("edited {}\n{result}", clock_time(at, tz));
+        }
         if r.file_removed {
             result = format!("published, file removed\n{result}");
         }
@@ -233,6 +241,7 @@ fn row(t: &TargetRecord, tz: Tz, file_removed: bool) -> Row<'_> {
         removal: t.removal.as_ref().map(|r| r.why.as_str()),
         deleted_parts: t.status.is_removal().then_some(t.deleted.len()),
         deleted_at: rfc(t.deleted_at),
+        edited_at: rfc(t.edited_at),
         file_removed: file_removed && !t.status.is_removal(),
     }
 }

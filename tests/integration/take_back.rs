@@ -222,6 +222,13 @@ async fn edit_changes_the_published_text_in_place() {
     assert_eq!(statuses.created().len(), 1, "edited, not posted again");
     let ledger = std::fs::read_to_string(p.root.join("published.toml")).unwrap();
     assert!(ledger.contains("edited_at = "), "{ledger}");
+    let status = run(&p, &["status", "typo", "--json"]);
+    assert!(
+        status.json()[0]["edited_at"].is_string(),
+        "{}",
+        status.stdout
+    );
+    run(&p, &["status", "typo"]).code(0).stdout_has("edited ");
     // Edited once: the same text is not sent again.
     run(&p, &["edit", "typo", "--yes"])
         .code(0)
