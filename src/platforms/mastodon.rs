@@ -2288,7 +2288,7 @@ Look
         match &err {
             PlatformError::Unsupported { message } => {
                 assert!(message.contains("2 media"), "{message}");
-                assert!(message.contains("social delete"), "{message}");
+                assert!(message.contains("social edit --repost"), "{message}");
             }
             other => panic!("expected Unsupported, got {other:?}"),
         }
@@ -2337,7 +2337,7 @@ Three
         let c = client(&server, None);
         let err = c.plan_edit(&f.job(&done), EditMode::default()).unwrap_err();
         assert!(
-            matches!(&err, PlatformError::Unsupported { message } if message.contains("3 part(s)") && message.contains("social delete")),
+            matches!(&err, PlatformError::Unsupported { message } if message.contains("3 part(s)") && message.contains("social edit --repost")),
             "{err:?}"
         );
         let err = c
