@@ -39,6 +39,7 @@ pub mod credentials;
 pub mod daemon;
 pub mod diag;
 pub mod fsx;
+pub mod media;
 pub mod model;
 pub mod platforms;
 pub mod project;

@@ -185,6 +185,9 @@ pub struct Limits {
     pub requires_media: bool,
     /// Largest still image in bytes.
     pub max_image_bytes: u64,
+    /// Most pixels (width × height) of a still image, where the platform
+    /// caps them; larger ones are downscaled.
+    pub max_image_pixels: Option<u64>,
     /// Largest animated GIF in bytes (uploaded as an animation where supported).
     pub max_gif_bytes: u64,
     /// Largest video in bytes.
@@ -237,6 +240,7 @@ const BASE: Limits = Limits {
     mixed_media: false,
     requires_media: false,
     max_image_bytes: 0,
+    max_image_pixels: None,
     max_gif_bytes: 0,
     max_video_bytes: 0,
     image_types: COMMON_IMAGES,
@@ -278,6 +282,9 @@ pub static MASTODON: Limits = Limits {
     counting: Counting::MastodonGraphemes,
     url_weight: Some(23),
     max_image_bytes: 16 * MB,
+    // Mastodon's default `image_matrix_limit` (7680 × 4320); an instance
+    // reports its own.
+    max_image_pixels: Some(33_177_600),
     max_gif_bytes: 16 * MB,
     max_video_bytes: 99 * MB,
     image_types: &[
@@ -317,6 +324,8 @@ pub static LINKEDIN: Limits = Limits {
     // The LinkedIn client does not publish videos (Videos API) yet.
     max_videos: 0,
     max_image_bytes: 36 * MB,
+    // The Images API: up to 36,152,320 pixels (6012 × 6012).
+    max_image_pixels: Some(36_152_320),
     max_gif_bytes: 36 * MB,
     max_video_bytes: 500 * MB,
     image_types: &["image/jpeg", "image/png", "image/gif"],
